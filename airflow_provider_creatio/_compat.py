@@ -1,0 +1,78 @@
+"""The only module that knows where Airflow keeps things.
+
+Airflow 3 moved the authoring interface to the Task SDK (``airflow.sdk``); Airflow 2.x kept it under
+``airflow.models`` and friends. Everything else in the provider imports Airflow names from here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+try:  # Airflow 3.x: the Task SDK
+    from airflow.sdk import (
+        BaseHook,
+        BaseOperator,
+        BaseOperatorLink,
+        BaseSensorOperator,
+        Connection,
+        Context,
+        PokeReturnValue,
+    )
+    from airflow.sdk.exceptions import (
+        AirflowException,
+        AirflowFailException,
+        AirflowSkipException,
+        TaskDeferred,
+    )
+    from airflow.sdk.log import mask_secret
+except ImportError:  # pragma: no cover - Airflow 2.x
+    from airflow.exceptions import (  # type: ignore[no-redef]
+        AirflowException,
+        AirflowFailException,
+        AirflowSkipException,
+        TaskDeferred,
+    )
+    from airflow.hooks.base import BaseHook  # type: ignore[no-redef]
+    from airflow.models.baseoperator import BaseOperator  # type: ignore[no-redef]
+    from airflow.models.baseoperatorlink import BaseOperatorLink  # type: ignore[no-redef]
+    from airflow.models.connection import Connection  # type: ignore[no-redef]
+    from airflow.sensors.base import BaseSensorOperator, PokeReturnValue  # type: ignore[no-redef]
+    from airflow.utils.context import Context  # type: ignore[no-redef]
+    from airflow.utils.log.secrets_masker import mask_secret  # type: ignore[no-redef]
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+if TYPE_CHECKING:
+    from airflow.models.taskinstancekey import TaskInstanceKey  # noqa: F401
+
+
+def default_deferrable() -> bool:
+    """``[operators] default_deferrable``, read when an operator is built (not at import time)."""
+    from airflow.configuration import conf
+
+    return conf.getboolean("operators", "default_deferrable", fallback=False)
+
+
+def get_connection(conn_id: str) -> Any:
+    """Look a connection up through the hook API, which works in workers, triggers (3.3.2+) and tests."""
+    return BaseHook.get_connection(conn_id)
+
+
+__all__ = [
+    "AirflowException",
+    "AirflowFailException",
+    "AirflowSkipException",
+    "BaseHook",
+    "BaseOperator",
+    "BaseOperatorLink",
+    "BaseSensorOperator",
+    "BaseTrigger",
+    "Connection",
+    "Context",
+    "PokeReturnValue",
+    "TaskDeferred",
+    "TriggerEvent",
+    "default_deferrable",
+    "get_connection",
+    "mask_secret",
+]

@@ -1,0 +1,101 @@
+"""Client configuration: where Creatio is, how to log in, and how patient to be."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from airflow_provider_creatio.client.errors import CreatioConfigError
+from airflow_provider_creatio.client.http import Service
+
+
+class AuthType(str, enum.Enum):
+    FORMS = "forms"  # AuthService.svc/Login, cookies + BPMCSRF
+    OAUTH = "oauth"  # OAuth 2.0 client credentials, bearer token
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 5  # total tries of one request, the first included
+    backoff_initial: float = 0.5  # seconds before the second try; doubled each time, with full jitter
+    backoff_max: float = 30.0  # cap of one wait (also caps an honoured Retry-After)
+    retry_statuses: frozenset[int] = frozenset({429, 502, 503, 504})
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise CreatioConfigError(f"retry attempts must be at least 1, got {self.attempts}")
+        if self.backoff_initial < 0 or self.backoff_max < 0:
+            raise CreatioConfigError("retry backoff must not be negative")
+
+
+@dataclass(frozen=True)
+class CreatioConfig:
+    base_url: str  # e.g. https://mysite.creatio.com (no trailing /0)
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    auth_type: AuthType = AuthType.FORMS
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    identity_server_url: str | None = None  # OAuth only; derived for *.creatio.com when empty
+    net_core: bool = False  # True: no /0/ prefix before ServiceModel and odata
+    verify: bool | str = True  # True, False (needs allow_insecure) or a CA bundle path
+    allow_insecure: bool = False  # explicit opt-in required to switch TLS verification off
+    connect_timeout: float = 10.0
+    read_timeout: float = 120.0
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+    def __post_init__(self) -> None:
+        base = (self.base_url or "").strip()
+        if not base:
+            raise CreatioConfigError("the Creatio URL (connection host) is empty")
+        parts = urlsplit(base)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise CreatioConfigError(
+                f"the Creatio URL {base!r} must start with https:// or http:// and name a host"
+            )
+        # Users paste the /0 of .NET Framework sites; the layout flag decides that prefix instead.
+        base = base.rstrip("/")
+        if base.endswith("/0"):
+            base = base[:-2]
+        object.__setattr__(self, "base_url", base)
+        if self.verify is False and not self.allow_insecure:
+            raise CreatioConfigError(
+                "TLS verification is switched off but insecure mode was not allowed explicitly "
+                "(set allow_insecure / the connection extra 'allow_insecure': true)"
+            )
+        if self.connect_timeout <= 0 or self.read_timeout <= 0:
+            raise CreatioConfigError("timeouts must be positive numbers of seconds")
+        if self.auth_type is AuthType.FORMS and not (self.username and self.password):
+            raise CreatioConfigError("forms authentication needs a user name and a password")
+        if self.auth_type is AuthType.OAUTH and not (self.client_id and self.client_secret):
+            raise CreatioConfigError("OAuth authentication needs a client id and a client secret")
+
+    @property
+    def timeout(self) -> tuple[float, float]:
+        return (self.connect_timeout, self.read_timeout)
+
+    def root(self, service: Service) -> str:
+        """The absolute URL, with a trailing slash, that request paths of ``service`` are relative to."""
+        if service is Service.ROOT:
+            return f"{self.base_url}/"
+        prefix = "" if self.net_core else "/0"
+        leaf = "ServiceModel" if service is Service.SERVICE_MODEL else "odata"
+        return f"{self.base_url}{prefix}/{leaf}/"
+
+    def url(self, service: Service, path: str) -> str:
+        return self.root(service) + path.lstrip("/")
+
+    @property
+    def token_url(self) -> str:
+        """The OAuth token endpoint: configured, or Creatio cloud's ``-is`` host convention."""
+        if self.identity_server_url:
+            return self.identity_server_url.rstrip("/") + "/connect/token"
+        parts = urlsplit(self.base_url)
+        host = parts.hostname or ""
+        if not host.endswith(".creatio.com"):
+            raise CreatioConfigError(
+                "OAuth needs the identity server URL in the connection for sites outside creatio.com"
+            )
+        first, rest = host.split(".", 1)
+        return f"{parts.scheme}://{first}-is.{rest}/connect/token"

@@ -1,0 +1,114 @@
+"""The one exception hierarchy of the provider.
+
+Every error names the operation it belongs to and, when the server answered, the HTTP status, the method, the
+path (never the query string, which may carry process parameters) and Creatio's own message. No error text ever
+contains a password, a cookie, the BPMCSRF token, a client secret or a bearer token.
+"""
+
+from __future__ import annotations
+
+
+class CreatioError(Exception):
+    """Base class of every error raised by this provider."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        method: str | None = None,
+        path: str | None = None,
+        server_message: str | None = None,
+        operation: str | None = None,
+    ) -> None:
+        self.message = message
+        self.status = status
+        self.method = method
+        self.path = path
+        self.server_message = server_message
+        self.operation = operation
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        parts = [f"{self.operation}: {self.message}" if self.operation else self.message]
+        if self.status is not None or self.method:
+            where = " ".join(str(p) for p in (self.method, self.path) if p)
+            parts.append(f"[HTTP {self.status if self.status is not None else '-'} {where}]".replace(" ]", "]"))
+        if self.server_message and self.server_message not in self.message:
+            parts.append(f"Creatio says: {self.server_message}")
+        return " ".join(parts)
+
+
+class CreatioConfigError(CreatioError, ValueError):
+    """The connection or client configuration is unusable (empty host, no scheme, insecure TLS without opt-in...)."""
+
+
+class CreatioValidationError(CreatioError, ValueError):
+    """An argument was rejected before anything was sent (bad GUID, bad entity name, unserializable value...)."""
+
+
+class CreatioAuthError(CreatioError):
+    """Login failed (Creatio answered Code 1, or the token endpoint refused), or the session was still rejected
+    after one re-login."""
+
+
+class CreatioBadRequestError(CreatioError):
+    """HTTP 400: Creatio refused the request (unknown column, bad filter, wrong value type...)."""
+
+
+class CreatioNotFoundError(CreatioError):
+    """HTTP 404: the record, entity or service does not exist."""
+
+
+class CreatioConflictError(CreatioError):
+    """HTTP 409 (or a duplicate key reported by Creatio): the record already exists or was changed meanwhile."""
+
+
+class CreatioRateLimitError(CreatioError):
+    """HTTP 429 still returned after the configured retry attempts."""
+
+
+class CreatioServerError(CreatioError):
+    """HTTP 5xx: Creatio failed (still failing after retries, where the call was safe to retry)."""
+
+
+class CreatioTransportError(CreatioError):
+    """The request could not be delivered (connection refused, DNS, TLS, connect timeout) after retries."""
+
+
+class CreatioOutcomeUnknownError(CreatioTransportError):
+    """A request that is not safe to repeat was sent, but its answer was lost (read timeout, connection dropped).
+
+    The server may or may not have carried it out, so it was deliberately not retried. Check Creatio before
+    running the task again (for a process: SysProcessLog)."""
+
+
+class CreatioResponseError(CreatioError):
+    """Creatio answered with a body that cannot be understood (truncated JSON, wrong content type, bad XML)."""
+
+
+class CreatioProcessError(CreatioError):
+    """A business process failed, was cancelled, or could not be started or driven."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        process_id: str | None = None,
+        process_status: str | None = None,
+        error_description: str | None = None,
+        **kwargs: object,
+    ) -> None:
+        self.process_id = process_id
+        self.process_status = process_status
+        self.error_description = error_description
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+
+    def _render(self) -> str:
+        text = super()._render()
+        if self.process_id:
+            text += f" (process {self.process_id}"
+            text += f", status {self.process_status})" if self.process_status else ")"
+        if self.error_description and self.error_description not in text:
+            text += f" Error description: {self.error_description}"
+        return text

@@ -1,0 +1,80 @@
+"""Transport-neutral request and response values shared by the sync and async clients.
+
+Protocol modules (odata, process) build a :class:`Call`: the request to send plus the function that turns the
+answer into a Python value. The sync transport (requests) and the async one (httpx) only move bytes; everything
+they decide (URL, headers, retry safety, error classification, parsing) comes from here and from the
+protocol modules, so both sides behave identically.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class Service(enum.Enum):
+    """Which root a request path is relative to. The layout (``/0/`` or not) is applied by the config."""
+
+    ROOT = "root"  # {base}/ : AuthService.svc lives here in both layouts
+    SERVICE_MODEL = "service_model"  # {base}[/0]/ServiceModel/
+    ODATA = "odata"  # {base}[/0]/odata/
+
+
+class Idempotency(enum.Enum):
+    """How freely a request may be repeated when its answer is missing or transient."""
+
+    SAFE = "safe"  # repeating it has no extra effect (GET of data, PATCH, DELETE, POST with a client-chosen Id)
+    # Repeat only when the server provably never received it: connection refused, connect timeout,
+    # or 429/503 answered before processing. Never after a read timeout or a dropped connection.
+    UNSAFE = "unsafe"
+
+
+@dataclass(frozen=True)
+class ApiRequest:
+    method: str
+    service: Service
+    path: str  # relative to the service root, already percent-encoded where needed, no leading slash
+    params: tuple[tuple[str, str], ...] = ()
+    json_body: Any = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    idempotency: Idempotency = Idempotency.SAFE
+    operation: str = ""  # human wording for errors and logs, e.g. "get Contact(3f2...)"
+
+    @property
+    def body_bytes(self) -> bytes | None:
+        if self.json_body is None:
+            return None
+        return json.dumps(self.json_body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+@dataclass(frozen=True)
+class ApiResponse:
+    status: int
+    headers: Mapping[str, str]  # keys lower-cased
+    content: bytes
+    method: str = ""
+    path: str = ""  # path only, never the query string
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+
+@dataclass(frozen=True)
+class Call(Generic[T]):
+    """One request and the parser of its successful answer."""
+
+    request: ApiRequest
+    parse: Callable[[ApiResponse], T]
+    # Statuses that are a normal answer for this call and go to ``parse`` instead of raising (e.g. 404 for
+    # "delete if present").
+    accept_statuses: frozenset[int] = frozenset()
