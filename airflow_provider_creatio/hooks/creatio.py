@@ -1,0 +1,233 @@
+"""CreatioHook: turns an Airflow connection into a Creatio client and offers the calls operators make.
+
+The hook stays thin. Everything about speaking Creatio (login, session expiry, retries, OData and process-engine
+encoding) lives in :mod:`airflow_provider_creatio.client`, which has no Airflow import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from functools import cached_property
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from airflow_provider_creatio._compat import BaseHook, mask_secret
+from airflow_provider_creatio.client.config import AuthType, CreatioConfig, RetryPolicy
+from airflow_provider_creatio.client.errors import CreatioConfigError, CreatioError
+
+if TYPE_CHECKING:
+    from airflow_provider_creatio.client.aio import AsyncCreatioClient
+    from airflow_provider_creatio.client.batch import BatchOperation, BatchResult
+    from airflow_provider_creatio.client.http import Call
+    from airflow_provider_creatio.client.process import ProcessElementEntry, ProcessLogEntry, ProcessRun
+    from airflow_provider_creatio.client.transport import CreatioClient
+
+T = TypeVar("T")
+
+_TRUE = {"true", "1", "yes", "y", "on"}
+_FALSE = {"false", "0", "no", "n", "off", ""}
+
+
+def _as_bool(value: Any, field: str, default: bool) -> bool:
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise CreatioConfigError(f"connection extra {field!r} must be true or false, got {value!r}")
+
+
+def _as_number(value: Any, field: str, kind: Callable[[Any], T]) -> T | None:
+    if value is None or value == "":
+        return None
+    try:
+        return kind(value)
+    except (TypeError, ValueError):
+        raise CreatioConfigError(f"connection extra {field!r} must be a number, got {value!r}") from None
+
+
+class CreatioHook(BaseHook):  # type: ignore[misc]
+    """Interact with Creatio through its AuthService, OData 4 and ProcessEngineService endpoints.
+
+    One hook instance holds one Creatio session: it logs in lazily on the first call and again only after the
+    session expired. Use it as a context manager, or call :meth:`close`, to log out.
+
+    :param creatio_conn_id: the Airflow connection (type ``creatio``) to use.
+    :param retry_attempts: overrides the connection's ``retry_attempts`` (tries of one request, first included).
+    :param timeout: overrides the connection's read ``timeout`` in seconds.
+    :param backoff_initial: first retry wait in seconds (doubles with jitter), default 0.5.
+    :param backoff_max: cap of one retry wait in seconds, default 30.
+    """
+
+    conn_name_attr = "creatio_conn_id"
+    default_conn_name = "creatio_default"
+    conn_type = "creatio"
+    hook_name = "Creatio"
+
+    def __init__(
+        self,
+        creatio_conn_id: str = default_conn_name,
+        *,
+        retry_attempts: int | None = None,
+        timeout: float | None = None,
+        backoff_initial: float | None = None,
+        backoff_max: float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.creatio_conn_id = creatio_conn_id
+        self._overrides = {
+            "retry_attempts": retry_attempts,
+            "timeout": timeout,
+            "backoff_initial": backoff_initial,
+            "backoff_max": backoff_max,
+        }
+
+    # ----------------------------------------------------------------- connection -> configuration
+
+    @classmethod
+    def config_from_connection(cls, conn: Any, **overrides: Any) -> CreatioConfig:
+        """Build the client configuration from an Airflow ``Connection`` and registers its secrets."""
+        extra = conn.extra_dejson or {}
+
+        def get(field: str) -> Any:
+            # Short names first (Airflow 3.2+ forms), then the older prefixed spelling.
+            value = extra.get(field)
+            return extra.get(f"extra__creatio__{field}") if value in (None, "") else value
+
+        def pick(field: str, kind: Callable[[Any], T], default: T) -> T:
+            override = overrides.get(field)
+            if override is not None:
+                return kind(override)
+            value = _as_number(get(field), field, kind)
+            return default if value is None else value
+
+        if conn.password:
+            mask_secret(conn.password)
+        client_secret = get("client_secret")
+        if client_secret:
+            mask_secret(client_secret)
+
+        verify: bool | str = _as_bool(get("verify"), "verify", True)
+        if verify and get("ca_bundle"):
+            verify = str(get("ca_bundle"))
+        auth_text = str(get("auth_type") or AuthType.FORMS.value).strip().lower()
+        try:
+            auth_type = AuthType(auth_text)
+        except ValueError:
+            raise CreatioConfigError(f"connection extra 'auth_type' must be forms or oauth, got {auth_text!r}") from None
+
+        defaults = RetryPolicy()
+        return CreatioConfig(
+            base_url=cls._base_url(conn),
+            username=conn.login or None,
+            password=conn.password or None,
+            auth_type=auth_type,
+            client_id=get("client_id") or None,
+            client_secret=client_secret or None,
+            identity_server_url=get("identity_server_url") or None,
+            net_core=_as_bool(get("net_core"), "net_core", False),
+            verify=verify,
+            allow_insecure=_as_bool(get("allow_insecure"), "allow_insecure", False),
+            connect_timeout=pick("connect_timeout", float, 10.0),
+            read_timeout=pick("timeout", float, 120.0),
+            retry=RetryPolicy(
+                attempts=pick("retry_attempts", int, defaults.attempts),
+                backoff_initial=pick("backoff_initial", float, defaults.backoff_initial),
+                backoff_max=pick("backoff_max", float, defaults.backoff_max),
+            ),
+        )
+
+    @staticmethod
+    def _base_url(conn: Any) -> str:
+        host = (conn.host or "").strip()
+        if host and conn.port and "://" in host and ":" not in host.split("://", 1)[1].split("/", 1)[0]:
+            scheme, rest = host.split("://", 1)
+            netloc, _, path = rest.partition("/")
+            host = f"{scheme}://{netloc}:{conn.port}" + (f"/{path}" if path else "")
+        return host
+
+    @cached_property
+    def config(self) -> CreatioConfig:
+        conn = self.get_connection(self.creatio_conn_id)
+        return self.config_from_connection(conn, **self._overrides)
+
+    @cached_property
+    def client(self) -> CreatioClient:
+        from airflow_provider_creatio.client.transport import CreatioClient
+
+        return CreatioClient(self.config, on_secret=mask_secret)
+
+    def get_conn(self) -> CreatioClient:
+        """The session-holding client of this hook (logs in lazily on its first call)."""
+        return self.client
+
+    def get_async_client(self) -> AsyncCreatioClient:
+        """A new async client on the same configuration, for triggers. The caller closes it."""
+        from airflow_provider_creatio.client.aio import AsyncCreatioClient
+
+        return AsyncCreatioClient(self.config, on_secret=mask_secret)
+
+    def call(self, call: Call[T]) -> T:
+        """Execute one protocol call on this hook's session."""
+        return self.client.execute(call)
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def close(self) -> None:
+        """Log out (if logged in) and release the HTTP session."""
+        if "client" in self.__dict__:
+            self.__dict__.pop("client").close()
+
+    def __enter__(self) -> CreatioHook:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Log in and make one cheap authenticated read (one Contact Id)."""
+        from airflow_provider_creatio.client import odata
+
+        try:
+            self.call(odata.query_records("Contact", select=["Id"], top=1))
+        except CreatioError as err:
+            return False, str(err)
+        finally:
+            self.close()
+        return True, f"Connected to {self.config.base_url}: login and an OData read succeeded."
+
+    # ----------------------------------------------------------------- connection form (Airflow < 3.2)
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """Airflow 3.2+ reads the form from get_provider_info(); older versions call this method."""
+        from airflow_provider_creatio.get_provider_info import get_provider_info
+
+        behaviour: dict[str, Any] = get_provider_info()["connection-types"][0]["ui-field-behaviour"]
+        return behaviour
+
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:
+        """Airflow 3.2+ reads ``conn-fields`` instead; wtforms is imported only when an older UI asks."""
+        from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget
+        from wtforms import BooleanField, PasswordField, StringField
+
+        from airflow_provider_creatio.get_provider_info import CONN_FIELDS
+
+        widgets: dict[str, Any] = {}
+        for name, spec in CONN_FIELDS.items():
+            label, kind = spec["label"], spec["schema"]["type"]
+            if "boolean" in kind:
+                widgets[name] = BooleanField(label, default=spec["schema"].get("default"))
+            elif spec["schema"].get("format") == "password":
+                widgets[name] = PasswordField(label, widget=BS3PasswordFieldWidget())
+            else:
+                widgets[name] = StringField(label, widget=BS3TextFieldWidget())
+        return widgets
