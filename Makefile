@@ -12,7 +12,7 @@ $(BIN)/.installed: pyproject.toml requirements/constraints.txt
 
 ## make demo: start the emulator and run every example DAG end to end with `airflow dags test`
 demo: $(BIN)/.installed
-	$(BIN)/python -m airflow_provider_creatio.testing.demo
+	$(BIN)/python scripts/demo.py
 
 ## make test: lint, type-check and run the whole test suite
 test: $(BIN)/.installed lint

@@ -6,10 +6,12 @@ Airflow 3 moved the authoring interface to the Task SDK (``airflow.sdk``); Airfl
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 try:  # Airflow 3.x: the Task SDK
     from airflow.sdk import (
+        DAG,
         BaseHook,
         BaseOperator,
         BaseOperatorLink,
@@ -36,6 +38,7 @@ except ImportError:  # pragma: no cover - Airflow 2.x
     from airflow.models.baseoperator import BaseOperator  # type: ignore[no-redef]
     from airflow.models.baseoperatorlink import BaseOperatorLink  # type: ignore[no-redef]
     from airflow.models.connection import Connection  # type: ignore[no-redef]
+    from airflow.models.dag import DAG  # type: ignore[no-redef]
     from airflow.sensors.base import BaseSensorOperator, PokeReturnValue  # type: ignore[no-redef]
     from airflow.utils.context import Context  # type: ignore[no-redef]
     from airflow.utils.log.secrets_masker import mask_secret  # type: ignore[no-redef]
@@ -50,15 +53,28 @@ def default_deferrable() -> bool:
     """``[operators] default_deferrable``, read when an operator is built (not at import time)."""
     from airflow.configuration import conf
 
-    return conf.getboolean("operators", "default_deferrable", fallback=False)
+    return bool(conf.getboolean("operators", "default_deferrable", fallback=False))
 
 
 def get_connection(conn_id: str) -> Any:
-    """Look a connection up through the hook API, which works in workers, triggers (3.3.2+) and tests."""
+    """Look a connection up through the hook API (workers, tests)."""
     return BaseHook.get_connection(conn_id)
 
 
+async def aget_connection(conn_id: str) -> Any:
+    """Look a connection up from a trigger's event loop without blocking it.
+
+    Before Airflow 3.3.2 the synchronous lookup raises DeadlockImminentError inside a trigger; the async API
+    (3.x) avoids that, and a worker thread is the fallback where it does not exist.
+    """
+    getter = getattr(BaseHook, "aget_connection", None)
+    if getter is not None:
+        return await getter(conn_id)
+    return await asyncio.to_thread(BaseHook.get_connection, conn_id)
+
+
 __all__ = [
+    "DAG",
     "AirflowException",
     "AirflowFailException",
     "AirflowSkipException",
@@ -72,6 +88,7 @@ __all__ = [
     "PokeReturnValue",
     "TaskDeferred",
     "TriggerEvent",
+    "aget_connection",
     "default_deferrable",
     "get_connection",
     "mask_secret",

@@ -33,7 +33,9 @@ class CreatioError(Exception):
         parts = [f"{self.operation}: {self.message}" if self.operation else self.message]
         if self.status is not None or self.method:
             where = " ".join(str(p) for p in (self.method, self.path) if p)
-            parts.append(f"[HTTP {self.status if self.status is not None else '-'} {where}]".replace(" ]", "]"))
+            parts.append(
+                f"[HTTP {self.status if self.status is not None else '-'} {where}]".replace(" ]", "]")
+            )
         if self.server_message and self.server_message not in self.message:
             parts.append(f"Creatio says: {self.server_message}")
         return " ".join(parts)

@@ -28,7 +28,9 @@ class Service(enum.Enum):
 class Idempotency(enum.Enum):
     """How freely a request may be repeated when its answer is missing or transient."""
 
-    SAFE = "safe"  # repeating it has no extra effect (GET of data, PATCH, DELETE, POST with a client-chosen Id)
+    SAFE = (
+        "safe"  # repeating it has no extra effect (GET of data, PATCH, DELETE, POST with a client-chosen Id)
+    )
     # Repeat only when the server provably never received it: connection refused, connect timeout,
     # or 429/503 answered before processing. Never after a read timeout or a dropped connection.
     UNSAFE = "unsafe"

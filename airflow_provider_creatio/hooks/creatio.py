@@ -6,7 +6,7 @@ encoding) lives in :mod:`airflow_provider_creatio.client`, which has no Airflow 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable
 from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from airflow_provider_creatio._compat import BaseHook, mask_secret
 from airflow_provider_creatio.client.config import AuthType, CreatioConfig, RetryPolicy
 from airflow_provider_creatio.client.errors import CreatioConfigError, CreatioError
+from airflow_provider_creatio.hooks._entities import EntityCallsMixin
+from airflow_provider_creatio.hooks._processes import ProcessCallsMixin
 
 if TYPE_CHECKING:
     from airflow_provider_creatio.client.aio import AsyncCreatioClient
-    from airflow_provider_creatio.client.batch import BatchOperation, BatchResult
     from airflow_provider_creatio.client.http import Call
-    from airflow_provider_creatio.client.process import ProcessElementEntry, ProcessLogEntry, ProcessRun
     from airflow_provider_creatio.client.transport import CreatioClient
 
 T = TypeVar("T")
@@ -50,7 +50,7 @@ def _as_number(value: Any, field: str, kind: Callable[[Any], T]) -> T | None:
         raise CreatioConfigError(f"connection extra {field!r} must be a number, got {value!r}") from None
 
 
-class CreatioHook(BaseHook):  # type: ignore[misc]
+class CreatioHook(EntityCallsMixin, ProcessCallsMixin, BaseHook):  # type: ignore[misc]
     """Interact with Creatio through its AuthService, OData 4 and ProcessEngineService endpoints.
 
     One hook instance holds one Creatio session: it logs in lazily on the first call and again only after the
@@ -102,7 +102,7 @@ class CreatioHook(BaseHook):  # type: ignore[misc]
         def pick(field: str, kind: Callable[[Any], T], default: T) -> T:
             override = overrides.get(field)
             if override is not None:
-                return kind(override)
+                return kind(override)  # type: ignore[no-any-return]
             value = _as_number(get(field), field, kind)
             return default if value is None else value
 
@@ -119,7 +119,9 @@ class CreatioHook(BaseHook):  # type: ignore[misc]
         try:
             auth_type = AuthType(auth_text)
         except ValueError:
-            raise CreatioConfigError(f"connection extra 'auth_type' must be forms or oauth, got {auth_text!r}") from None
+            raise CreatioConfigError(
+                f"connection extra 'auth_type' must be forms or oauth, got {auth_text!r}"
+            ) from None
 
         defaults = RetryPolicy()
         return CreatioConfig(
@@ -167,10 +169,19 @@ class CreatioHook(BaseHook):  # type: ignore[misc]
         return self.client
 
     def get_async_client(self) -> AsyncCreatioClient:
-        """A new async client on the same configuration, for triggers. The caller closes it."""
+        """A new async client on the same configuration. The caller closes it."""
         from airflow_provider_creatio.client.aio import AsyncCreatioClient
 
         return AsyncCreatioClient(self.config, on_secret=mask_secret)
+
+    @classmethod
+    async def aget_async_client(cls, creatio_conn_id: str, **overrides: Any) -> AsyncCreatioClient:
+        """An async client built from a connection looked up without blocking the event loop (triggers)."""
+        from airflow_provider_creatio._compat import aget_connection
+        from airflow_provider_creatio.client.aio import AsyncCreatioClient
+
+        conn = await aget_connection(creatio_conn_id)
+        return AsyncCreatioClient(cls.config_from_connection(conn, **overrides), on_secret=mask_secret)
 
     def call(self, call: Call[T]) -> T:
         """Execute one protocol call on this hook's session."""

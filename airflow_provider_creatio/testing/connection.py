@@ -6,7 +6,9 @@ import json
 from typing import Any
 
 
-def connection_json(url: str, username: str = "Supervisor", password: str = "Supervisor", **extra: Any) -> str:
+def connection_json(
+    url: str, username: str = "Supervisor", password: str = "Supervisor", **extra: Any
+) -> str:
     """The JSON form of a ``creatio`` connection, as Airflow reads it from ``AIRFLOW_CONN_<ID>``."""
     return json.dumps(
         {"conn_type": "creatio", "host": url, "login": username, "password": password, "extra": extra}

@@ -19,7 +19,8 @@ class DagRunResult:
     run_id: str
     state: str
     task_states: dict[str, str] = field(default_factory=dict)
-    xcoms: dict[str, Any] = field(default_factory=dict)  # task_id (with [map_index] when mapped) -> return_value
+    # task_id (with "[map_index]" when mapped) -> its return_value XCom
+    xcoms: dict[str, Any] = field(default_factory=dict)
 
     @property
     def succeeded(self) -> bool:
@@ -66,9 +67,7 @@ def collect(dag_id: str, run_id: str) -> DagRunResult:
         tis = session.scalars(
             select(TaskInstance).where(TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id)
         ).all()
-        rows = session.scalars(
-            XComModel.get_many(run_id=run_id, dag_ids=dag_id, key="return_value")
-        ).all()
+        rows = session.scalars(XComModel.get_many(run_id=run_id, dag_ids=dag_id, key="return_value")).all()
         result = DagRunResult(dag_id=dag_id, run_id=run_id, state=str(run.state))
         for ti in tis:
             result.task_states[_task_key(ti.task_id, ti.map_index)] = str(ti.state)

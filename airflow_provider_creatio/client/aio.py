@@ -1,0 +1,262 @@
+"""The asynchronous Creatio client, for triggers: httpx moves the bytes, tenacity's AsyncRetrying repeats.
+
+It makes exactly the decisions of the sync client in :mod:`.transport` (they live in :mod:`.auth`, :mod:`.retry`
+and :mod:`.responses`); only sending differs. Nothing blocks the event loop: sleeps are awaited, and the one
+blocking step of httpx (reading the CA bundle when its client is built) runs in a worker thread.
+
+httpx is imported when the first request is sent, not with this module: importing it costs about 90 ms, and
+operator modules that name a trigger are imported at every DAG parse.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import ssl
+import time
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+from typing import TYPE_CHECKING, TypeVar
+
+import tenacity
+
+from airflow_provider_creatio.client.auth import (
+    Outgoing,
+    SecretSink,
+    cookies_for_path,
+    jar_items,
+    make_auth,
+    outgoing_for,
+)
+from airflow_provider_creatio.client.config import CreatioConfig
+from airflow_provider_creatio.client.errors import CreatioError
+from airflow_provider_creatio.client.http import ApiResponse, Call
+from airflow_provider_creatio.client.responses import (
+    error_for_response,
+    finish,
+    is_session_expired,
+    session_rejected,
+    session_rejected_again,
+)
+from airflow_provider_creatio.client.retry import (
+    FailureKind,
+    TransportFailure,
+    describe_cause,
+    exception_chain,
+    failure_error,
+    tenacity_options,
+)
+
+if TYPE_CHECKING:
+    import httpx
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+def failure_kind(exc: Exception) -> FailureKind:
+    """What an httpx exception says about whether the server got the request."""
+    import httpx
+
+    if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
+        return FailureKind.CONNECT_TIMEOUT
+    if isinstance(exc, (httpx.ReadTimeout, httpx.WriteTimeout)):
+        return FailureKind.READ_TIMEOUT
+    if isinstance(exc, httpx.ConnectError):
+        tls = any(isinstance(e, ssl.SSLError) for e in exception_chain(exc))
+        return FailureKind.TLS if tls else FailureKind.REFUSED
+    if isinstance(exc, (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)):
+        return FailureKind.DROPPED
+    return FailureKind.OTHER
+
+
+def _verify_setting(verify: bool | str) -> bool | ssl.SSLContext:
+    """httpx takes a CA bundle path as an SSL context."""
+    if isinstance(verify, bool):
+        return verify
+    return ssl.create_default_context(cafile=verify)
+
+
+class AsyncCreatioClient:
+    """The async twin of :class:`~airflow_provider_creatio.client.transport.CreatioClient`: same arguments (an
+    ``httpx.AsyncClient`` instead of a requests session, an awaitable ``sleep``), same behaviour, awaited methods.
+    Use it as an async context manager, or await :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        config: CreatioConfig,
+        *,
+        on_secret: Callable[[str], None] | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+        rng: random.Random | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self.config = config
+        self._auth = make_auth(config, SecretSink(on_secret))
+        self._owns_http = http_client is None
+        self._http = http_client
+        if http_client is not None:
+            http_client.cookies.jar.set_policy(self._auth.cookie_policy())
+        self._sleep = sleep or asyncio.sleep
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+        self._clock = clock or time.monotonic
+        self._login_lock = asyncio.Lock()
+        self.login_count = 0
+        self.request_count = 0
+
+    async def __aenter__(self) -> AsyncCreatioClient:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    # ------------------------------------------------------------------------------------------------------------
+    # Public API
+
+    async def execute(self, call: Call[T]) -> T:
+        """Send ``call`` (logging in first if needed) and return what its parser makes of the answer."""
+        outgoing = outgoing_for(self.config, call.request)
+        generation = await self._ensure_session()
+        response, attempts = await self._send(outgoing, authenticated=True)
+        if session_rejected(call, response):
+            await self._renew_session(generation)
+            response, attempts = await self._send(outgoing, authenticated=True)
+            if session_rejected(call, response):
+                raise session_rejected_again(response, operation=call.request.operation)
+        return finish(call, response, attempts=attempts)
+
+    async def login(self) -> None:
+        """Log in now (again, if a session exists). Calls log in by themselves when needed."""
+        async with self._login_lock:
+            await self._login_locked()
+
+    async def logout(self) -> None:
+        """End the session on the server, if there is one, and forget it."""
+        async with self._login_lock:
+            try:
+                request = self._auth.logout_request()
+                if request is not None and self._auth.is_current(self._clock()):
+                    response, _ = await self._send(request, authenticated=True)
+                    # An expired session is as logged out as it gets.
+                    if response.status >= 400 and not is_session_expired(response):
+                        raise error_for_response(response, operation=request.operation)
+            finally:
+                self._auth.forget()
+                if self._http is not None:
+                    self._http.cookies.clear()
+
+    async def close(self) -> None:
+        """Log out if logged in, then release the connections."""
+        try:
+            await self.logout()
+        except CreatioError as exc:
+            log.warning("Creatio logout failed while closing the client: %s", exc)
+        finally:
+            if self._owns_http and self._http is not None:
+                await self._http.aclose()
+                self._http = None
+
+    # ------------------------------------------------------------------------------------------------------------
+    # Session
+
+    async def _ensure_session(self) -> int:
+        """Log in unless a usable session exists; the generation of the session calls will use."""
+        async with self._login_lock:
+            if not self._auth.is_current(self._clock()):
+                await self._login_locked()
+            return self._auth.generation
+
+    async def _renew_session(self, rejected_generation: int) -> None:
+        """Log in again, unless another caller already replaced the rejected session."""
+        async with self._login_lock:
+            if self._auth.generation == rejected_generation:
+                self._auth.forget()
+                await self._login_locked()
+
+    async def _login_locked(self) -> None:
+        request = self._auth.login_request()
+        self.login_count += 1
+        started = self._clock()
+        response, _ = await self._send(request, authenticated=False)
+        self._auth.accept_login(response, started)
+
+    # ------------------------------------------------------------------------------------------------------------
+    # Bytes
+
+    def _build_http(self) -> httpx.AsyncClient:
+        import httpx
+
+        client = httpx.AsyncClient(
+            verify=_verify_setting(self.config.verify),
+            timeout=self._timeout(),
+            follow_redirects=False,
+        )
+        client.cookies.jar.set_policy(self._auth.cookie_policy())
+        return client
+
+    def _timeout(self) -> httpx.Timeout:
+        import httpx
+
+        return httpx.Timeout(self.config.read_timeout, connect=self.config.connect_timeout)
+
+    async def _http_client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            # Building the client loads the CA bundle from disk: keep that off the event loop.
+            client = await asyncio.to_thread(self._build_http)
+            if self._http is None:
+                self._http = client
+            else:
+                await client.aclose()
+        return self._http
+
+    async def _send(self, outgoing: Outgoing, *, authenticated: bool) -> tuple[ApiResponse, int]:
+        """Send with retries; the last answer and the number of tries it took."""
+        attempts = 0
+
+        async def attempt() -> ApiResponse:
+            nonlocal attempts
+            attempts += 1
+            return await self._send_once(outgoing, authenticated=authenticated)
+
+        retrying = tenacity.AsyncRetrying(
+            sleep=self._sleep, **tenacity_options(self.config.retry, outgoing, self._rng, log)
+        )
+        try:
+            response: ApiResponse = await retrying(attempt)
+        except TransportFailure as failure:
+            raise failure_error(failure, outgoing, attempts) from None
+        return response, attempts
+
+    async def _send_once(self, outgoing: Outgoing, *, authenticated: bool) -> ApiResponse:
+        import httpx
+
+        client = await self._http_client()
+        if authenticated:
+            jar = client.cookies.jar
+            outgoing = outgoing.with_headers(self._auth.headers(cookies_for_path(jar, outgoing.path)))
+        self.request_count += 1
+        try:
+            raw = await client.request(
+                outgoing.method,
+                outgoing.url,
+                content=outgoing.content,
+                headers=dict(outgoing.headers),
+                timeout=self._timeout(),
+                follow_redirects=False,
+            )
+        except httpx.HTTPError as exc:
+            raise TransportFailure(failure_kind(exc), describe_cause(exc)) from None
+        log.debug("Creatio %s %s -> %d", outgoing.method, outgoing.path, raw.status_code)
+        self._auth.note_cookies(jar_items(client.cookies.jar))
+        return ApiResponse(
+            status=raw.status_code,
+            headers={name.lower(): value for name, value in raw.headers.items()},
+            content=raw.content,
+            method=outgoing.method,
+            path=outgoing.path,
+        )

@@ -1,0 +1,340 @@
+"""Authentication as a strategy, and the transport-neutral shape of an outgoing request.
+
+A strategy holds what both transports share: the login request, how to read its answer, whether the session is
+still usable and which headers every call carries. The transports (requests, httpx) only send bytes and keep the
+cookie jar. Every secret the strategy learns goes to a :class:`SecretSink` (the Airflow hook passes Airflow's
+``mask_secret``), so Airflow can redact it from task logs.
+
+* :class:`FormsAuth`: ``AuthService.svc/Login`` with user name and password; the session lives in cookies, and
+  every call sends ``BPMCSRF: <current BPMCSRF cookie>`` and ``ForceUseSession: true``.
+* :class:`OAuthAuth`: OAuth 2.0 client credentials; every call sends ``Authorization: Bearer <token>`` and no
+  cookie at all (its cookie policy refuses them).
+"""
+
+from __future__ import annotations
+
+import abc
+import http.cookiejar
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import ClassVar
+from urllib.parse import urlencode, urlsplit
+
+from airflow_provider_creatio.client.config import AuthType, CreatioConfig
+from airflow_provider_creatio.client.errors import CreatioAuthError, CreatioError, CreatioResponseError
+from airflow_provider_creatio.client.http import ApiRequest, ApiResponse, Idempotency, Service
+
+# One query encoding for the whole client: process.fits_in_url measures URLs with it too.
+from airflow_provider_creatio.client.odata import encode_query
+from airflow_provider_creatio.client.responses import decode_json, error_for_response, server_message
+
+LOGIN_PATH = "ServiceModel/AuthService.svc/Login"  # at the site root in both layouts
+LOGOUT_PATH = "ServiceModel/AuthService.svc/Logout"
+CSRF_COOKIE = "BPMCSRF"
+USER_NAME_COOKIE = (
+    "UserName"  # the login name, not a secret: masking it would garble every log line naming it
+)
+ODATA_JSON = "application/json; charset=utf-8; IEEE754Compatible=true"
+SERVICE_JSON = "application/json; charset=utf-8"
+_TOKEN_LIFETIME_DEFAULT = 3600.0
+_TOKEN_RENEW_MARGIN_MAX = 60.0  # renew a token this long (at most a tenth of its life) before it runs out
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One request exactly as it goes on the wire: absolute URL (with its encoded query), headers and body."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str] = field(default_factory=dict, repr=False)
+    content: bytes | None = field(default=None, repr=False)
+    idempotency: Idempotency = Idempotency.SAFE
+    operation: str = ""
+
+    @property
+    def path(self) -> str:
+        """The URL path: what logs and errors show (never the query string)."""
+        return urlsplit(self.url).path or "/"
+
+    def with_headers(self, extra: Mapping[str, str]) -> Outgoing:
+        """A copy with ``extra`` headers added; they win over headers of the same name."""
+        return Outgoing(
+            self.method,
+            self.url,
+            merge_headers(self.headers, extra),
+            self.content,
+            self.idempotency,
+            self.operation,
+        )
+
+
+def merge_headers(*layers: Mapping[str, str]) -> dict[str, str]:
+    """Header layers merged case-insensitively, later layers winning."""
+    merged: dict[str, tuple[str, str]] = {}
+    for layer in layers:
+        for name, value in layer.items():
+            merged[name.lower()] = (name, value)
+    return dict(merged.values())
+
+
+def outgoing_for(config: CreatioConfig, request: ApiRequest) -> Outgoing:
+    """The wire form of an API request, before the session's headers are added."""
+    defaults = {"Accept": "application/json"}
+    content = request.body_bytes
+    if content is not None:
+        defaults["Content-Type"] = ODATA_JSON if request.service is Service.ODATA else SERVICE_JSON
+    url = config.url(request.service, request.path)
+    if request.params:
+        url += "?" + encode_query(request.params)
+    return Outgoing(
+        request.method.upper(),
+        url,
+        merge_headers(defaults, request.headers),
+        content,
+        request.idempotency,
+        request.operation,
+    )
+
+
+def jar_items(jar: http.cookiejar.CookieJar) -> list[tuple[str, str]]:
+    """Every ``(name, value)`` in the jar, whatever its path."""
+    return [(cookie.name, cookie.value) for cookie in jar if cookie.value is not None]
+
+
+def cookies_for_path(jar: http.cookiejar.CookieJar, path: str) -> dict[str, str]:
+    """The cookies the jar sends to ``path``, by name. When a name exists for several paths (a rotated BPMCSRF set
+    on a sub-path), the most specific one wins, as it is the one the server reads first."""
+    chosen: dict[str, tuple[int, str]] = {}
+    for cookie in jar:
+        cookie_path = cookie.path or "/"
+        applies = path == cookie_path or (
+            path.startswith(cookie_path) and (cookie_path.endswith("/") or path[len(cookie_path)] == "/")
+        )
+        if not applies or cookie.value is None or cookie.is_expired():
+            continue
+        if cookie.name not in chosen or len(cookie_path) > chosen[cookie.name][0]:
+            chosen[cookie.name] = (len(cookie_path), cookie.value)
+    return {name: value for name, (_, value) in chosen.items()}
+
+
+class SecretSink:
+    """Passes every secret, once, to the ``on_secret`` callback (Airflow's ``mask_secret`` in the hook)."""
+
+    def __init__(self, on_secret: Callable[[str], None] | None) -> None:
+        self._on_secret = on_secret
+        self._seen: set[str] = set()
+
+    def report(self, value: str | None) -> None:
+        if not value or value in self._seen:
+            return
+        self._seen.add(value)
+        if self._on_secret is not None:
+            self._on_secret(value)
+
+
+def _login_refused(response: ApiResponse, message: str, operation: str) -> CreatioError:
+    """A non-200 answer to a login: credentials or access refused, or the server failing (classified as usual)."""
+    if response.status in (400, 401, 403) or 300 <= response.status < 400:
+        return CreatioAuthError(
+            message,
+            status=response.status,
+            method=response.method or None,
+            path=response.path or None,
+            server_message=server_message(response),
+            operation=operation,
+        )
+    return error_for_response(response, operation=operation)
+
+
+class AuthStrategy(abc.ABC):
+    """What a transport needs to know about one way of authenticating. Instances hold the session state (logged in,
+    token, expiry) and a ``generation`` that grows with each successful login, so that concurrent callers who saw
+    the same rejected session share one re-login."""
+
+    uses_cookies: ClassVar[bool]
+    login_operation: ClassVar[str]
+
+    def __init__(self, config: CreatioConfig, secrets: SecretSink) -> None:
+        self.config = config
+        self.secrets = secrets
+        self.generation = 0
+
+    @abc.abstractmethod
+    def is_current(self, now: float) -> bool:
+        """Whether a session exists that calls can use (``now`` is a monotonic clock reading)."""
+
+    @abc.abstractmethod
+    def login_request(self) -> Outgoing:
+        """The request that opens a session."""
+
+    @abc.abstractmethod
+    def _accept(self, response: ApiResponse, now: float) -> None:
+        """Read the login answer: keep what the session needs, or raise."""
+
+    @abc.abstractmethod
+    def headers(self, cookies: Mapping[str, str]) -> dict[str, str]:
+        """The headers every authenticated call carries, given the cookies the jar sends to its path."""
+
+    @abc.abstractmethod
+    def forget(self) -> None:
+        """Drop the session (it was rejected, or logged out)."""
+
+    def accept_login(self, response: ApiResponse, now: float) -> None:
+        """Read the answer to :meth:`login_request`; raise :class:`CreatioAuthError` if the login failed."""
+        self._accept(response, now)
+        self.generation += 1
+
+    def logout_request(self) -> Outgoing | None:
+        """The request that closes the session, if the method has one."""
+        return None
+
+    def note_cookies(self, cookies: Iterable[tuple[str, str]]) -> None:
+        """Report the secret cookie values, ``(name, value)`` pairs of the jar, after an answer."""
+        for name, value in cookies:
+            if name != USER_NAME_COOKIE:
+                self.secrets.report(value)
+
+    def cookie_policy(self) -> http.cookiejar.CookiePolicy:
+        """The policy of the transport's cookie jar."""
+        return http.cookiejar.DefaultCookiePolicy()
+
+
+class FormsAuth(AuthStrategy):
+    """Creatio's forms login: cookies plus the BPMCSRF header."""
+
+    uses_cookies = True
+    login_operation = "log in to Creatio"
+
+    def __init__(self, config: CreatioConfig, secrets: SecretSink) -> None:
+        super().__init__(config, secrets)
+        secrets.report(config.password)
+        self._logged_in = False
+
+    def is_current(self, now: float) -> bool:
+        return self._logged_in
+
+    def login_request(self) -> Outgoing:
+        body = {"UserName": self.config.username, "UserPassword": self.config.password}
+        return Outgoing(
+            "POST",
+            self.config.url(Service.ROOT, LOGIN_PATH),
+            {"Accept": "application/json", "Content-Type": SERVICE_JSON},
+            json.dumps(body, ensure_ascii=False).encode("utf-8"),
+            Idempotency.SAFE,
+            self.login_operation,
+        )
+
+    def _accept(self, response: ApiResponse, now: float) -> None:
+        if response.status != 200:
+            raise _login_refused(response, "Creatio refused the login", self.login_operation)
+        body = decode_json(response, operation=self.login_operation)
+        code = body.get("Code") if isinstance(body, dict) else None
+        # HTTP 200 with Code != 0 is a failed login: the status alone never tells.
+        if code not in (0, "0"):
+            message = body.get("Message") if isinstance(body, dict) else None
+            raise CreatioAuthError(
+                f"login failed (Code {code})",
+                status=response.status,
+                method=response.method or None,
+                path=response.path or None,
+                server_message=str(message) if message else None,
+                operation=self.login_operation,
+            )
+        self._logged_in = True
+
+    def headers(self, cookies: Mapping[str, str]) -> dict[str, str]:
+        headers = {"ForceUseSession": "true"}
+        csrf = cookies.get(CSRF_COOKIE)
+        if csrf:  # read from the jar at send time, so a BPMCSRF rotated by any answer is picked up
+            headers[CSRF_COOKIE] = csrf
+        return headers
+
+    def forget(self) -> None:
+        self._logged_in = False
+
+    def logout_request(self) -> Outgoing | None:
+        return Outgoing(
+            "POST",
+            self.config.url(Service.ROOT, LOGOUT_PATH),
+            {"Accept": "application/json", "Content-Type": SERVICE_JSON},
+            b"{}",
+            Idempotency.SAFE,
+            "log out of Creatio",
+        )
+
+
+class OAuthAuth(AuthStrategy):
+    """OAuth 2.0 client credentials: a bearer token from the identity server, renewed shortly before it expires."""
+
+    uses_cookies = False
+    login_operation = "get an OAuth token"
+
+    def __init__(self, config: CreatioConfig, secrets: SecretSink) -> None:
+        super().__init__(config, secrets)
+        secrets.report(config.client_secret)
+        self._token: str | None = None
+        self._renew_at = 0.0
+
+    def is_current(self, now: float) -> bool:
+        return self._token is not None and now < self._renew_at
+
+    def login_request(self) -> Outgoing:
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": self.config.client_id or "",
+            "client_secret": self.config.client_secret or "",
+        }
+        return Outgoing(
+            "POST",
+            self.config.token_url,
+            {"Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded"},
+            urlencode(form).encode("ascii"),
+            Idempotency.SAFE,
+            self.login_operation,
+        )
+
+    def _accept(self, response: ApiResponse, now: float) -> None:
+        if response.status != 200:
+            raise _login_refused(
+                response, "the identity server refused the client credentials", self.login_operation
+            )
+        body = decode_json(response, operation=self.login_operation)
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            raise CreatioResponseError(
+                "the identity server answered without an access_token",
+                status=response.status,
+                method=response.method or None,
+                path=response.path or None,
+                operation=self.login_operation,
+            )
+        self.secrets.report(token)
+        lifetime = _lifetime(body.get("expires_in"))
+        self._token = token
+        self._renew_at = now + lifetime - min(_TOKEN_RENEW_MARGIN_MAX, lifetime / 10)
+
+    def headers(self, cookies: Mapping[str, str]) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._token}"} if self._token else {}
+
+    def forget(self) -> None:
+        self._token = None
+
+    def cookie_policy(self) -> http.cookiejar.CookiePolicy:
+        # Bearer calls carry no cookie: accept none, so none can be sent.
+        return http.cookiejar.DefaultCookiePolicy(allowed_domains=[])
+
+
+def _lifetime(value: object) -> float:
+    try:
+        seconds = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return _TOKEN_LIFETIME_DEFAULT
+    return seconds if seconds > 0 else _TOKEN_LIFETIME_DEFAULT
+
+
+def make_auth(config: CreatioConfig, secrets: SecretSink) -> AuthStrategy:
+    """The strategy the configuration asks for."""
+    if config.auth_type is AuthType.OAUTH:
+        return OAuthAuth(config, secrets)
+    return FormsAuth(config, secrets)

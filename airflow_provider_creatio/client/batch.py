@@ -1,0 +1,342 @@
+"""OData 4 ``$batch`` in the JSON format: encode up to 100 writes, parse the per-request answers. No I/O here.
+
+Request document (URLs relative to the OData root)::
+
+    {"requests": [{"id": "1", "method": "POST", "url": "Contact", "headers": {...}, "body": {...}}, ...]}
+
+Creatio stops at the first failed request unless ``Prefer: continue-on-error`` is sent; the answer is read as
+the OData 4.01 JSON batch format ``{"responses": [{"id", "status", "headers", "body"}]}``, leniently:
+responses are matched by ``id`` (by order when a response has none), ``headers`` and ``body`` may be missing,
+and a request with no response was not executed.
+
+An upsert is sent as a PATCH. Creatio answers 404 when the record does not exist (see
+docs/creatio-notes/where-the-sources-are-silent.md); :func:`upsert_fallback` turns those results into creates
+with the same Id for a second batch.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from airflow_provider_creatio.client import validation as v
+from airflow_provider_creatio.client.errors import CreatioResponseError, CreatioValidationError
+from airflow_provider_creatio.client.http import ApiRequest, ApiResponse, Call, Idempotency, Service
+from airflow_provider_creatio.client.odata import (
+    ACCEPT_JSON,
+    JSON_CONTENT_TYPE,
+    SEND_JSON,
+    decode_json_body,
+    entity_path,
+    record_body,
+    record_path,
+)
+
+MAX_BATCH_SIZE = 100  # Creatio's limit per $batch
+CONTINUE_ON_ERROR: Mapping[str, str] = {"Prefer": "continue-on-error"}
+
+
+class BatchKind(str, enum.Enum):
+    CREATE = "create"  # POST Entity, with the Id in the body when known
+    UPDATE = "update"  # PATCH Entity(id); 404 when missing
+    DELETE = "delete"  # DELETE Entity(id); 404 when missing
+    UPSERT = "upsert"  # PATCH Entity(id); a 404 result is turned into a create by upsert_fallback
+
+
+@dataclass(frozen=True)
+class BatchOperation:
+    """One write in a batch. Build it with the class methods; they validate everything at once.
+
+    ``BatchOperation.create`` always assigns an Id (a fresh uuid4 when none is given), which keeps the batch
+    safe to retry. A CREATE built directly without ``record_id`` (nor ``data["Id"]``) lets Creatio choose the
+    Id, and makes the whole batch unsafe to repeat."""
+
+    kind: BatchKind
+    entity: str
+    record_id: str | None = None
+    data: Mapping[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        kind = BatchKind(self.kind)
+        object.__setattr__(self, "kind", kind)
+        v.check_entity_name(self.entity)
+        body = record_body(self.data or {}, "data") if kind is not BatchKind.DELETE else {}
+        record_id = self.record_id if self.record_id is not None else body.get("Id")
+        if record_id is not None:
+            record_id = v.parse_guid(record_id, "record_id")
+        if "Id" in body and body["Id"] is not None and v.parse_guid(body["Id"], "data['Id']") != record_id:
+            raise CreatioValidationError(f"record_id {record_id} and data['Id'] {body['Id']} disagree")
+        object.__setattr__(self, "record_id", record_id)
+        self._check_shape()
+
+    def _check_shape(self) -> None:
+        if self.kind is not BatchKind.CREATE and self.record_id is None:
+            raise CreatioValidationError(f"a batch {self.kind.value} of {self.entity} needs a record_id")
+        if self.kind is BatchKind.DELETE and self.data:
+            raise CreatioValidationError(f"a batch delete of {self.entity} takes no data")
+        if self.kind in (BatchKind.UPDATE, BatchKind.UPSERT) and not self.body():
+            raise CreatioValidationError(f"a batch {self.kind.value} of {self.entity} has no column to write")
+
+    @classmethod
+    def create(
+        cls, entity: str, data: Mapping[str, Any], record_id: str | uuid.UUID | None = None
+    ) -> BatchOperation:
+        if record_id is None and not (isinstance(data, Mapping) and data.get("Id") is not None):
+            record_id = uuid.uuid4()
+        return cls(BatchKind.CREATE, entity, _id_text(record_id), data)
+
+    @classmethod
+    def update(cls, entity: str, record_id: str | uuid.UUID, data: Mapping[str, Any]) -> BatchOperation:
+        return cls(BatchKind.UPDATE, entity, _id_text(record_id), data)
+
+    @classmethod
+    def upsert(cls, entity: str, record_id: str | uuid.UUID, data: Mapping[str, Any]) -> BatchOperation:
+        return cls(BatchKind.UPSERT, entity, _id_text(record_id), data)
+
+    @classmethod
+    def delete(cls, entity: str, record_id: str | uuid.UUID) -> BatchOperation:
+        return cls(BatchKind.DELETE, entity, _id_text(record_id))
+
+    def body(self) -> dict[str, Any]:
+        """The JSON body sent for this operation (the Id first for a create, no Id otherwise)."""
+        if self.kind is BatchKind.DELETE:
+            return {}
+        columns = {k: val for k, val in record_body(self.data or {}, "data").items() if k != "Id"}
+        if self.kind is BatchKind.CREATE and self.record_id is not None:
+            return {"Id": self.record_id, **columns}
+        return columns
+
+    @property
+    def idempotent(self) -> bool:
+        """True when sending it twice has no extra effect: PATCH, DELETE, or a POST that carries its Id."""
+        return self.kind is not BatchKind.CREATE or self.record_id is not None
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What happened to one operation. ``status`` is None when Creatio did not execute it."""
+
+    id: str
+    operation: BatchOperation
+    record_id: str | None
+    status: int | None
+    ok: bool
+    error: str | None = None
+    body: Any = None
+
+    @property
+    def executed(self) -> bool:
+        return self.status is not None
+
+    @property
+    def needs_create(self) -> bool:
+        """An upsert whose PATCH found no record: :func:`upsert_fallback` creates it."""
+        return self.operation.kind is BatchKind.UPSERT and self.status == 404
+
+    def to_dict(self) -> dict[str, Any]:
+        """A small JSON-able summary for XCom (the response body is left out)."""
+        return {
+            "id": self.id,
+            "kind": self.operation.kind.value,
+            "entity": self.operation.entity,
+            "record_id": self.record_id,
+            "status": self.status,
+            "ok": self.ok,
+            "error": self.error,
+        }
+
+
+def chunk(ops: Iterable[BatchOperation], size: int = MAX_BATCH_SIZE) -> list[list[BatchOperation]]:
+    """``ops`` cut into consecutive batches of at most ``size`` (1 to 100) operations."""
+    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_BATCH_SIZE:
+        raise CreatioValidationError(
+            f"batch size must be between 1 and {MAX_BATCH_SIZE}, got {v.shown(size)}"
+        )
+    items = list(ops)
+    return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+def batch_idempotency(ops: Iterable[BatchOperation]) -> Idempotency:
+    """SAFE only when every operation is (PATCH, DELETE, POST with an Id); else UNSAFE."""
+    return Idempotency.SAFE if all(op.idempotent for op in ops) else Idempotency.UNSAFE
+
+
+def encode_batch(ops: Sequence[BatchOperation], continue_on_error: bool = True) -> dict[str, Any]:
+    """The ``$batch`` JSON document; request ids are the 1-based positions as strings."""
+    _check_batch(ops, continue_on_error)
+    return {"requests": [_encode_one(str(i), op, continue_on_error) for i, op in enumerate(ops, start=1)]}
+
+
+def batch_call(ops: Sequence[BatchOperation], continue_on_error: bool = True) -> Call[list[BatchResult]]:
+    """POST ``$batch``; the answer becomes one :class:`BatchResult` per operation, in the order of ``ops``."""
+    ops = list(ops)
+    document = encode_batch(ops, continue_on_error)
+    operation = f"batch of {len(ops)} operations"
+    headers = {**SEND_JSON, **(CONTINUE_ON_ERROR if continue_on_error else {})}
+    request = ApiRequest(
+        "POST",
+        Service.ODATA,
+        "$batch",
+        json_body=document,
+        headers=headers,
+        idempotency=batch_idempotency(ops),
+        operation=operation,
+    )
+    return Call(request, lambda response: parse_batch_response(response, ops, continue_on_error, operation))
+
+
+def parse_batch_response(
+    response: ApiResponse, ops: Sequence[BatchOperation], continue_on_error: bool, operation: str = "batch"
+) -> list[BatchResult]:
+    """One result per operation, matching responses by id (by order for a response without one)."""
+    document = decode_json_body(response, operation)
+    items = document.get("responses") if isinstance(document, dict) else None
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise CreatioResponseError(
+            "the $batch answer has no 'responses' list",
+            status=response.status,
+            method=response.method,
+            path=response.path,
+            operation=operation,
+        )
+    by_id = _match_responses(items, len(ops))
+    missing = (
+        "not executed: Creatio sent no answer for this request"
+        if continue_on_error
+        else "not executed: an earlier request in the batch failed"
+    )
+    return [_result(str(i), op, by_id.get(str(i)), missing) for i, op in enumerate(ops, start=1)]
+
+
+def upsert_fallback(results: Iterable[BatchResult]) -> list[BatchOperation]:
+    """Creates, with the same Id and data, for the upserts whose PATCH found no record."""
+    return [
+        BatchOperation.create(r.operation.entity, r.operation.data or {}, r.operation.record_id)
+        for r in results
+        if r.needs_create
+    ]
+
+
+def extract_error_message(body: Any) -> str | None:
+    """Creatio's error text from any of its three shapes: OData ``{"error": {"code", "message"}}``, ASP.NET
+    ``{"Message", "ExceptionType", "StackTrace"}`` and routing ``{"Message", "MessageDetail"}``; a plain
+    string is its own message."""
+    if isinstance(body, str):
+        return body.strip() or None
+    if not isinstance(body, dict):
+        return None
+    error = body.get("error")
+    if isinstance(error, dict):
+        message = error.get("message")
+        if isinstance(message, dict):  # the OData 3 spelling {"lang": ..., "value": ...}
+            message = message.get("value")
+        return str(message or error.get("code") or "") or None
+    if isinstance(error, str):
+        return error or None
+    parts = [str(body[key]) for key in ("Message", "MessageDetail") if body.get(key)]
+    return " ".join(parts) or None
+
+
+# --- helpers ------------------------------------------------------------------------------------------------
+
+_METHODS = {
+    BatchKind.CREATE: "POST",
+    BatchKind.UPDATE: "PATCH",
+    BatchKind.UPSERT: "PATCH",
+    BatchKind.DELETE: "DELETE",
+}
+
+
+def _url(op: BatchOperation) -> str:
+    if op.kind is BatchKind.CREATE or op.record_id is None:
+        return entity_path(op.entity)
+    return record_path(op.entity, op.record_id)
+
+
+def _id_text(record_id: str | uuid.UUID | None) -> str | None:
+    return None if record_id is None else str(record_id)
+
+
+def _encode_one(request_id: str, op: BatchOperation, continue_on_error: bool) -> dict[str, Any]:
+    # Creatio's own examples repeat the Prefer header inside each request as well as on the $batch POST.
+    headers = dict(ACCEPT_JSON)
+    if op.kind is not BatchKind.DELETE:
+        headers["Content-Type"] = JSON_CONTENT_TYPE
+    if continue_on_error:
+        headers.update(CONTINUE_ON_ERROR)
+    item: dict[str, Any] = {
+        "id": request_id,
+        "method": _METHODS[op.kind],
+        "url": _url(op),
+        "headers": headers,
+    }
+    if op.kind is not BatchKind.DELETE:
+        item["body"] = op.body()
+    return item
+
+
+def _check_batch(ops: Sequence[BatchOperation], continue_on_error: bool) -> None:
+    if not ops:
+        raise CreatioValidationError("a batch needs at least one operation")
+    if len(ops) > MAX_BATCH_SIZE:
+        raise CreatioValidationError(
+            f"a batch holds at most {MAX_BATCH_SIZE} operations, got {len(ops)}; split it with chunk()"
+        )
+    for op in ops:
+        if not isinstance(op, BatchOperation):
+            raise CreatioValidationError(f"batch items must be BatchOperation values, got {v.shown(op)}")
+    if not continue_on_error and any(op.kind is BatchKind.UPSERT for op in ops):
+        # The 404 of an upsert's PATCH is expected, and without continue-on-error it would stop the batch.
+        raise CreatioValidationError("a batch with upserts must be sent with continue_on_error=True")
+
+
+def _match_responses(items: list[dict[str, Any]], count: int) -> dict[str, dict[str, Any]]:
+    expected = [str(i) for i in range(1, count + 1)]
+    by_id = {str(item["id"]): item for item in items if item.get("id") is not None}
+    unanswered = iter([request_id for request_id in expected if request_id not in by_id])
+    for item in items:
+        if item.get("id") is None:
+            request_id = next(unanswered, None)
+            if request_id is not None:
+                by_id[request_id] = item
+    return by_id
+
+
+def _status(item: Mapping[str, Any]) -> int | None:
+    status = item.get("status")
+    if isinstance(status, int) and not isinstance(status, bool):
+        return status
+    if isinstance(status, str) and status.strip().isdigit():
+        return int(status)
+    return None
+
+
+def _body(item: Mapping[str, Any]) -> Any:
+    body = item.get("body")
+    if isinstance(body, str) and body.strip()[:1] in ("{", "["):
+        try:
+            return json.loads(body)
+        except ValueError:
+            return body
+    return body
+
+
+def _result(request_id: str, op: BatchOperation, item: Mapping[str, Any] | None, missing: str) -> BatchResult:
+    if item is None:
+        return BatchResult(request_id, op, op.record_id, None, False, missing)
+    status = _status(item)
+    body = _body(item)
+    if status is None:
+        return BatchResult(
+            request_id, op, op.record_id, None, False, "the answer for this request has no status", body
+        )
+    ok = 200 <= status < 300
+    record_id = op.record_id
+    if op.kind is BatchKind.CREATE and isinstance(body, dict) and v.is_guid(body.get("Id")):
+        record_id = v.parse_guid(body["Id"], "Id")
+    error = None if ok else (extract_error_message(body) or f"HTTP {status}")
+    return BatchResult(request_id, op, record_id, status, ok, error, body)

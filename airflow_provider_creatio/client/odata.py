@@ -1,0 +1,432 @@
+"""OData 4 entity calls: build the request, parse the successful answer. No I/O here.
+
+Paths are relative to the OData root (``{base}[/0]/odata/``): ``Contact``, ``Contact(<guid>)``,
+``Contact/$count``. Every entity name, record id and column is validated before anything is built.
+
+``$filter`` from a mapping (:func:`build_filter`)::
+
+    {"Name": "O'Brien"}                      Name eq 'O''Brien'
+    {"Status/Id": "3e7f420c-..."}            Status/Id eq 3e7f420c-...        (GUIDs are unquoted)
+    {"ModifiedOn__ge": datetime(...)}        ModifiedOn ge 2024-01-01T00:00:00Z
+    {"Type/Name": ["A", "B"]}                (Type/Name eq 'A' or Type/Name eq 'B')
+    {"Name__ne": ["A", "B"]}                 (Name ne 'A' and Name ne 'B')
+    {"Email__contains": "@example"}          contains(Email,'@example')
+    {"Owner": None}                          Owner eq null
+
+A key is a column path, optionally followed by ``__`` and an operator (``eq`` when absent): ``eq``, ``ne``,
+``gt``, ``ge``, ``lt``, ``le``, ``contains``, ``startswith``, ``endswith``. Conditions are joined with
+``and``. Values become literals and nothing else: a value can never add a condition or change the filter's
+shape. Literal rules are in :func:`filter_literal`. A string filter is the caller's own OData expression and
+is sent unchanged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import json
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from airflow_provider_creatio.client import validation as v
+from airflow_provider_creatio.client.errors import CreatioResponseError, CreatioValidationError
+from airflow_provider_creatio.client.http import ApiRequest, ApiResponse, Call, Idempotency, Service
+
+ACCEPT_JSON: Mapping[str, str] = {"Accept": "application/json"}
+# IEEE754Compatible lets Creatio read and write Int64/Decimal values as strings without losing digits.
+JSON_CONTENT_TYPE = "application/json; charset=utf-8; IEEE754Compatible=true"
+SEND_JSON: Mapping[str, str] = {**ACCEPT_JSON, "Content-Type": JSON_CONTENT_TYPE}
+
+COMPARISONS = frozenset({"eq", "ne", "gt", "ge", "lt", "le"})
+STRING_FUNCTIONS = frozenset({"contains", "startswith", "endswith"})
+_JSON_TYPES = frozenset({"", "application/json", "text/json", "text/plain"})
+_QUERY_SAFE = "$'(),/:"  # left readable in query values; everything else outside A-Z a-z 0-9 -._~ is escaped
+
+
+# --- query strings and JSON answers, shared with the transports, batch.py and process.py --------------------
+
+
+def encode_query(params: Iterable[tuple[str, str]]) -> str:
+    """``key=value&...`` percent-encoded for Creatio: a space is ``%20``, never ``+`` (which Creatio may keep
+    as a literal plus), and ``&``, ``=``, ``+``, ``#``, ``%`` inside keys and values are always escaped. The
+    client's one query encoding: both transports send it, and :func:`process.fits_in_url` measures with it."""
+    return "&".join(f"{quote(key, safe='$')}={quote(value, safe=_QUERY_SAFE)}" for key, value in params)
+
+
+def decode_json_body(response: ApiResponse, operation: str) -> Any:
+    """The JSON document of a successful answer, or :class:`CreatioResponseError` when the body is empty, not
+    UTF-8, not JSON (truncated or malformed) or declared as something other than JSON (an HTML login page,
+    XML). An answer without a content type, or with text/plain, is accepted when its body is JSON."""
+    content_type = response.content_type
+    if content_type not in _JSON_TYPES and not content_type.endswith("+json"):
+        raise _response_error(response, operation, f"expected a JSON answer but got {content_type}")
+    if not response.content.strip():
+        raise _response_error(response, operation, "expected a JSON answer but the body is empty")
+    try:
+        return json.loads(response.content)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise _response_error(
+            response, operation, f"the answer is not valid JSON ({len(response.content)} bytes: {exc})"
+        ) from None
+
+
+def _response_error(response: ApiResponse, operation: str, message: str) -> CreatioResponseError:
+    return CreatioResponseError(
+        message, status=response.status, method=response.method, path=response.path, operation=operation
+    )
+
+
+def _json_object(response: ApiResponse, operation: str) -> dict[str, Any]:
+    document = decode_json_body(response, operation)
+    if not isinstance(document, dict):
+        raise _response_error(response, operation, f"expected a JSON object, got {type(document).__name__}")
+    return document
+
+
+def record_from_json(document: Mapping[str, Any]) -> dict[str, Any]:
+    """A record without its instance annotations (``@odata.context`` and the like): only columns remain."""
+    return {key: value for key, value in document.items() if not key.startswith("@")}
+
+
+# --- names, ids and bodies ----------------------------------------------------------------------------------
+
+
+def entity_path(entity: str) -> str:
+    """``Contact``: the collection path, after validating the name."""
+    return v.check_entity_name(entity)
+
+
+def record_path(entity: str, record_id: str | uuid.UUID) -> str:
+    """``Contact(<guid>)``: one record's path, after validating both parts (a missing id is an error, never
+    the collection)."""
+    return f"{v.check_entity_name(entity)}({v.parse_guid(record_id, 'record_id')})"
+
+
+def record_body(data: object, argument: str = "data") -> dict[str, Any]:
+    """A record body for a write: a mapping of column names to scalar JSON values (see
+    :func:`validation.to_json_value` for conversions). Lookups are written through their flat ``<Name>Id``
+    column; nested objects and lists are refused because Creatio columns hold single values."""
+    if not isinstance(data, Mapping):
+        raise CreatioValidationError(
+            f"{argument} must be a mapping of column names to values, got {type(data).__name__}"
+        )
+    body: dict[str, Any] = {}
+    for key, value in data.items():
+        column = v.check_column_name(key, f"{argument} key")
+        converted = v.to_json_value(value, f"{argument}[{column!r}]")
+        if isinstance(converted, (dict, list)):
+            raise CreatioValidationError(
+                f"{argument}[{column!r}] must be a single value, got {type(value).__name__} "
+                "(Creatio columns hold one value; write lookups through their <Name>Id column)"
+            )
+        body[column] = converted
+    return body
+
+
+def _non_negative(value: object, argument: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise CreatioValidationError(f"{argument} must be a non-negative integer, got {v.shown(value)}")
+    return str(value)
+
+
+# --- $select, $expand, $orderby -----------------------------------------------------------------------------
+
+
+def _items(value: str | Sequence[str] | None, argument: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        parts = value.split(",")
+    elif isinstance(value, Sequence):
+        parts = list(value)
+    else:
+        raise CreatioValidationError(
+            f"{argument} must be a comma-separated string or a list of strings, got {type(value).__name__}"
+        )
+    items: list[str] = []
+    for part in parts:
+        if not isinstance(part, str):
+            raise CreatioValidationError(f"{argument} items must be strings, got {v.shown(part)}")
+        item = part.strip()
+        if item and item not in items:
+            items.append(item)
+    return items
+
+
+def select_option(value: str | Sequence[str] | None) -> str | None:
+    """``$select`` from ``"Id, Name"`` or ``["Id", "Name"]``: validated column paths, duplicates dropped."""
+    columns = [v.check_column_path(item, "select") for item in _items(value, "select")]
+    return ",".join(columns) or None
+
+
+def expand_option(value: str | Sequence[str] | None) -> str | None:
+    """``$expand`` from a string or a list of navigation paths (``Account``, ``Owner``). Nested query options
+    such as ``Account($select=Name)`` are not supported here; use a raw OData string in that case."""
+    paths = [v.check_column_path(item, "expand") for item in _items(value, "expand")]
+    return ",".join(paths) or None
+
+
+def orderby_option(value: str | Sequence[str] | None) -> str | None:
+    """``$orderby`` from ``"Name, CreatedOn desc"`` or ``["Name", "CreatedOn desc"]``. Each item is a column
+    path, optionally followed by ``asc`` or ``desc`` (any case; written in lower case)."""
+    rendered = []
+    for item in _items(value, "orderby"):
+        path, _, direction = item.partition(" ")
+        direction = direction.strip().lower()
+        if direction not in ("", "asc", "desc"):
+            raise CreatioValidationError(
+                f"orderby item {v.shown(item)} must be a column path optionally followed by asc or desc"
+            )
+        v.check_column_path(path, "orderby")
+        rendered.append(f"{path} {direction}" if direction else path)
+    return ",".join(rendered) or None
+
+
+# --- $filter ------------------------------------------------------------------------------------------------
+
+
+def filter_literal(value: object, argument: str = "filter value") -> str:
+    """One OData literal. Strings are single-quoted with an inner quote doubled (``'O''Brien'``); a string
+    that is a GUID (see :mod:`validation`) and a UUID are written unquoted in lower case; bool ->
+    ``true``/``false``; int, float, Decimal -> plain decimal notation; None -> ``null``; datetime -> unquoted
+    ISO 8601 UTC with ``Z`` (naive = UTC); date -> ``YYYY-MM-DD``. Anything else is refused."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, (float, decimal.Decimal)):
+        return v.plain_number(value, argument)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        return v.utc_iso(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        if v.is_guid(value):
+            return v.parse_guid(value, argument)
+        return "'" + value.replace("'", "''") + "'"
+    raise CreatioValidationError(
+        f"{argument} has type {type(value).__name__}, which has no OData literal "
+        "(use str, int, float, Decimal, bool, None, UUID, date or datetime)"
+    )
+
+
+def _split_key(key: object) -> tuple[str, str]:
+    if not isinstance(key, str):
+        raise CreatioValidationError(f"filter keys must be column paths, got {v.shown(key)}")
+    path, separator, operator = key.rpartition("__")
+    if separator and operator.lower() in COMPARISONS | STRING_FUNCTIONS:
+        return v.check_column_path(path, "filter key"), operator.lower()
+    return v.check_column_path(key, "filter key"), "eq"
+
+
+def _condition(path: str, operator: str, value: object) -> str:
+    argument = f"filter value for {path}"
+    if operator in STRING_FUNCTIONS:
+        if not isinstance(value, str):
+            raise CreatioValidationError(f"{argument} must be a string for {operator}, got {v.shown(value)}")
+        return f"{operator}({path},{filter_literal(value, argument)})"
+    if value is None and operator not in ("eq", "ne"):
+        raise CreatioValidationError(f"{argument} cannot be null with {operator}; use eq or ne")
+    return f"{path} {operator} {filter_literal(value, argument)}"
+
+
+def _one_of(path: str, operator: str, values: Iterable[object]) -> str:
+    argument = f"filter value for {path}"
+    if operator not in ("eq", "ne"):
+        raise CreatioValidationError(f"{argument} may be a list only with eq or ne, not {operator}")
+    conditions = [_condition(path, operator, item) for item in values]
+    if not conditions:
+        raise CreatioValidationError(f"{argument} is an empty list, which no record can match")
+    if len(conditions) == 1:
+        return conditions[0]
+    joiner = " or " if operator == "eq" else " and "
+    return "(" + joiner.join(conditions) + ")"
+
+
+def build_filter(conditions: str | Mapping[str, Any] | None) -> str | None:
+    """A ``$filter`` expression, or None when there is nothing to filter on (None, a blank string, an empty
+    mapping). See the module docstring for the mapping form."""
+    if conditions is None:
+        return None
+    if isinstance(conditions, str):
+        return conditions if conditions.strip() else None
+    if not isinstance(conditions, Mapping):
+        raise CreatioValidationError(
+            f"filter must be an OData string or a mapping of column paths to values, got "
+            f"{type(conditions).__name__}"
+        )
+    parts = []
+    for key, value in conditions.items():
+        path, operator = _split_key(key)
+        if isinstance(value, (list, tuple)):
+            parts.append(_one_of(path, operator, value))
+        elif isinstance(value, (set, frozenset)):
+            parts.append(_one_of(path, operator, sorted(value, key=repr)))  # a stable order for a stable URL
+        else:
+            parts.append(_condition(path, operator, value))
+    return " and ".join(parts) or None
+
+
+# --- calls --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueryPage:
+    """One page of a query: the records (annotations removed) and ``@odata.count`` when it was asked for."""
+
+    records: list[dict[str, Any]]
+    count: int | None = None
+
+
+def create_record(
+    entity: str, data: Mapping[str, Any], record_id: str | uuid.UUID | None = None
+) -> Call[dict[str, Any]]:
+    """POST a new record; the answer (201) is the record as stored.
+
+    The body always carries an ``Id``: ``record_id``, else ``data["Id"]``, else a fresh uuid4. Because of it
+    the call is SAFE to retry: if a first try reached Creatio and only its answer was lost, the second try
+    cannot add a duplicate (Creatio refuses an existing Id with a conflict; the caller reads that Id back)."""
+    path = entity_path(entity)
+    body = record_body(data)
+    candidates = ((record_id, "record_id"), (body.get("Id"), "data['Id']"))
+    given = [v.parse_guid(value, name) for value, name in candidates if value is not None]
+    if len(set(given)) > 1:
+        raise CreatioValidationError(f"record_id {given[0]} and data['Id'] {given[1]} disagree")
+    new_id = given[0] if given else str(uuid.uuid4())
+    body = {"Id": new_id, **{k: val for k, val in body.items() if k != "Id"}}
+    operation = f"create {path}({new_id})"
+
+    def parse(response: ApiResponse) -> dict[str, Any]:
+        if (
+            not response.content.strip()
+        ):  # a server that answers 204 / return=minimal: the record is what we sent
+            return dict(body)
+        return record_from_json(_json_object(response, operation))
+
+    request = ApiRequest(
+        "POST",
+        Service.ODATA,
+        path,
+        json_body=body,
+        headers=SEND_JSON,
+        idempotency=Idempotency.SAFE,
+        operation=operation,
+    )
+    return Call(request, parse)
+
+
+def get_record(
+    entity: str,
+    record_id: str | uuid.UUID,
+    select: str | Sequence[str] | None = None,
+    expand: str | Sequence[str] | None = None,
+) -> Call[dict[str, Any]]:
+    """GET one record (404 raises not-found in the transport)."""
+    path = record_path(entity, record_id)
+    params = _options(("$select", select_option(select)), ("$expand", expand_option(expand)))
+    operation = f"get {path}"
+    request = ApiRequest("GET", Service.ODATA, path, params, headers=ACCEPT_JSON, operation=operation)
+    return Call(request, lambda response: record_from_json(_json_object(response, operation)))
+
+
+def update_record(entity: str, record_id: str | uuid.UUID, data: Mapping[str, Any]) -> Call[None]:
+    """PATCH the given columns of one record (204). ``data`` may repeat the record's own Id, nothing else."""
+    path = record_path(entity, record_id)
+    body = record_body(data)
+    if "Id" in body:
+        if v.parse_guid(body["Id"], "data['Id']") != v.parse_guid(record_id, "record_id"):
+            raise CreatioValidationError(f"data['Id'] {body['Id']} differs from record_id {record_id}")
+        del body["Id"]
+    if not body:
+        raise CreatioValidationError(f"update of {path} has no column to change")
+    request = ApiRequest(
+        "PATCH", Service.ODATA, path, json_body=body, headers=SEND_JSON, operation=f"update {path}"
+    )
+    return Call(request, lambda response: None)
+
+
+def delete_record(entity: str, record_id: str | uuid.UUID, missing_ok: bool = False) -> Call[bool]:
+    """DELETE one record: True when deleted; with ``missing_ok`` a 404 is a normal answer and gives False."""
+    path = record_path(entity, record_id)
+    request = ApiRequest("DELETE", Service.ODATA, path, headers=ACCEPT_JSON, operation=f"delete {path}")
+    accepted = frozenset({404}) if missing_ok else frozenset()
+    return Call(request, lambda response: response.status != 404, accept_statuses=accepted)
+
+
+def query_records(
+    entity: str,
+    *,
+    filter: str | Mapping[str, Any] | None = None,
+    select: str | Sequence[str] | None = None,
+    expand: str | Sequence[str] | None = None,
+    orderby: str | Sequence[str] | None = None,
+    top: int | None = None,
+    skip: int | None = None,
+    count: bool = False,
+) -> Call[QueryPage]:
+    """GET a collection. Creatio documents no ``@odata.nextLink``: page with ``top``/``skip`` and a stable
+    ``orderby``."""
+    path = entity_path(entity)
+    params = _options(
+        ("$filter", build_filter(filter)),
+        ("$select", select_option(select)),
+        ("$expand", expand_option(expand)),
+        ("$orderby", orderby_option(orderby)),
+        ("$top", None if top is None else _non_negative(top, "top")),
+        ("$skip", None if skip is None else _non_negative(skip, "skip")),
+        ("$count", "true" if count else None),
+    )
+    operation = f"query {path}"
+
+    def parse(response: ApiResponse) -> QueryPage:
+        document = _json_object(response, operation)
+        rows = document.get("value")
+        if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+            raise _response_error(response, operation, "expected a 'value' list of records")
+        total = document.get("@odata.count")
+        return QueryPage([record_from_json(row) for row in rows], _as_count(total, response, operation))
+
+    request = ApiRequest("GET", Service.ODATA, path, params, headers=ACCEPT_JSON, operation=operation)
+    return Call(request, parse)
+
+
+def count_records(entity: str, filter: str | Mapping[str, Any] | None = None) -> Call[int]:
+    """GET ``Entity/$count``: the number of matching records (a plain-text number, or a JSON one)."""
+    name = entity_path(entity)
+    params = _options(("$filter", build_filter(filter)))
+    operation = f"count {name}"
+
+    def parse(response: ApiResponse) -> int:
+        if response.content_type in ("", "text/plain"):
+            number: object = response.text.strip()
+        else:
+            number = decode_json_body(response, operation)
+        total = _as_count(number, response, operation)
+        if total is None:
+            raise _response_error(response, operation, "expected a count but the body is empty")
+        return total
+
+    request = ApiRequest("GET", Service.ODATA, f"{name}/$count", params, operation=operation)
+    return Call(request, parse)
+
+
+def _options(*pairs: tuple[str, str | None]) -> tuple[tuple[str, str], ...]:
+    return tuple((key, value) for key, value in pairs if value is not None)
+
+
+def _as_count(value: object, response: ApiResponse, operation: str) -> int | None:
+    """A count as int: IEEE754Compatible servers send Int64 values as strings."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    raise _response_error(response, operation, f"expected a non-negative count, got {v.shown(value)}")

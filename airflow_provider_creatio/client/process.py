@@ -1,0 +1,631 @@
+"""ProcessEngineService.svc calls and the process log: build the request, decode the answer. No I/O here.
+
+Parameter values (:func:`serialize_parameters`) travel as strings, the way Creatio's own
+``IReadOnlyDictionary<string, string> parameterValues`` takes them:
+
+* str as is; bool -> ``true`` / ``false``; int, float, Decimal -> plain decimal notation (no exponent);
+* datetime -> ISO 8601 UTC with ``Z`` (a naive datetime is taken as UTC); date -> ``YYYY-MM-DD``;
+  time -> ``HH:MM:SS``; UUID -> its string;
+* list, tuple and dict -> compact JSON text, as seed 001 serializes collection and object-list parameters;
+* None -> the parameter is left out, so the process keeps its default value. An empty string would not do:
+  Creatio cannot convert ``""`` to a number, date, GUID or boolean parameter.
+* Anything else (sets, bytes, arbitrary objects, NaN) is refused with :class:`CreatioValidationError`.
+
+Answers of ``Execute`` are decoded by :func:`decode_execute_result`; see its docstring for the rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import enum
+import json
+import re
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
+
+from airflow_provider_creatio.client import validation as v
+from airflow_provider_creatio.client.errors import (
+    CreatioProcessError,
+    CreatioResponseError,
+    CreatioValidationError,
+)
+from airflow_provider_creatio.client.http import ApiRequest, ApiResponse, Call, Idempotency, Service
+from airflow_provider_creatio.client.odata import decode_json_body, encode_query, get_record
+
+SERVICE = "ProcessEngineService.svc"
+SEND_JSON: Mapping[str, str] = {
+    "Accept": "application/json",
+    "Content-Type": "application/json; charset=utf-8",
+}
+RESULT_PARAMETER_NAME = "ResultParameterName"
+EntryT = TypeVar("EntryT")
+URL_LIMIT = 2000  # IIS refuses query strings over 2048 bytes by default; keep a margin below it
+
+
+# --- statuses -----------------------------------------------------------------------------------------------
+
+
+class ProcessStatus(enum.IntEnum):
+    """``processStatus`` of a RunProcess answer."""
+
+    INACTIVE = 0
+    RUNNING = 1
+    DONE = 2
+    ERROR = 3
+    CANCELLED = 4
+    CANCELLING = 5
+
+    @property
+    def label(self) -> str:
+        return self.name.capitalize()
+
+
+class ProcessState(str, enum.Enum):
+    """The ``SysProcessStatus`` of a process or element log row; UNKNOWN for an id not listed here."""
+
+    RUNNING = "Running"
+    COMPLETED = "Completed"
+    ERROR = "Error"
+    CANCELED = "Canceled"
+    INACTIVE = "Inactive"
+    CANCELLING = "Cancelling"
+    UNKNOWN = "Unknown"
+
+
+# The SysProcessStatus ids, the same on every Creatio site (CREATIO_API.md, "Following a process instance").
+PROCESS_STATUS_IDS: Mapping[ProcessState, str] = {
+    ProcessState.RUNNING: "ed2ae277-b6e2-df11-971b-001d60e938c6",
+    ProcessState.COMPLETED: "815c9586-b6e2-df11-971b-001d60e938c6",
+    ProcessState.ERROR: "f942c08d-b6e2-df11-971b-001d60e938c6",
+    ProcessState.CANCELED: "1be78f3e-234d-4d6a-869a-dc07253fd2f3",
+    ProcessState.INACTIVE: "67700d9c-28ac-46ef-9037-b81a53b7b330",
+    ProcessState.CANCELLING: "006f6d7a-6d9a-4e8c-bf5f-2ddac8b3df9a",
+}
+_STATE_BY_ID = {status_id: state for state, status_id in PROCESS_STATUS_IDS.items()}
+FINAL_STATES = frozenset({ProcessState.COMPLETED, ProcessState.ERROR, ProcessState.CANCELED})
+FINAL_STATUSES = frozenset({ProcessStatus.DONE, ProcessStatus.ERROR, ProcessStatus.CANCELLED})
+
+
+def state_from_status_id(status_id: object) -> ProcessState:
+    """The state named by a ``SysProcessStatus`` id (any GUID spelling); UNKNOWN for anything else."""
+    if not v.is_guid(status_id):
+        return ProcessState.UNKNOWN
+    return _STATE_BY_ID.get(v.parse_guid(status_id, "StatusId"), ProcessState.UNKNOWN)
+
+
+# --- parameters ---------------------------------------------------------------------------------------------
+
+
+def serialize_parameter(value: Any, argument: str) -> str | None:
+    """One parameter value as Creatio takes it (module docstring); None means "leave the parameter out"."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, (float, decimal.Decimal)):
+        return v.plain_number(value, argument)
+    if isinstance(value, dt.datetime):
+        return v.utc_iso(value)
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, (list, tuple, Mapping)):
+        return json.dumps(v.to_json_value(value, argument), ensure_ascii=False, separators=(",", ":"))
+    raise CreatioValidationError(
+        f"{argument} has a value of type {type(value).__name__}, which cannot be passed to a process "
+        "(use str, int, float, Decimal, bool, None, UUID, date, datetime, list or dict)"
+    )
+
+
+def serialize_parameters(params: Mapping[str, Any] | None) -> dict[str, str]:
+    """Process parameter codes to their string values, in the given order; None values are left out."""
+    if params is None:
+        return {}
+    if not isinstance(params, Mapping):
+        raise CreatioValidationError(
+            f"process parameters must be a mapping of parameter codes to values, got {type(params).__name__}"
+        )
+    result: dict[str, str] = {}
+    for code, value in params.items():
+        v.check_code(code, "process parameter name")
+        text = serialize_parameter(value, f"process parameter {code!r}")
+        if text is not None:
+            result[code] = text
+    return result
+
+
+def _result_names(names: str | Sequence[str] | None) -> list[str]:
+    if names is None:
+        return []
+    items = [names] if isinstance(names, str) else list(names)
+    checked: list[str] = []
+    for name in items:
+        code = v.check_code(name, "result parameter name")
+        if code not in checked:
+            checked.append(code)
+    return checked
+
+
+# --- Execute (GET) ------------------------------------------------------------------------------------------
+
+
+def _execute_request(
+    name: str, parameters: Mapping[str, Any] | None, result_parameter: str | None
+) -> tuple[str, tuple[tuple[str, str], ...]]:
+    code = v.check_code(name, "process name")
+    values = serialize_parameters(parameters)
+    if any(key.lower() == RESULT_PARAMETER_NAME.lower() for key in values):
+        raise CreatioValidationError(
+            f"a process parameter cannot be called {RESULT_PARAMETER_NAME} in an Execute call; "
+            "use run_process"
+        )
+    params = tuple(values.items())
+    if result_parameter is not None:
+        params = ((RESULT_PARAMETER_NAME, v.check_code(result_parameter, "result parameter name")), *params)
+    return f"{SERVICE}/{code}/Execute", params
+
+
+def fits_in_url(
+    name: str,
+    params: Mapping[str, Any] | None,
+    limit: int = URL_LIMIT,
+    result_parameter: str | None = None,
+) -> bool:
+    """True when an Execute call (path after the ServiceModel root, plus its encoded query) stays within
+    ``limit`` characters; otherwise use :func:`run_process`, which sends the parameters in a POST body."""
+    path, query = _execute_request(name, params, result_parameter)
+    return len(path) + 1 + len(encode_query(query)) <= limit
+
+
+def execute_process(
+    name: str, parameters: Mapping[str, Any] | None = None, result_parameter: str | None = None
+) -> Call[Any]:
+    """GET ``{name}/Execute``: starts the process. Without ``result_parameter`` Creatio does not wait for it
+    and the answer is None; with it, the decoded value of that parameter (None when the process has no such
+    parameter).
+
+    UNSAFE: every call starts a process, so a retry can start a second one."""
+    path, params = _execute_request(name, parameters, result_parameter)
+    operation = f"execute process {name}"
+    request = ApiRequest(
+        "GET", Service.SERVICE_MODEL, path, params, idempotency=Idempotency.UNSAFE, operation=operation
+    )
+    return Call(request, lambda response: decode_execute_result(response, operation))
+
+
+_WRAPPER_RE = re.compile(
+    r"\A\s*(?:<\?xml[^>]*\?>\s*)?<string(?P<attrs>\s[^>]*?)?\s*(?:/>|>(?P<text>.*)</string>)\s*\Z", re.DOTALL
+)
+_NIL_RE = re.compile(r"""\bi:nil\s*=\s*["']true["']""")
+_XML_ENTITY_RE = re.compile(r"&(?:#(\d+)|#x([0-9a-fA-F]+)|(amp|lt|gt|quot|apos));")
+_NAMED_ENTITIES = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+
+
+def xml_unescape(text: str) -> str:
+    """Replace XML character and entity references in one pass (``&amp;lt;`` becomes ``&lt;``, not ``<``)."""
+
+    def replace_one(match: re.Match[str]) -> str:
+        decimal_code, hex_code, name = match.groups()
+        if name:
+            return _NAMED_ENTITIES[name]
+        return chr(int(decimal_code) if decimal_code else int(hex_code, 16))
+
+    return _XML_ENTITY_RE.sub(replace_one, text)
+
+
+def decode_execute_result(response: ApiResponse, operation: str = "execute process") -> Any:
+    """The value of an Execute answer.
+
+    1. An empty body (a fire-and-forget call) is None.
+    2. The body is the WCF wrapper ``<string xmlns="http(s)://schemas.microsoft.com/2003/10/Serialization/">``
+       (either namespace spelling; a JSON body is taken as the wrapper's text). ``i:nil="true"`` or an empty
+       element is None. The text is XML-unescaped.
+    3. The text is parsed as JSON (``null`` gives None). Text that is not JSON is returned as a plain string.
+    4. A resulting string that looks like JSON (starts with ``{`` or ``[``) is parsed once more, so seed 000's
+       object list becomes a list of dicts; if that fails the string is returned unchanged.
+
+    A trailing comma before ``]`` or ``}`` (seed 000 and 002 show one) is tolerated: a strictly invalid
+    document is retried without such commas before it is given up as plain text.
+    """
+    if not response.content.strip():
+        return None
+    if response.content_type == "text/html":
+        raise _error(response, operation, "expected the process result but got an HTML page")
+    try:
+        body = response.content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise _error(response, operation, "the process result is not UTF-8 text") from None
+    if response.content_type == "application/json" or body.lstrip()[:1] in ('"', "[", "{"):
+        return decode_result_text(body)
+    match = _WRAPPER_RE.match(body)
+    if match is None:
+        raise _error(response, operation, "expected the process result inside a <string> element")
+    text = match.group("text")
+    if text is None or _NIL_RE.search(match.group("attrs") or ""):
+        return None
+    try:
+        unescaped = xml_unescape(text)
+    except (ValueError, OverflowError):
+        raise _error(
+            response, operation, "the process result holds an invalid XML character reference"
+        ) from None
+    return decode_result_text(unescaped)
+
+
+def decode_result_text(text: str) -> Any:
+    """Steps 3 and 4 of :func:`decode_execute_result` (also used for RunProcess result values)."""
+    stripped = text.strip()
+    if not stripped:
+        return None
+    try:
+        value = _loads_lenient(stripped)
+    except ValueError:
+        return stripped
+    return decode_result_value(value)
+
+
+def decode_result_value(value: Any) -> Any:
+    """A string that holds a JSON object or list is parsed once; anything else is returned as is."""
+    if isinstance(value, str) and value.strip()[:1] in ("{", "["):
+        try:
+            return _loads_lenient(value.strip())
+        except ValueError:
+            return value
+    return value
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _loads_lenient(text: str) -> Any:
+    try:
+        return json.loads(text, parse_constant=_refuse_constant)
+    except ValueError:
+        return json.loads(_drop_trailing_commas(text), parse_constant=_refuse_constant)
+
+
+def _drop_trailing_commas(text: str) -> str:
+    """``text`` without the commas (outside strings) that only whitespace separates from ``]`` or ``}``."""
+    kept: list[str] = []
+    in_string = escaped = False
+    for index, char in enumerate(text):
+        if in_string:
+            escaped = char == "\\" and not escaped
+            in_string = char != '"' or escaped
+        elif char == '"':
+            in_string = True
+        elif char == "," and _next_significant(text, index + 1) in ("]", "}"):
+            continue
+        kept.append(char)
+    return "".join(kept)
+
+
+def _next_significant(text: str, start: int) -> str:
+    end = start
+    while end < len(text) and text[end].isspace():
+        end += 1
+    return text[end : end + 1]
+
+
+def _error(response: ApiResponse, operation: str, message: str) -> CreatioResponseError:
+    return CreatioResponseError(
+        message, status=response.status, method=response.method, path=response.path, operation=operation
+    )
+
+
+# --- RunProcess (POST) --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProcessRun:
+    """A RunProcess answer. ``status`` is the verdict; ``success`` only says if the launch was accepted."""
+
+    process_id: str | None
+    status: ProcessStatus
+    results: dict[str, Any] = field(default_factory=dict)
+    success: bool = True
+    error_code: str | None = None
+    error_message: str | None = None
+    process_name: str = ""
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    def raise_for_status(self) -> ProcessRun:
+        """``self`` when the run is fine so far; CreatioProcessError when it was not started or refused
+        (``success`` false), failed or was cancelled; ``success: true`` with processStatus 3 raises too."""
+        if self.success and self.status not in (ProcessStatus.ERROR, ProcessStatus.CANCELLED):
+            return self
+        if not self.success:
+            verdict = "could not be started" if self.process_id is None else "was refused by Creatio"
+        elif self.status is ProcessStatus.ERROR:
+            verdict = "finished with an error"
+        else:
+            verdict = "was cancelled"
+        raise CreatioProcessError(
+            f"process {self.process_name or '(unnamed)'} {verdict}",
+            process_id=self.process_id,
+            process_status=self.status.label,
+            error_description=self.error_message or self.error_code,
+            operation=f"run process {self.process_name}" if self.process_name else None,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able, for XCom."""
+        return {
+            "process_id": self.process_id,
+            "process_name": self.process_name,
+            "status": self.status.label,
+            "status_code": int(self.status),
+            "results": self.results,
+            "success": self.success,
+            "error_code": self.error_code,
+            "error_message": self.error_message,
+        }
+
+
+def parse_run_process(document: Mapping[str, Any], process_name: str = "") -> ProcessRun:
+    """A :class:`ProcessRun` from RunProcess JSON; ValueError when ``processStatus`` is missing or unknown."""
+    raw_status = document.get("processStatus")
+    if isinstance(raw_status, bool) or not isinstance(raw_status, (int, str)):
+        raise ValueError(f"processStatus is missing or not a number: {v.shown(raw_status)}")
+    status = ProcessStatus(int(raw_status))
+    process_id = document.get("processId")
+    process_id = v.parse_guid(process_id, "processId") if v.is_guid(process_id) else None
+    if process_id == str(uuid.UUID(int=0)):
+        process_id = None
+    values = document.get("resultParameterValues")
+    results = (
+        {str(k): decode_result_value(val) for k, val in values.items()} if isinstance(values, dict) else {}
+    )
+    info = document.get("errorInfo")
+    info = info if isinstance(info, dict) else {}
+    return ProcessRun(
+        process_id=process_id,
+        status=status,
+        results=results,
+        success=document.get("success", True) is not False,  # absent: let the status decide
+        error_code=_text_or_none(info.get("errorCode")),
+        error_message=_text_or_none(info.get("message")),
+        process_name=process_name,
+    )
+
+
+def _text_or_none(value: object) -> str | None:
+    return str(value) if value not in (None, "") else None
+
+
+def run_process(
+    name: str, parameters: Mapping[str, Any] | None = None, result_parameters: str | Sequence[str] = ()
+) -> Call[ProcessRun]:
+    """POST RunProcess. Naming ``result_parameters`` makes Creatio wait for the process to finish; an unknown
+    name aborts the launch (``success`` false). UNSAFE: a retry can start the process twice. The call does not
+    raise for a failed process: call :meth:`ProcessRun.raise_for_status`."""
+    code = v.check_code(name, "process name")
+    body = {
+        "schemaName": code,
+        "parameterValues": [{"name": k, "value": val} for k, val in serialize_parameters(parameters).items()],
+        "resultParameterNames": _result_names(result_parameters),
+    }
+    operation = f"run process {code}"
+
+    def parse(response: ApiResponse) -> ProcessRun:
+        document = decode_json_body(response, operation)
+        if not isinstance(document, dict):
+            raise _error(response, operation, "expected a JSON object")
+        try:
+            return parse_run_process(document, code)
+        except ValueError as exc:
+            raise _error(response, operation, f"unexpected RunProcess answer: {exc}") from None
+
+    request = ApiRequest(
+        "POST",
+        Service.SERVICE_MODEL,
+        f"{SERVICE}/RunProcess",
+        json_body=body,
+        headers=SEND_JSON,
+        idempotency=Idempotency.UNSAFE,
+        operation=operation,
+    )
+    return Call(request, parse)
+
+
+def exec_process_element(element_uid: str | uuid.UUID) -> Call[None]:
+    """GET ExecProcElByUId/{uid}: run one element of a running process. SAFE: Creatio never runs an element
+    twice. The answer is empty whether or not anything ran; read :func:`get_process_element` to know."""
+    uid = v.parse_guid(element_uid, "element_uid")
+    request = ApiRequest(
+        "GET",
+        Service.SERVICE_MODEL,
+        f"{SERVICE}/ExecProcElByUId/{uid}",
+        operation=f"execute process element {uid}",
+    )
+    return Call(request, lambda response: None)
+
+
+def cancel_process(process_id: str | uuid.UUID) -> Call[None]:
+    """POST CancelExecution. SAFE: cancelling a process twice, or a finished one, changes nothing."""
+    pid = v.parse_guid(process_id, "process_id")
+    request = ApiRequest(
+        "POST",
+        Service.SERVICE_MODEL,
+        f"{SERVICE}/CancelExecution",
+        json_body={"processId": pid},
+        headers=SEND_JSON,
+        operation=f"cancel process {pid}",
+    )
+    return Call(request, lambda response: None)
+
+
+# --- the process log (OData) --------------------------------------------------------------------------------
+
+_DATE_RE = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?",
+    re.IGNORECASE,
+)
+
+
+def parse_creatio_datetime(value: object) -> dt.datetime | None:
+    """An aware UTC datetime from Creatio's ISO text (up to 7 fractional digits; no zone means UTC). None, an
+    empty string and ``0001-01-01...`` (Creatio's "no date") give None; anything else raises ValueError."""
+    if value is None or value == "":
+        return None
+    match = _DATE_RE.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(f"not a date: {v.shown(value)}")
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    if year == "0001":
+        return None
+    micro = int((fraction or "0")[:6].ljust(6, "0"))
+    moment = dt.datetime(
+        int(year),
+        int(month),
+        int(day),
+        int(hour or 0),
+        int(minute or 0),
+        int(second or 0),
+        micro,
+        dt.timezone.utc,
+    )
+    if zone and zone.upper() != "Z":
+        sign = 1 if zone[0] == "+" else -1
+        digits = zone[1:].replace(":", "")
+        moment -= sign * dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+    return moment
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return None if value is None else v.utc_iso(value)
+
+
+@dataclass(frozen=True)
+class ProcessLogEntry:
+    """A ``SysProcessLog`` row: one process instance."""
+
+    process_id: str
+    state: ProcessState
+    name: str | None = None
+    error_description: str | None = None
+    start_date: dt.datetime | None = None
+    complete_date: dt.datetime | None = None
+    status_id: str | None = None
+
+    @property
+    def is_final(self) -> bool:
+        """Completed, Error or Canceled. A Running row without CompleteDate may wait on a user task."""
+        return self.state in FINAL_STATES
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "process_id": self.process_id,
+            "state": self.state.value,
+            "name": self.name,
+            "error_description": self.error_description,
+            "start_date": _iso(self.start_date),
+            "complete_date": _iso(self.complete_date),
+            "status_id": self.status_id,
+            "is_final": self.is_final,
+        }
+
+
+@dataclass(frozen=True)
+class ProcessElementEntry:
+    """A ``SysProcessElementLog`` row: one element of a process instance."""
+
+    element_uid: str
+    process_id: str | None
+    state: ProcessState
+    name: str | None = None
+    caption: str | None = None
+    start_date: dt.datetime | None = None
+    complete_date: dt.datetime | None = None
+    status_id: str | None = None
+
+    @property
+    def is_final(self) -> bool:
+        return self.state in FINAL_STATES
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "element_uid": self.element_uid,
+            "process_id": self.process_id,
+            "state": self.state.value,
+            "name": self.name,
+            "caption": self.caption,
+            "start_date": _iso(self.start_date),
+            "complete_date": _iso(self.complete_date),
+            "status_id": self.status_id,
+            "is_final": self.is_final,
+        }
+
+
+PROCESS_LOG_COLUMNS = ("Id", "Name", "StatusId", "StartDate", "CompleteDate", "ErrorDescription")
+ELEMENT_LOG_COLUMNS = ("Id", "SysProcessId", "Name", "Caption", "StatusId", "StartDate", "CompleteDate")
+
+
+def _guid_or_none(value: object) -> str | None:
+    return v.parse_guid(value, "id") if v.is_guid(value) else None
+
+
+def process_log_entry(record: Mapping[str, Any]) -> ProcessLogEntry:
+    """A :class:`ProcessLogEntry` from a SysProcessLog record; ValueError when Id or a date is unreadable."""
+    status_id = _guid_or_none(record.get("StatusId"))
+    return ProcessLogEntry(
+        process_id=v.parse_guid(record.get("Id"), "Id"),
+        state=state_from_status_id(status_id),
+        name=_text_or_none(record.get("Name")),
+        error_description=_text_or_none(record.get("ErrorDescription")),
+        start_date=parse_creatio_datetime(record.get("StartDate")),
+        complete_date=parse_creatio_datetime(record.get("CompleteDate")),
+        status_id=status_id,
+    )
+
+
+def process_element_entry(record: Mapping[str, Any]) -> ProcessElementEntry:
+    """A :class:`ProcessElementEntry` from a SysProcessElementLog record."""
+    status_id = _guid_or_none(record.get("StatusId"))
+    return ProcessElementEntry(
+        element_uid=v.parse_guid(record.get("Id"), "Id"),
+        process_id=_guid_or_none(record.get("SysProcessId")),
+        state=state_from_status_id(status_id),
+        name=_text_or_none(record.get("Name")),
+        caption=_text_or_none(record.get("Caption")),
+        start_date=parse_creatio_datetime(record.get("StartDate")),
+        complete_date=parse_creatio_datetime(record.get("CompleteDate")),
+        status_id=status_id,
+    )
+
+
+def get_process_log(process_id: str | uuid.UUID) -> Call[ProcessLogEntry]:
+    """GET ``SysProcessLog(<id>)``: the state of a process instance (404 when Creatio has no such row)."""
+    base = get_record("SysProcessLog", process_id, select=PROCESS_LOG_COLUMNS)
+    operation = f"read the log of process {v.parse_guid(process_id, 'process_id')}"
+    return _mapped(base, operation, process_log_entry)
+
+
+def get_process_element(element_uid: str | uuid.UUID) -> Call[ProcessElementEntry]:
+    """GET ``SysProcessElementLog(<uid>)``: the state of one process element and the process it belongs to."""
+    base = get_record("SysProcessElementLog", element_uid, select=ELEMENT_LOG_COLUMNS)
+    operation = f"read the log of process element {v.parse_guid(element_uid, 'element_uid')}"
+    return _mapped(base, operation, process_element_entry)
+
+
+def _mapped(
+    base: Call[dict[str, Any]], operation: str, build: Callable[[Mapping[str, Any]], EntryT]
+) -> Call[EntryT]:
+    def parse(response: ApiResponse) -> EntryT:
+        record = base.parse(response)
+        try:
+            return build(record)
+        except ValueError as exc:  # CreatioValidationError included: a bad Id in the row
+            raise _error(response, operation, f"unexpected log row: {exc}") from None
+
+    return Call(replace(base.request, operation=operation), parse)

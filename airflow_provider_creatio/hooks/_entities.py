@@ -1,0 +1,155 @@
+"""Entity (OData 4) calls of CreatioHook. Kept in its own module; CreatioHook mixes it in.
+
+Each method is one line over :mod:`airflow_provider_creatio.client.odata` (single calls) or
+:mod:`airflow_provider_creatio.client.entities` (flows of several calls), run on the hook's one session.
+The client modules are imported inside the methods, so importing the hook stays cheap.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from airflow_provider_creatio.client.entities import (
+        BulkOperation,
+        BulkReport,
+        CreateOutcome,
+        UpsertAction,
+    )
+    from airflow_provider_creatio.client.http import Call
+    from airflow_provider_creatio.client.odata import QueryPage
+    from airflow_provider_creatio.client.transport import CreatioClient
+
+T = TypeVar("T")
+
+RecordId = str | uuid.UUID
+Columns = str | Sequence[str] | None
+Filter = str | Mapping[str, Any] | None
+
+
+class EntityCallsMixin:
+    """Record CRUD, upsert, paged queries and $batch bulk operations."""
+
+    if TYPE_CHECKING:
+
+        @property
+        def client(self) -> CreatioClient: ...
+
+        def call(self, call: Call[T]) -> T: ...
+
+    def create_record(
+        self, entity: str, data: Mapping[str, Any], record_id: RecordId | None = None
+    ) -> CreateOutcome:
+        """Create a record with a client-chosen Id; safe to retry (see :func:`client.entities.create`)."""
+        from airflow_provider_creatio.client import entities
+
+        return entities.create(self.client, entity, data, record_id)
+
+    def get_record(
+        self, entity: str, record_id: RecordId, select: Columns = None, expand: Columns = None
+    ) -> dict[str, Any]:
+        """One record; raises ``CreatioNotFoundError`` when it does not exist."""
+        from airflow_provider_creatio.client import odata
+
+        return self.call(odata.get_record(entity, record_id, select, expand))
+
+    def update_record(self, entity: str, record_id: RecordId, data: Mapping[str, Any]) -> None:
+        """PATCH the given columns; raises ``CreatioNotFoundError`` when the record does not exist."""
+        from airflow_provider_creatio.client import odata
+
+        self.call(odata.update_record(entity, record_id, data))
+
+    def upsert_record(self, entity: str, record_id: RecordId, data: Mapping[str, Any]) -> UpsertAction:
+        """Update the record, or create it with that Id."""
+        from airflow_provider_creatio.client import entities
+
+        return entities.upsert(self.client, entity, record_id, data)
+
+    def delete_record(self, entity: str, record_id: RecordId, missing_ok: bool = False) -> bool:
+        """True when deleted; a missing record raises ``CreatioNotFoundError``, or gives False with ``missing_ok``."""
+        from airflow_provider_creatio.client import odata
+
+        return self.call(odata.delete_record(entity, record_id, missing_ok))
+
+    def query_page(
+        self,
+        entity: str,
+        *,
+        filter: Filter = None,
+        select: Columns = None,
+        expand: Columns = None,
+        orderby: Columns = None,
+        top: int | None = None,
+        skip: int | None = None,
+        count: bool = False,
+    ) -> QueryPage:
+        """One GET of a collection, exactly as asked (no paging)."""
+        from airflow_provider_creatio.client import odata
+
+        return self.call(
+            odata.query_records(
+                entity,
+                filter=filter,
+                select=select,
+                expand=expand,
+                orderby=orderby,
+                top=top,
+                skip=skip,
+                count=count,
+            )
+        )
+
+    def iter_records(
+        self,
+        entity: str,
+        *,
+        filter: Filter = None,
+        select: Columns = None,
+        expand: Columns = None,
+        orderby: Columns = None,
+        page_size: int | None = None,
+        max_records: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Every matching record, fetched page by page with a stable order, one page held at a time."""
+        from airflow_provider_creatio.client import entities
+
+        return entities.iter_records(
+            self.client,
+            entity,
+            filter=filter,
+            select=select,
+            expand=expand,
+            orderby=orderby,
+            page_size=page_size or entities.DEFAULT_PAGE_SIZE,
+            max_records=max_records,
+        )
+
+    def count_records(self, entity: str, filter: Filter = None) -> int:
+        from airflow_provider_creatio.client import odata
+
+        return self.call(odata.count_records(entity, filter))
+
+    def bulk_records(
+        self,
+        operation: BulkOperation | str,
+        entity: str,
+        records: Sequence[object],
+        *,
+        continue_on_error: bool = True,
+        batch_size: int = 100,
+        missing_ok: bool = False,
+    ) -> BulkReport:
+        """Create, update, upsert or delete many records through ``$batch`` (see :func:`client.entities.bulk`)."""
+        from airflow_provider_creatio.client import entities
+
+        return entities.bulk(
+            self.client,
+            operation,
+            entity,
+            records,
+            continue_on_error=continue_on_error,
+            batch_size=batch_size,
+            missing_ok=missing_ok,
+        )

@@ -1,0 +1,406 @@
+"""Operators for Creatio records (OData 4), for any entity: Contact, Account, Case, Activity, custom ``Usr*``.
+
+One family, named alike: create, get, update, upsert, delete, query (paged) and bulk (``$batch``). Every data
+argument is templated and also accepts an XComArg or a JSON string (what a Jinja expression renders to), so
+records can flow in from upstream tasks, and every operator can be mapped with ``.partial().expand()``.
+
+Importing this module is cheap: no HTTP library and no client module is imported until a task runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from airflow_provider_creatio._compat import AirflowException, BaseOperator
+from airflow_provider_creatio.client.errors import CreatioValidationError
+from airflow_provider_creatio.hooks.creatio import CreatioHook
+from airflow_provider_creatio.operators.base import CreatioHookMixin
+
+if TYPE_CHECKING:
+    from airflow_provider_creatio._compat import Context
+
+Columns = str | Sequence[str] | None
+Filter = str | Mapping[str, Any] | None
+
+BULK_OPERATIONS = ("create", "update", "upsert", "delete")
+
+
+def _json_text(value: str, argument: str) -> Any:
+    try:
+        return json.loads(value)
+    except ValueError:
+        raise CreatioValidationError(
+            f"{argument} is a string that is not JSON ({value[:60]!r}); pass a dict/list, an XComArg, or JSON text"
+        ) from None
+
+
+def as_mapping(value: object, argument: str) -> Mapping[str, Any]:
+    """A record body from a dict, or from JSON text (a rendered ``{{ ... }}`` template)."""
+    if isinstance(value, str):
+        value = _json_text(value, argument)
+    if not isinstance(value, Mapping):
+        raise CreatioValidationError(
+            f"{argument} must be a mapping of column names to values, got {type(value).__name__}"
+        )
+    return value
+
+
+def as_records(value: object, argument: str = "records") -> list[Any]:
+    """A list of records (or of Ids) from a list, a tuple, or JSON text."""
+    if isinstance(value, str):
+        value = _json_text(value, argument)
+    if isinstance(value, Mapping) or not isinstance(value, Iterable) or isinstance(value, bytes):
+        raise CreatioValidationError(f"{argument} must be a list, got {type(value).__name__}")
+    return list(value)
+
+
+def as_filter(value: object) -> str | Mapping[str, Any] | None:
+    """A filter stays a raw OData string unless it is JSON text of a mapping (a rendered template of a dict)."""
+    if isinstance(value, str) and value.lstrip().startswith("{"):
+        return as_mapping(value, "filter")
+    if value is None or isinstance(value, (str, Mapping)):
+        return value
+    raise CreatioValidationError(f"filter must be an OData string or a mapping, got {type(value).__name__}")
+
+
+class CreatioEntityOperator(CreatioHookMixin, BaseOperator):  # type: ignore[misc]
+    """Base of the entity operators: the entity, the connection, one hook (one Creatio session) per run.
+
+    :param entity: the Creatio object (entity set) name, e.g. ``Contact`` or ``UsrInvoice``. Templated.
+    :param creatio_conn_id: the Airflow connection of type ``creatio``.
+    :param hook_params: extra CreatioHook arguments (``retry_attempts``, ``timeout``, ``backoff_initial``...).
+    """
+
+    template_fields: Sequence[str] = ("entity",)
+    template_fields_renderers: ClassVar[dict[str, str]] = {
+        "data": "json",
+        "filter": "json",
+        "records": "json",
+    }
+    ui_color = "#e6f1fd"
+
+    def __init__(
+        self,
+        *,
+        entity: str,
+        creatio_conn_id: str = CreatioHook.default_conn_name,
+        hook_params: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.entity = entity
+        self.creatio_conn_id = creatio_conn_id
+        self.hook_params = hook_params
+
+    def execute(self, context: Context) -> Any:
+        try:
+            return self.run(context)
+        finally:
+            self.close_hook()
+
+    def run(self, context: Context) -> Any:
+        raise NotImplementedError
+
+
+class CreatioCreateEntityOperator(CreatioEntityOperator):
+    """Create one record. The Id is chosen here (``record_id``, ``data["Id"]`` or a new one), so a create that is
+    repeated after a lost answer, or a rerun, never makes a second record: it finds the first and returns it.
+
+    :param data: the columns of the new record (lookups through their ``<Name>Id`` column). Templated.
+    :param record_id: the Id to give the record (optional). Templated.
+    :param return_record: return the stored record instead of its Id.
+
+    XCom: the new record's Id (a string), or the whole record with ``return_record=True``.
+    """
+
+    template_fields: Sequence[str] = ("entity", "data", "record_id")
+
+    def __init__(
+        self,
+        *,
+        data: Mapping[str, Any] | str,
+        record_id: str | None = None,
+        return_record: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.data = data
+        self.record_id = record_id
+        self.return_record = return_record
+
+    def run(self, context: Context) -> Any:
+        outcome = self.hook.create_record(self.entity, as_mapping(self.data, "data"), self.record_id or None)
+        if outcome.existed:
+            self.log.warning(
+                "%s(%s) already existed (a repeated create, or a rerun); it was not created again",
+                self.entity,
+                outcome.record_id,
+            )
+        else:
+            self.log.info("Created %s(%s)", self.entity, outcome.record_id)
+        return outcome.record if self.return_record else outcome.record_id
+
+
+class CreatioGetEntityOperator(CreatioEntityOperator):
+    """Read one record by Id. A missing record fails the task with ``CreatioNotFoundError``.
+
+    :param record_id: the record's Id. Templated.
+    :param select: columns to return (a list or ``"Id,Name"``). Templated.
+    :param expand: lookups to include as nested records (``Account``). Templated.
+
+    XCom: the record (a dict of columns).
+    """
+
+    template_fields: Sequence[str] = ("entity", "record_id", "select", "expand")
+
+    def __init__(
+        self, *, record_id: str, select: Columns = None, expand: Columns = None, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.record_id = record_id
+        self.select = select
+        self.expand = expand
+
+    def run(self, context: Context) -> dict[str, Any]:
+        return self.hook.get_record(self.entity, self.record_id, self.select, self.expand)
+
+
+class CreatioUpdateEntityOperator(CreatioEntityOperator):
+    """Change columns of one record (PATCH). A missing record fails the task (use the upsert operator to
+    create it instead).
+
+    :param record_id: the record's Id. Templated.
+    :param data: the columns to change. Templated.
+
+    XCom: the record's Id.
+    """
+
+    template_fields: Sequence[str] = ("entity", "record_id", "data")
+
+    def __init__(self, *, record_id: str, data: Mapping[str, Any] | str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.record_id = record_id
+        self.data = data
+
+    def run(self, context: Context) -> str:
+        self.hook.update_record(self.entity, self.record_id, as_mapping(self.data, "data"))
+        self.log.info("Updated %s(%s)", self.entity, self.record_id)
+        return str(self.record_id).strip()
+
+
+class CreatioUpsertEntityOperator(CreatioEntityOperator):
+    """Update one record, or create it with that Id when it does not exist (seed 003's update semantics).
+
+    :param record_id: the record's Id. Templated.
+    :param data: the columns to write. Templated.
+
+    XCom: ``{"Id": ..., "action": "created" | "updated"}``.
+    """
+
+    template_fields: Sequence[str] = ("entity", "record_id", "data")
+
+    def __init__(self, *, record_id: str, data: Mapping[str, Any] | str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.record_id = record_id
+        self.data = data
+
+    def run(self, context: Context) -> dict[str, str]:
+        action = self.hook.upsert_record(self.entity, self.record_id, as_mapping(self.data, "data"))
+        self.log.info("Upsert of %s(%s): %s", self.entity, self.record_id, action.value)
+        return {"Id": str(self.record_id).strip(), "action": action.value}
+
+
+class CreatioDeleteEntityOperator(CreatioEntityOperator):
+    """Delete one record.
+
+    :param record_id: the record's Id. Templated.
+    :param missing_ok: succeed when the record does not exist (``deleted`` is then False); by default a
+        missing record fails the task.
+
+    XCom: ``{"Id": ..., "deleted": true | false}``.
+    """
+
+    template_fields: Sequence[str] = ("entity", "record_id")
+
+    def __init__(self, *, record_id: str, missing_ok: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.record_id = record_id
+        self.missing_ok = missing_ok
+
+    def run(self, context: Context) -> dict[str, Any]:
+        deleted = self.hook.delete_record(self.entity, self.record_id, self.missing_ok)
+        if not deleted:
+            self.log.info("%s(%s) did not exist; nothing to delete", self.entity, self.record_id)
+        return {"Id": str(self.record_id).strip(), "deleted": deleted}
+
+
+class CreatioQueryEntitiesOperator(CreatioEntityOperator):
+    """Read the records that match a filter, page by page (``$top``/``$skip`` with a stable ``$orderby``),
+    holding one page at a time.
+
+    :param filter: a raw OData expression (``"Email eq 'a@b.c'"``), or a mapping of column paths to values
+        (``{"Status/Id": guid, "Name": "O'Brien", "ModifiedOn__ge": datetime}``) whose values are always quoted
+        and escaped, so a value can never change the filter. Templated.
+    :param select: columns to return. Templated.
+    :param expand: lookups to include as nested records. Templated.
+    :param orderby: sort order (``"ModifiedOn desc"``); ``Id`` is appended to keep paging stable. Templated.
+    :param top: return only the first ``top`` records.
+    :param max_records: a safety limit: when the query matches more records than this, the task fails instead
+        of returning or writing a silently cut result. Use ``top`` to take only the first records.
+    :param page_size: records per request (the server may cap it; that is detected).
+    :param output_path: write the records to this file as JSON Lines instead of returning them. Templated.
+
+    XCom: the list of records, or ``{"path": ..., "count": ...}`` with ``output_path``.
+    """
+
+    template_fields: Sequence[str] = ("entity", "filter", "select", "expand", "orderby", "output_path")
+
+    def __init__(
+        self,
+        *,
+        filter: Filter = None,
+        select: Columns = None,
+        expand: Columns = None,
+        orderby: Columns = None,
+        top: int | None = None,
+        max_records: int | None = None,
+        page_size: int | None = None,
+        output_path: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.filter = filter
+        self.select = select
+        self.expand = expand
+        self.orderby = orderby
+        self.top = top
+        self.max_records = max_records
+        self.page_size = page_size
+        self.output_path = output_path
+
+    def _limit(self) -> int | None:
+        """How many records to fetch at most: ``top``, or one past ``max_records`` to notice an overflow."""
+        guard = None if self.max_records is None else self.max_records + 1
+        limits = [limit for limit in (self.top, guard) if limit is not None]
+        return min(limits) if limits else None
+
+    def _records(self) -> Iterable[dict[str, Any]]:
+        records = self.hook.iter_records(
+            self.entity,
+            filter=as_filter(self.filter),
+            select=self.select,
+            expand=self.expand,
+            orderby=self.orderby,
+            page_size=self.page_size,
+            max_records=self._limit(),
+        )
+        for count, record in enumerate(records, start=1):
+            if self.max_records is not None and count > self.max_records:
+                raise AirflowException(
+                    f"the query of {self.entity} matches more than max_records={self.max_records} records; "
+                    "narrow the filter, raise max_records, take the first records with top, or set output_path"
+                )
+            yield record
+
+    def run(self, context: Context) -> Any:
+        if self.output_path:
+            count = _write_json_lines(Path(self.output_path), self._records())
+            self.log.info("Wrote %d %s records to %s", count, self.entity, self.output_path)
+            return {"path": str(self.output_path), "count": count}
+        records = list(self._records())
+        self.log.info("Read %d %s records", len(records), self.entity)
+        return records
+
+
+def _write_json_lines(path: Path, records: Iterable[Mapping[str, Any]]) -> int:
+    """Write one JSON object per line. The file appears only when complete (a temporary file is renamed), so a
+    failed task never leaves a partial result where the next task looks."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    count = 0
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            for record in records:
+                out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
+                out.write("\n")
+                count += 1
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return count
+
+
+class CreatioBulkEntityOperator(CreatioEntityOperator):
+    """Create, update, upsert or delete many records through OData ``$batch``, at most 100 requests per batch,
+    with continue-on-error, and an outcome per record.
+
+    :param operation: ``create``, ``update``, ``upsert`` or ``delete``. Templated.
+    :param records: a list of records (dicts of columns; ``Id`` required except for create). For delete, bare Ids
+        are accepted too. Templated; an XComArg or JSON text works.
+    :param allow_partial: succeed even when some records failed (they are listed in the XCom value). By default
+        any failed record fails the task, after every record was tried; the error lists the failures with
+        Creatio's messages.
+    :param continue_on_error: try every record (``Prefer: continue-on-error``); when False, stop at the first
+        failure and skip the rest.
+    :param batch_size: requests per ``$batch`` call, 1 to 100.
+    :param missing_ok: for delete, a record that does not exist counts as done (action ``absent``).
+    :param include_results: put the per-record outcomes in XCom (``results``), not only the summary.
+
+    XCom: ``{"operation", "entity", "total", "succeeded", "failed", "actions": {action: count}, "batch_calls",
+    "results": [{"index", "Id", "ok", "action", ("status", "error" when failed)}]}``. When the task fails, the
+    same value is pushed under the XCom key ``bulk_report`` for inspection.
+    """
+
+    template_fields: Sequence[str] = ("entity", "operation", "records")
+
+    def __init__(
+        self,
+        *,
+        operation: str,
+        records: Sequence[Any] | str,
+        allow_partial: bool = False,
+        continue_on_error: bool = True,
+        batch_size: int = 100,
+        missing_ok: bool = False,
+        include_results: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if "{{" not in operation and operation not in BULK_OPERATIONS:
+            raise ValueError(f"operation must be one of {', '.join(BULK_OPERATIONS)}, got {operation!r}")
+        self.operation = operation
+        self.records = records
+        self.allow_partial = allow_partial
+        self.continue_on_error = continue_on_error
+        self.batch_size = batch_size
+        self.missing_ok = missing_ok
+        self.include_results = include_results
+
+    def run(self, context: Context) -> dict[str, Any]:
+        report = self.hook.bulk_records(
+            self.operation,
+            self.entity,
+            as_records(self.records),
+            continue_on_error=self.continue_on_error,
+            batch_size=self.batch_size,
+            missing_ok=self.missing_ok,
+        )
+        value = report.summary()
+        if self.include_results:
+            value["results"] = [outcome.to_dict() for outcome in report.outcomes]
+        self.log.info("Bulk %s of %s: %s", self.operation, self.entity, report.summary())
+        if report.failures and not self.allow_partial:
+            context["ti"].xcom_push(key="bulk_report", value=value)
+            raise AirflowException(
+                f"bulk {self.operation} of {self.entity}: {len(report.failures)} of {len(report.outcomes)} "
+                f"records failed:\n{report.describe_failures()}"
+            )
+        if report.failures:
+            self.log.warning("%d records failed:\n%s", len(report.failures), report.describe_failures())
+        return value

@@ -1,0 +1,100 @@
+"""The emulator's settings: one mutable object, read on every request, so changing a field changes behaviour at once.
+
+Fields that shape the data (``seed``, ``custom_entities``) take effect at the next reset.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+ExpiryForm = Literal["401", "302", "html"]
+EXPIRY_FORMS: tuple[str, ...] = ("401", "302", "html")
+
+
+class SettingsError(ValueError):
+    """A settings value of the wrong type, or a field that does not exist."""
+
+
+@dataclass
+class EmulatorSettings:
+    """How the emulated Creatio site behaves.
+
+    ``session_lifetime`` is an inactivity timeout in seconds (Creatio's ``UserSessionTimeout``), None for never.
+    ``expiry_form`` is how a missing or expired session is answered: ``"401"`` (JSON), ``"302"`` (redirect to the
+    login page) or ``"html"`` (200 with the login page). ``max_page_size`` caps every OData list, whatever ``$top``
+    says. ``custom_entities`` maps an entity name (``Usr...``) to ``{column: kind}``, kinds as in
+    ``store.Column`` with lookups written ``"lookup:<Entity>"``.
+    """
+
+    username: str = "Supervisor"
+    password: str = field(default="Supervisor", repr=False)
+    net_core: bool = False
+    session_lifetime: float | None = None
+    expiry_form: ExpiryForm = "401"
+    max_page_size: int = 20000
+    oauth_client_id: str = "airflow-client"
+    oauth_client_secret: str = field(default="airflow-secret", repr=False)
+    token_lifetime: float = 3600
+    seed: int = 0
+    custom_entities: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for item in dataclasses.fields(self):
+            _check(item.name, getattr(self, item.name))
+
+    def patch(self, changes: Mapping[str, Any]) -> None:
+        """Apply a JSON-style patch; nothing changes unless every field is valid."""
+        for name, value in changes.items():
+            _check(name, value)
+        for name, value in changes.items():
+            setattr(self, name, value)
+
+    def public_view(self) -> dict[str, Any]:
+        """The settings without the password and the client secret (for the admin endpoints)."""
+        view = dataclasses.asdict(self)
+        del view["password"], view["oauth_client_secret"]
+        return view
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_entity_map(value: object) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(name, str)
+        and isinstance(columns, dict)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in columns.items())
+        for name, columns in value.items()
+    )
+
+
+_CHECKS: dict[str, tuple[Callable[[object], bool], str]] = {
+    "username": (lambda v: isinstance(v, str), "a string"),
+    "password": (lambda v: isinstance(v, str), "a string"),
+    "net_core": (lambda v: isinstance(v, bool), "true or false"),
+    "session_lifetime": (lambda v: v is None or (_is_number(v) and float(v) >= 0), "null or seconds >= 0"),
+    "expiry_form": (lambda v: v in EXPIRY_FORMS, "one of 401, 302, html"),
+    "max_page_size": (lambda v: _is_int(v) and int(v) > 0, "an integer > 0"),
+    "oauth_client_id": (lambda v: isinstance(v, str), "a string"),
+    "oauth_client_secret": (lambda v: isinstance(v, str), "a string"),
+    "token_lifetime": (lambda v: _is_number(v) and float(v) >= 0, "seconds >= 0"),
+    "seed": (_is_int, "an integer"),
+    "custom_entities": (_is_entity_map, "an object {entity: {column: kind}}"),
+}
+
+
+def _check(name: str, value: object) -> None:
+    if name not in _CHECKS:
+        raise SettingsError(f"unknown setting {name!r}")
+    accepts, expected = _CHECKS[name]
+    if not accepts(value):
+        # The value itself is left out: it may be a password.
+        raise SettingsError(f"setting {name!r} must be {expected}")

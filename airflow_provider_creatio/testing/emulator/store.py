@@ -1,0 +1,291 @@
+"""A generic, thread-safe, in-memory entity store: the emulated Creatio database.
+
+Records are plain dicts holding wire values (what OData writes): lower-case GUIDs, ISO 8601 UTC dates, and each
+lookup column as its flat ``<Name>Id`` key. A lookup column is *defined* under its navigation name (``Status``,
+referring to ``CaseStatus``) and *stored* as ``StatusId``; ``$filter`` and ``$orderby`` use the navigation path
+(``Status/Id``), writes and records the flat name.
+
+Every method takes the store's re-entrant lock, so calls from the server's thread, a test's thread and a process
+engine's threads do not interleave. Hold ``store.lock`` yourself to make several calls atomic.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from airflow_provider_creatio.testing.emulator.values import DEFAULTS, KINDS, ZERO_GUID, coerce, normalize_guid, now_iso
+
+Row = Mapping[str, Any]
+Record = dict[str, Any]
+# The Supervisor's contact id in seed 003's sample response: the author of every record the emulator writes.
+DEFAULT_USER_ID = "410006e1-ca4e-4502-a9ec-e54d922d2c00"
+
+
+class StoreError(Exception):
+    """Base of the store's errors; the message is the one the emulator puts on the wire."""
+
+
+class UnknownEntityError(StoreError):
+    def __init__(self, entity: str) -> None:
+        super().__init__(f"Entity schema {entity} not found.")
+        self.entity = entity
+
+
+class UnknownColumnError(StoreError):
+    def __init__(self, entity: str, path: str) -> None:
+        super().__init__(f"Column by path {path} not found in schema {entity}.")
+        self.entity, self.path = entity, path
+
+
+class DuplicateIdError(StoreError):
+    def __init__(self, entity: str, record_id: str) -> None:
+        super().__init__(f"A record with Id '{record_id}' already exists.")
+        self.entity, self.record_id = entity, record_id
+
+
+class RecordNotFoundError(StoreError):
+    def __init__(self, entity: str, record_id: str) -> None:
+        super().__init__(f"Record with Id '{record_id}' not found in schema {entity}.")
+        self.entity, self.record_id = entity, record_id
+
+
+class BadValueError(StoreError):
+    def __init__(self, entity: str, column: str, reason: str) -> None:
+        super().__init__(f"Invalid value for column {column} of schema {entity}: {reason}.")
+        self.entity, self.column = entity, column
+
+
+class SchemaError(StoreError):
+    """An entity definition that cannot work (bad kind, lookup without target, name defined twice)."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column type. ``ref`` names the target entity of a lookup (it need not be defined: then only its Id is known)."""
+
+    kind: str
+    ref: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise SchemaError(f"unknown column kind {self.kind!r}; expected one of {', '.join(KINDS)}")
+        if (self.kind == "lookup") != (self.ref is not None):
+            raise SchemaError("a lookup column needs ref=<target entity>, and only a lookup has one")
+
+
+SYSTEM_COLUMNS: dict[str, Column] = {
+    "Id": Column("guid"),
+    "CreatedOn": Column("datetime"),
+    "CreatedBy": Column("lookup", "Contact"),
+    "ModifiedOn": Column("datetime"),
+    "ModifiedBy": Column("lookup", "Contact"),
+}
+
+
+def field_name(column: str, definition: Column) -> str:
+    """The record key of a column: ``StatusId`` for the lookup ``Status``, the name itself otherwise."""
+    return f"{column}Id" if definition.kind == "lookup" else column
+
+
+@dataclass(frozen=True)
+class EntitySchema:
+    """One entity: its columns by schema name, and by record key (``fields``)."""
+
+    name: str
+    columns: Mapping[str, Column]
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    derive: Callable[[Record, frozenset[str]], None] | None = None
+    media: tuple[str, ...] = ()
+    fields: Mapping[str, Column] = field(init=False)
+    template: Mapping[str, Any] = field(init=False)
+
+    def __post_init__(self) -> None:
+        fields = {field_name(name, column): column for name, column in self.columns.items()}
+        template = {key: DEFAULTS[column.kind] for key, column in fields.items()}
+        object.__setattr__(self, "fields", fields)
+        object.__setattr__(self, "template", template)
+
+
+class QueryResult(NamedTuple):
+    rows: list[Record]
+    count: int  # matching rows before paging
+
+
+class EntityStore:
+    def __init__(self, seed: int = 0, user_id: str = DEFAULT_USER_ID) -> None:
+        self.lock = threading.RLock()
+        self.user_id = user_id
+        self._random = random.Random(seed)
+        self._schemas: dict[str, EntitySchema] = {}
+        self._tables: dict[str, dict[str, Record]] = {}
+
+    # -- schema ---------------------------------------------------------------------------------------------
+
+    def define_entity(
+        self,
+        name: str,
+        columns: Mapping[str, Column],
+        *,
+        defaults: Mapping[str, Any] | None = None,
+        derive: Callable[[Record, frozenset[str]], None] | None = None,
+        media: Iterable[str] = (),
+    ) -> None:
+        """Define an entity. Id, CreatedOn/By and ModifiedOn/By are added when missing.
+
+        ``defaults`` maps record keys to values used when an insert leaves them out; ``derive(record, given_keys)``
+        may fill columns from others after that (Contact splits its Name); ``media`` names stream properties whose
+        OData annotations appear in full records (Contact's ``ContactPhoto``).
+        """
+        for column_name, column in columns.items():
+            if column.kind == "lookup" and column_name.endswith("Id"):
+                raise SchemaError(f"define lookup {column_name!r} by its navigation name, without 'Id'")
+        merged = {"Id": SYSTEM_COLUMNS["Id"], **columns}
+        merged.update({key: col for key, col in SYSTEM_COLUMNS.items() if key not in merged})
+        schema = EntitySchema(name, merged, dict(defaults or {}), derive, tuple(media))
+        unknown_defaults = set(schema.defaults) - set(schema.fields)
+        if unknown_defaults:
+            raise SchemaError(f"defaults for unknown columns of {name}: {sorted(unknown_defaults)}")
+        with self.lock:
+            if name in self._schemas:
+                raise SchemaError(f"entity {name} is already defined")
+            self._schemas[name] = schema
+            self._tables[name] = {}
+
+    def has_entity(self, name: str) -> bool:
+        return name in self._schemas
+
+    def schema(self, name: str) -> EntitySchema:
+        try:
+            return self._schemas[name]
+        except KeyError:
+            raise UnknownEntityError(name) from None
+
+    def entity_names(self) -> list[str]:
+        with self.lock:
+            return list(self._schemas)
+
+    # -- records --------------------------------------------------------------------------------------------
+
+    def new_id(self) -> str:
+        """A random GUID from the store's seeded generator (reproducible for a given seed and call order)."""
+        with self.lock:
+            return str(uuid.UUID(int=self._random.getrandbits(128), version=4))
+
+    def insert(self, entity: str, record: Mapping[str, Any]) -> Record:
+        """Add a record; returns the whole stored record. Id, timestamps, authors and type defaults are filled in."""
+        schema = self.schema(entity)
+        values = self._coerced(schema, record)
+        given = frozenset(values)
+        with self.lock:
+            row: Record = {**schema.template, **schema.defaults, **values}
+            if row["Id"] == ZERO_GUID:
+                row["Id"] = self.new_id()
+            table = self._tables[entity]
+            if row["Id"] in table:
+                raise DuplicateIdError(entity, row["Id"])
+            self._stamp(row, given, created=True)
+            if schema.derive is not None:
+                schema.derive(row, given)
+            table[row["Id"]] = row
+            return dict(row)
+
+    def get(self, entity: str, record_id: str) -> Record | None:
+        row = self.peek(entity, record_id)
+        return None if row is None else dict(row)
+
+    def peek(self, entity: str, record_id: object) -> Row | None:
+        """The stored record itself, not a copy: for read-only use inside query callbacks."""
+        key = normalize_guid(record_id)
+        table = self._table(entity)
+        return None if key is None else table.get(key)
+
+    def update(self, entity: str, record_id: str, changes: Mapping[str, Any]) -> Record:
+        """Change some columns; returns the whole record. RecordNotFoundError if there is no such record."""
+        schema = self.schema(entity)
+        values = self._coerced(schema, changes)
+        key = normalize_guid(record_id) or ""
+        with self.lock:
+            row = self._tables[entity].get(key)
+            if row is None:
+                raise RecordNotFoundError(entity, record_id)
+            if values.pop("Id", key) != key:
+                raise BadValueError(entity, "Id", "the Id of a record cannot change")
+            row.update(values)
+            self._stamp(row, frozenset(values), created=False)
+            return dict(row)
+
+    def delete(self, entity: str, record_id: str) -> bool:
+        key = normalize_guid(record_id)
+        with self.lock:
+            return self._table(entity).pop(key or "", None) is not None
+
+    def rows(self, entity: str) -> list[Record]:
+        """A snapshot of every record, in insertion order."""
+        with self.lock:
+            return [dict(row) for row in self._table(entity).values()]
+
+    def count(self, entity: str) -> int:
+        return len(self._table(entity))
+
+    def query(
+        self,
+        entity: str,
+        where: Callable[[Row], bool] | None = None,
+        order: Sequence[tuple[Callable[[Row], Any], bool]] = (),
+        skip: int = 0,
+        top: int | None = None,
+    ) -> QueryResult:
+        """Filter, sort (stable; ``order`` is ``(key, descending)`` pairs, most significant first) and page.
+
+        ``where`` and the keys see the stored rows themselves and may call ``peek`` (the lock is re-entrant).
+        Only the returned page is copied, so paging through a large table costs one filter and one sort per page.
+        """
+        with self.lock:
+            table = self._table(entity).values()
+            matching = [row for row in table if where(row)] if where is not None else list(table)
+            for key, descending in reversed(order):
+                matching.sort(key=key, reverse=descending)
+            end = None if top is None else skip + top
+            return QueryResult([dict(row) for row in matching[skip:end]], len(matching))
+
+    def clear(self, seed: int = 0) -> None:
+        """Forget every entity and record, and restart the id generator from ``seed``."""
+        with self.lock:
+            self._schemas.clear()
+            self._tables.clear()
+            self._random.seed(seed)
+
+    # -- helpers --------------------------------------------------------------------------------------------
+
+    def _table(self, entity: str) -> dict[str, Record]:
+        try:
+            return self._tables[entity]
+        except KeyError:
+            raise UnknownEntityError(entity) from None
+
+    @staticmethod
+    def _coerced(schema: EntitySchema, record: Mapping[str, Any]) -> Record:
+        values: Record = {}
+        for key, value in record.items():
+            column = schema.fields.get(key)
+            if column is None:
+                raise UnknownColumnError(schema.name, key)
+            try:
+                values[key] = coerce(column.kind, value)
+            except ValueError as exc:
+                raise BadValueError(schema.name, key, str(exc)) from None
+        return values
+
+    def _stamp(self, row: Record, given: frozenset[str], *, created: bool) -> None:
+        now = now_iso()
+        stamps = {"ModifiedOn": now, "ModifiedById": self.user_id}
+        if created:
+            stamps.update(CreatedOn=now, CreatedById=self.user_id)
+        for key, value in stamps.items():
+            if key not in given:
+                row[key] = value

@@ -1,0 +1,91 @@
+"""CreatioEntityTrigger: watches a record (or a query) from the triggerer, on the async client.
+
+It builds its request with :func:`client.entities.watch_call` and judges the answer with
+:func:`client.entities.evaluate`, exactly as :class:`~airflow_provider_creatio.sensors.entity.CreatioEntitySensor`
+does on the sync client. Only field conditions travel here: a Python callable cannot be serialized.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from airflow_provider_creatio._compat import BaseTrigger, TriggerEvent
+
+
+class CreatioEntityTrigger(BaseTrigger):  # type: ignore[misc]
+    """Poll a Creatio record until its field conditions hold, it reaches a failure state, or it disappears.
+
+    :param creatio_conn_id: the Airflow connection of type ``creatio``.
+    :param watch: what to look at, as :meth:`WatchSpec.to_dict` gives it.
+    :param success_values: column path -> value or list of values; the wait ends when all hold.
+    :param failure_values: column path -> value or list of values; the wait fails when all hold.
+    :param poll_interval: seconds between two looks.
+    :param hook_params: CreatioHook overrides (``retry_attempts``, ``timeout``...), plain JSON values.
+
+    Yields one event: ``{"status": "success", "record": {...}, "message"}``, ``{"status": "failure",
+    "record": {...} | None, "message"}`` or ``{"status": "error", "message"}``.
+    """
+
+    def __init__(
+        self,
+        *,
+        creatio_conn_id: str,
+        watch: dict[str, Any],
+        success_values: dict[str, Any] | None = None,
+        failure_values: dict[str, Any] | None = None,
+        poll_interval: float = 60.0,
+        hook_params: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        self.creatio_conn_id = creatio_conn_id
+        self.watch = watch
+        self.success_values = success_values
+        self.failure_values = failure_values
+        self.poll_interval = float(poll_interval)
+        self.hook_params = hook_params
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "creatio_conn_id": self.creatio_conn_id,
+                "watch": self.watch,
+                "success_values": self.success_values,
+                "failure_values": self.failure_values,
+                "poll_interval": self.poll_interval,
+                "hook_params": self.hook_params,
+            },
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        yield TriggerEvent(await self._wait())
+
+    async def _wait(self) -> dict[str, Any]:
+        from airflow_provider_creatio.client import entities
+        from airflow_provider_creatio.client.errors import CreatioError
+        from airflow_provider_creatio.hooks.creatio import CreatioHook
+
+        try:
+            spec = entities.WatchSpec.from_dict(self.watch)
+            condition = entities.RecordCondition.build(self.success_values, self.failure_values)
+            client = await CreatioHook.aget_async_client(self.creatio_conn_id, **(self.hook_params or {}))
+        except CreatioError as err:
+            return {"status": "error", "message": str(err)}
+        try:
+            while True:
+                snapshot = await client.execute(entities.watch_call(spec))
+                outcome = entities.evaluate(spec, condition, snapshot)
+                if outcome.state is not entities.WatchState.WAITING:
+                    return {
+                        "status": outcome.state.value,
+                        "record": outcome.record,
+                        "message": outcome.message,
+                    }
+                self.log.info("%s; next look in %s s", outcome.message, self.poll_interval)
+                await asyncio.sleep(self.poll_interval)
+        except CreatioError as err:
+            return {"status": "error", "message": f"watching {spec.describe} failed: {err}"}
+        finally:
+            await client.close()

@@ -1,0 +1,134 @@
+"""The main job in one command (``make demo``).
+
+Initialises a throw-away Airflow home, starts the Creatio emulator, points ``creatio_default`` at it, runs every
+example DAG with ``airflow dags test``, prints a summary per DAG (state and key XCom values), stops the emulator,
+and exits non-zero if any DAG failed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+HOME = REPO / ".airflow-demo"
+DAGS = REPO / "example_dags"
+LOGS = HOME / "runs"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def airflow_env(emulator_url: str) -> dict[str, str]:
+    from airflow_provider_creatio.testing.connection import connection_json
+
+    env = os.environ.copy()
+    env.update(
+        AIRFLOW_HOME=str(HOME),
+        AIRFLOW__CORE__DAGS_FOLDER=str(DAGS),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__CORE__TEST_CONNECTION="Enabled",
+        AIRFLOW_CONN_CREATIO_DEFAULT=connection_json(emulator_url),
+    )
+    return env
+
+
+def start_emulator(port: int) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "airflow_provider_creatio.testing.emulator", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/__emulator__/stats", timeout=1)
+            return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.terminate()
+    raise SystemExit("the Creatio emulator did not start within 30 s")
+
+
+def run(cmd: list[str], env: dict[str, str], log: Path | None = None) -> int:
+    if log is None:
+        return subprocess.run(cmd, env=env, check=False, capture_output=True).returncode
+    with log.open("wb") as out:
+        return subprocess.run(cmd, env=env, check=False, stdout=out, stderr=subprocess.STDOUT).returncode
+
+
+def dag_ids(env: dict[str, str]) -> list[str]:
+    out = subprocess.run(
+        [sys.executable, "-m", "airflow", "dags", "list", "-o", "json"],
+        env=env,
+        check=True,
+        capture_output=True,
+    ).stdout
+    return sorted(item["dag_id"] for item in json.loads(out))
+
+
+def summarize(env: dict[str, str], dag_id: str) -> tuple[str, dict[str, object]]:
+    """Read the newest run of ``dag_id`` from the demo's metadata database (in a subprocess with its env)."""
+    code = (
+        "import json,sys;"
+        "from airflow.models.dagrun import DagRun;"
+        "from airflow_provider_creatio.testing.dagrun import collect;"
+        f"runs=DagRun.find(dag_id={dag_id!r});"
+        "run=max(runs,key=lambda r:r.start_date or r.queued_at or r.logical_date);"
+        f"res=collect({dag_id!r},run.run_id);"
+        "print(json.dumps({'state':res.state,'xcoms':res.xcoms},default=str))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], env=env, check=False, capture_output=True, text=True)
+    if out.returncode != 0:
+        return "unknown", {}
+    data = json.loads(out.stdout.strip().splitlines()[-1])
+    return data["state"], data["xcoms"]
+
+
+def short(value: object, limit: int = 90) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def main() -> int:
+    shutil.rmtree(HOME, ignore_errors=True)
+    LOGS.mkdir(parents=True)
+    port = free_port()
+    emulator = start_emulator(port)
+    try:
+        env = airflow_env(f"http://127.0.0.1:{port}")
+        print(f"Creatio emulator on http://127.0.0.1:{port}; Airflow home {HOME}")
+        if run([sys.executable, "-m", "airflow", "db", "migrate"], env, LOGS / "db-migrate.log"):
+            print(f"airflow db migrate failed, see {LOGS / 'db-migrate.log'}")
+            return 1
+        logical_date = (datetime.now(timezone.utc) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+        failed = 0
+        for dag_id in dag_ids(env):
+            log = LOGS / f"{dag_id}.log"
+            rc = run([sys.executable, "-m", "airflow", "dags", "test", dag_id, logical_date], env, log)
+            state, xcoms = summarize(env, dag_id)
+            ok = rc == 0 and state == "success"
+            failed += not ok
+            print(f"{'OK  ' if ok else 'FAIL'} {dag_id}: {state}" + ("" if ok else f" (log: {log})"))
+            for task_id, value in sorted(xcoms.items()):
+                print(f"       {task_id} -> {short(value)}")
+        print(f"{failed} of the example DAGs failed." if failed else "Every example DAG succeeded.")
+        return 1 if failed else 0
+    finally:
+        emulator.terminate()
+        emulator.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,518 @@
+"""The clients' session handling against the emulator: one login, re-login on expiry, retries, OAuth, secrets.
+
+Every test runs twice, with the sync client (requests) and the async one (httpx), through the same driver: both
+must behave identically. Waits are recorded by an injected sleep, so nothing here waits for real.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import inspect
+import logging
+import random
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from airflow_provider_creatio.client import (
+    AsyncCreatioClient,
+    AuthType,
+    CreatioAuthError,
+    CreatioClient,
+    CreatioConfig,
+    CreatioOutcomeUnknownError,
+    CreatioRateLimitError,
+    CreatioServerError,
+    CreatioTransportError,
+    RetryPolicy,
+)
+from airflow_provider_creatio.client.http import ApiRequest, Call, Idempotency, Service
+from airflow_provider_creatio.client.responses import decode_json
+from airflow_provider_creatio.testing.emulator import EmulatorServer
+
+FAST = RetryPolicy(attempts=3, backoff_initial=0.001, backoff_max=0.01)
+LOGIN = "AuthService.svc/Login"
+CONTACTS = r"odata/Contact"
+
+
+def read_contacts() -> Call[Any]:
+    request = ApiRequest("GET", Service.ODATA, "Contact", (("$top", "1"),), operation="read contacts")
+    return Call(request, decode_json)
+
+
+def create_contact(name: str = "Ann") -> Call[Any]:
+    """A create without a client-chosen Id: UNSAFE."""
+    request = ApiRequest(
+        "POST",
+        Service.ODATA,
+        "Contact",
+        json_body={"Name": name},
+        idempotency=Idempotency.UNSAFE,
+        operation="create Contact",
+    )
+    return Call(request, decode_json)
+
+
+class Driver:
+    """Runs the sync or the async client with one blocking interface (the async one on a private event loop)."""
+
+    def __init__(self, kind: str, config: CreatioConfig, clock: Callable[[], float] | None = None) -> None:
+        self.kind = kind
+        self.secrets: list[str] = []
+        self.waits: list[float] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        if kind == "sync":
+            self.client: Any = CreatioClient(
+                config,
+                on_secret=self.secrets.append,
+                sleep=self.waits.append,
+                rng=random.Random(1),
+                clock=clock,
+            )
+        else:
+            self._loop = asyncio.new_event_loop()
+
+            async def sleep(seconds: float) -> None:
+                self.waits.append(seconds)
+
+            self.client = AsyncCreatioClient(
+                config, on_secret=self.secrets.append, sleep=sleep, rng=random.Random(1), clock=clock
+            )
+
+    def _run(self, value: Any) -> Any:
+        if inspect.isawaitable(value):
+            assert self._loop is not None
+            return self._loop.run_until_complete(value)
+        return value
+
+    def execute(self, call: Call[Any]) -> Any:
+        return self._run(self.client.execute(call))
+
+    def execute_concurrently(self, calls: list[Call[Any]]) -> list[Any]:
+        if self._loop is None:
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                return list(pool.map(self.client.execute, calls))
+
+        async def gather() -> list[Any]:
+            return list(await asyncio.gather(*(self.client.execute(call) for call in calls)))
+
+        return self._run(gather())
+
+    def login(self) -> None:
+        self._run(self.client.login())
+
+    def logout(self) -> None:
+        self._run(self.client.logout())
+
+    def close(self) -> None:
+        self._run(self.client.close())
+        if self._loop is not None:
+            self._loop.close()
+
+    @property
+    def login_count(self) -> int:
+        return int(self.client.login_count)
+
+    @property
+    def request_count(self) -> int:
+        return int(self.client.request_count)
+
+
+@pytest.fixture(params=["sync", "async"])
+def kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def server() -> Iterator[EmulatorServer]:
+    with EmulatorServer() as emulator:
+        yield emulator
+
+
+def forms_config(server: EmulatorServer, **overrides: Any) -> CreatioConfig:
+    settings = server.settings
+    values: dict[str, Any] = {
+        "username": settings.username,
+        "password": settings.password,
+        "net_core": settings.net_core,
+        "retry": FAST,
+    }
+    values.update(overrides)
+    return CreatioConfig(server.url, **values)
+
+
+@pytest.fixture
+def make_driver(kind: str) -> Iterator[Callable[..., Driver]]:
+    drivers: list[Driver] = []
+
+    def make(config: CreatioConfig, clock: Callable[[], float] | None = None) -> Driver:
+        driver = Driver(kind, config, clock)
+        drivers.append(driver)
+        return driver
+
+    yield make
+    for driver in drivers:
+        driver.close()
+
+
+@pytest.fixture
+def driver(server: EmulatorServer, make_driver: Callable[..., Driver]) -> Driver:
+    return make_driver(forms_config(server))
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# One login
+
+
+def test_one_login_for_500_calls(server: EmulatorServer, driver: Driver) -> None:
+    for _ in range(500):
+        assert "value" in driver.execute(read_contacts())
+    assert driver.login_count == 1
+    assert server.login_count == 1
+    assert driver.request_count == 501
+    assert server.count(path_contains="odata/Contact") == 500
+
+
+def test_concurrent_callers_share_one_login(server: EmulatorServer, driver: Driver) -> None:
+    results = driver.execute_concurrently([read_contacts() for _ in range(40)])
+    assert len(results) == 40
+    assert driver.login_count == 1
+    assert server.login_count == 1
+
+
+def test_close_logs_out_once(server: EmulatorServer, driver: Driver) -> None:
+    driver.execute(read_contacts())
+    driver.close()
+    assert server.count(method="POST", path_contains="AuthService.svc/Logout") == 1
+    driver.close()  # nothing left to log out of
+    assert server.count(method="POST", path_contains="AuthService.svc/Logout") == 1
+
+
+@pytest.mark.parametrize("net_core", [False, True])
+def test_both_url_layouts(server: EmulatorServer, make_driver: Callable[..., Driver], net_core: bool) -> None:
+    server.settings.net_core = net_core
+    driver = make_driver(forms_config(server, net_core=net_core))
+    assert "value" in driver.execute(read_contacts())
+    odata_prefix = "/odata/Contact" if net_core else "/0/odata/Contact"
+    assert server.count(path_contains=odata_prefix) == 1
+    assert server.count(path_contains="/0/ServiceModel/AuthService.svc/Login") == 0
+    assert server.count(path_contains="/ServiceModel/AuthService.svc/Login") == 1
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Expiry and login failures
+
+
+@pytest.mark.parametrize("form", ["401", "302", "html"])
+def test_expired_session_logs_in_once_more_and_replays(
+    server: EmulatorServer, driver: Driver, form: str
+) -> None:
+    server.settings.expiry_form = form
+    driver.execute(read_contacts())
+    server.expire_sessions()
+    assert "value" in driver.execute(read_contacts())
+    assert driver.login_count == 2
+    assert server.login_count == 2
+    assert server.count(path_contains="odata/Contact") == 3
+
+
+def test_expiry_twice_in_a_row_is_an_auth_error(server: EmulatorServer, driver: Driver) -> None:
+    driver.execute(read_contacts())
+    server.script(CONTACTS, [401, 401])
+    with pytest.raises(CreatioAuthError) as caught:
+        driver.execute(read_contacts())
+    assert "rejected again" in str(caught.value)
+    assert caught.value.status == 401
+    assert driver.login_count == 2
+    assert server.login_count == 2
+
+
+def test_wrong_password_is_an_auth_error_after_one_login_request(
+    server: EmulatorServer, make_driver: Callable[..., Driver]
+) -> None:
+    driver = make_driver(forms_config(server, password="not-the-password"))
+    with pytest.raises(CreatioAuthError) as caught:
+        driver.execute(read_contacts())
+    assert caught.value.server_message  # Creatio's own words
+    assert caught.value.server_message in str(caught.value)
+    assert "not-the-password" not in str(caught.value)
+    assert server.count(path_contains=LOGIN) == 1
+    assert server.count(path_contains="odata") == 0
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Retries
+
+
+def test_503_then_200_is_retried(server: EmulatorServer, driver: Driver) -> None:
+    driver.execute(read_contacts())
+    server.script(CONTACTS, [503])
+    assert "value" in driver.execute(read_contacts())
+    assert server.count(path_contains="odata/Contact") == 3
+    assert len(driver.waits) == 1
+    assert 0 <= driver.waits[0] <= FAST.backoff_initial
+
+
+def test_endless_503_gives_up_after_the_configured_attempts(server: EmulatorServer, driver: Driver) -> None:
+    driver.execute(read_contacts())
+    server.script(CONTACTS, [503] * 10)
+    with pytest.raises(CreatioServerError) as caught:
+        driver.execute(read_contacts())
+    assert caught.value.status == 503
+    assert "after 3 attempts" in str(caught.value)
+    assert server.count(path_contains="odata/Contact") == 1 + FAST.attempts
+    assert len(driver.waits) == FAST.attempts - 1
+
+
+def test_429_retry_after_is_honoured(server: EmulatorServer, make_driver: Callable[..., Driver]) -> None:
+    driver = make_driver(
+        forms_config(server, retry=RetryPolicy(attempts=3, backoff_initial=0.001, backoff_max=5))
+    )
+    driver.execute(read_contacts())
+    server.script(CONTACTS, [429], retry_after=2)
+    driver.execute(read_contacts())
+    assert driver.waits == [2.0]
+
+
+def test_429_retry_after_is_capped_and_exhaustion_is_a_rate_limit_error(
+    server: EmulatorServer, driver: Driver
+) -> None:
+    driver.execute(read_contacts())
+    server.script(CONTACTS, [429] * 5, retry_after=3600)
+    with pytest.raises(CreatioRateLimitError) as caught:
+        driver.execute(read_contacts())
+    assert caught.value.status == 429
+    assert driver.waits == [FAST.backoff_max] * (FAST.attempts - 1)
+
+
+def test_unsafe_call_is_retried_after_503(server: EmulatorServer, driver: Driver) -> None:
+    driver.execute(read_contacts())
+    server.script(CONTACTS, [503], method="POST")
+    driver.execute(create_contact())
+    assert server.count(method="POST", path_contains="odata/Contact") == 2
+
+
+def test_unsafe_call_is_not_retried_after_a_gateway_timeout(server: EmulatorServer, driver: Driver) -> None:
+    driver.execute(read_contacts())
+    server.script(CONTACTS, [504], method="POST")
+    with pytest.raises(CreatioOutcomeUnknownError) as caught:
+        driver.execute(create_contact())
+    assert caught.value.status == 504
+    assert server.count(method="POST", path_contains="odata/Contact") == 1
+    assert driver.waits == []
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_connection_refused_is_retried_then_a_transport_error(make_driver: Callable[..., Driver]) -> None:
+    config = CreatioConfig(f"http://127.0.0.1:{_closed_port()}", username="u", password="p", retry=FAST)
+    driver = make_driver(config)
+    with pytest.raises(CreatioTransportError) as caught:
+        driver.execute(read_contacts())
+    assert not isinstance(caught.value, CreatioOutcomeUnknownError)
+    assert "after 3 attempts" in str(caught.value)
+    assert driver.request_count == FAST.attempts
+    assert len(driver.waits) == FAST.attempts - 1
+
+
+def test_unsafe_call_is_retried_when_the_connection_is_refused(make_driver: Callable[..., Driver]) -> None:
+    with EmulatorServer() as server:
+        driver = make_driver(forms_config(server))
+        driver.execute(read_contacts())
+    # The server is gone: its port now refuses connections, so the create provably never arrived.
+    with pytest.raises(CreatioTransportError) as caught:
+        driver.execute(create_contact())
+    assert not isinstance(caught.value, CreatioOutcomeUnknownError)
+    assert len(driver.waits) == FAST.attempts - 1
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Lost answers (a relay between client and emulator drops or swallows one answer)
+
+
+class Relay:
+    """A TCP relay in front of the emulator. Armed, it forwards the next request to the emulator (which carries it
+    out) and then either drops the client's connection or never answers it."""
+
+    def __init__(self, upstream_port: int) -> None:
+        self._upstream = ("127.0.0.1", upstream_port)
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self._listener.getsockname()[1])
+        self._fault: str | None = None
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def arm(self, fault: str) -> None:
+        with self._lock:
+            self._fault = fault
+
+    def _take_fault(self) -> str | None:
+        with self._lock:
+            fault, self._fault = self._fault, None
+            return fault
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self._upstream)
+            self._sockets += [client, upstream]
+            threading.Thread(target=self._pump, args=(client, upstream, False), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, True), daemon=True).start()
+
+    def _pump(self, source: socket.socket, target: socket.socket, answers: bool) -> None:
+        fault: str | None = None
+        try:
+            while data := source.recv(65536):
+                if answers and fault is None:
+                    fault = self._take_fault() or "pass"
+                if fault == "drop":
+                    target.close()
+                    return
+                if fault != "hang":
+                    target.sendall(data)
+                fault = fault if fault == "hang" else None
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        self._listener.close()
+        for sock in self._sockets:
+            sock.close()
+
+
+@pytest.fixture
+def relay(server: EmulatorServer) -> Iterator[Relay]:
+    port = int(server.url.rsplit(":", 1)[1].split("/")[0])
+    relay = Relay(port)
+    yield relay
+    relay.close()
+
+
+def relayed_config(server: EmulatorServer, relay: Relay) -> CreatioConfig:
+    return forms_config(server, base_url=f"http://127.0.0.1:{relay.port}", read_timeout=0.5)
+
+
+@pytest.mark.parametrize("fault", ["drop", "hang"])
+def test_unsafe_call_with_a_lost_answer_is_not_retried(
+    server: EmulatorServer, relay: Relay, make_driver: Callable[..., Driver], fault: str
+) -> None:
+    driver = make_driver(relayed_config(server, relay))
+    driver.execute(read_contacts())
+    relay.arm(fault)
+    with pytest.raises(CreatioOutcomeUnknownError) as caught:
+        driver.execute(create_contact())
+    assert "may or may not have been carried out" in str(caught.value)
+    assert server.count(method="POST", path_contains="odata/Contact") == 1  # it did arrive, exactly once
+    assert driver.waits == []
+
+
+@pytest.mark.parametrize("fault", ["drop", "hang"])
+def test_safe_call_with_a_lost_answer_is_retried(
+    server: EmulatorServer, relay: Relay, make_driver: Callable[..., Driver], fault: str
+) -> None:
+    driver = make_driver(relayed_config(server, relay))
+    driver.execute(read_contacts())
+    relay.arm(fault)
+    assert "value" in driver.execute(read_contacts())
+    assert server.count(path_contains="odata/Contact") == 3
+    assert len(driver.waits) == 1
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# OAuth
+
+
+def oauth_config(server: EmulatorServer) -> CreatioConfig:
+    settings = server.settings
+    return CreatioConfig(
+        server.url,
+        auth_type=AuthType.OAUTH,
+        client_id=settings.oauth_client_id,
+        client_secret=settings.oauth_client_secret,
+        identity_server_url=server.url,
+        net_core=settings.net_core,
+        retry=FAST,
+    )
+
+
+def test_oauth_token_flow_and_refresh_on_401(
+    server: EmulatorServer, make_driver: Callable[..., Driver]
+) -> None:
+    driver = make_driver(oauth_config(server))
+    for _ in range(5):
+        assert "value" in driver.execute(read_contacts())
+    assert server.count(path_contains="connect/token") == 1
+    assert server.count(path_contains=LOGIN) == 0
+    server.expire_sessions()
+    assert "value" in driver.execute(read_contacts())
+    assert server.count(path_contains="connect/token") == 2
+    assert driver.login_count == 2
+
+
+def test_oauth_token_is_renewed_before_it_expires(
+    server: EmulatorServer, make_driver: Callable[..., Driver]
+) -> None:
+    now = [1000.0]
+    driver = make_driver(oauth_config(server), clock=lambda: now[0])
+    driver.execute(read_contacts())
+    now[0] += 3599.0
+    driver.execute(read_contacts())
+    assert server.count(path_contains="connect/token") == 2
+    assert server.count(path_contains="odata/Contact") == 2  # renewed ahead, no 401 round trip
+
+
+def test_oauth_wrong_secret_is_an_auth_error(
+    server: EmulatorServer, make_driver: Callable[..., Driver]
+) -> None:
+    config = oauth_config(server)
+    driver = make_driver(dataclasses.replace(config, client_secret="wrong-secret"))
+    with pytest.raises(CreatioAuthError) as caught:
+        driver.execute(read_contacts())
+    assert "wrong-secret" not in str(caught.value)
+    assert server.count(path_contains="connect/token") == 1
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Secrets
+
+
+def test_no_secret_in_logs_or_errors(
+    server: EmulatorServer, driver: Driver, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    errors: list[str] = []
+    driver.execute(read_contacts())
+    server.script(CONTACTS, [503])
+    driver.execute(read_contacts())
+    server.expire_sessions()
+    driver.execute(read_contacts())
+    server.script(CONTACTS, [401, 401])
+    with pytest.raises(CreatioAuthError) as caught:
+        driver.execute(read_contacts())
+    errors.append(str(caught.value))
+    server.script(CONTACTS, [503] * 5)
+    with pytest.raises(CreatioServerError) as failed:
+        driver.execute(read_contacts())
+    errors.append(str(failed.value))
+    secrets = [server.settings.password, *driver.secrets]
+    assert server.settings.password in driver.secrets
+    assert len(driver.secrets) >= 4  # password, and at least .ASPXAUTH, BPMCSRF and BPMLOADER of each login
+    assert caplog.records, "the client logs requests at DEBUG"
+    logged = caplog.text + " ".join(record.getMessage() for record in caplog.records)
+    for secret in secrets:
+        assert secret not in logged
+        assert all(secret not in text for text in errors)
+    assert "$top" not in logged  # no query strings either

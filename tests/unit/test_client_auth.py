@@ -1,0 +1,235 @@
+"""Authentication strategies and the wire form of requests (no I/O: answers are built by hand)."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import json
+from urllib.parse import parse_qs
+
+import pytest
+
+from airflow_provider_creatio.client.auth import (
+    FormsAuth,
+    OAuthAuth,
+    Outgoing,
+    SecretSink,
+    cookies_for_path,
+    make_auth,
+    merge_headers,
+    outgoing_for,
+)
+from airflow_provider_creatio.client.config import AuthType, CreatioConfig
+from airflow_provider_creatio.client.errors import CreatioAuthError, CreatioResponseError, CreatioServerError
+from airflow_provider_creatio.client.http import ApiRequest, ApiResponse, Idempotency, Service
+
+FORMS = CreatioConfig("https://site.example/0", username="Supervisor", password="pa55-word")
+OAUTH = CreatioConfig(
+    "https://site.creatio.com", auth_type=AuthType.OAUTH, client_id="cid", client_secret="client-secret-1"
+)
+
+
+def json_answer(status: int, body: object, path: str = "/ServiceModel/AuthService.svc/Login") -> ApiResponse:
+    return ApiResponse(status, {"content-type": "application/json"}, json.dumps(body).encode(), "POST", path)
+
+
+def forms(secrets: list[str] | None = None) -> FormsAuth:
+    auth = make_auth(FORMS, SecretSink(secrets.append if secrets is not None else None))
+    assert isinstance(auth, FormsAuth)
+    return auth
+
+
+def oauth(secrets: list[str] | None = None) -> OAuthAuth:
+    auth = make_auth(OAUTH, SecretSink(secrets.append if secrets is not None else None))
+    assert isinstance(auth, OAuthAuth)
+    return auth
+
+
+def test_forms_login_request_is_at_the_site_root_in_both_layouts() -> None:
+    request = forms().login_request()
+    assert request.method == "POST"
+    assert request.url == "https://site.example/ServiceModel/AuthService.svc/Login"
+    assert json.loads(request.content or b"") == {"UserName": "Supervisor", "UserPassword": "pa55-word"}
+    core = FormsAuth(
+        CreatioConfig("https://site.example", username="u", password="p", net_core=True), SecretSink(None)
+    )
+    assert core.login_request().url == "https://site.example/ServiceModel/AuthService.svc/Login"
+    assert core.logout_request() is not None
+    assert core.logout_request().url == "https://site.example/ServiceModel/AuthService.svc/Logout"  # type: ignore[union-attr]
+
+
+def test_forms_login_success_opens_a_new_generation() -> None:
+    auth = forms()
+    assert not auth.is_current(0.0)
+    auth.accept_login(json_answer(200, {"Code": 0, "Message": "", "Exception": None}), 0.0)
+    assert auth.is_current(0.0)
+    assert auth.generation == 1
+    auth.forget()
+    assert not auth.is_current(0.0)
+
+
+def test_forms_login_code_1_is_an_auth_error_with_creatios_message() -> None:
+    auth = forms()
+    with pytest.raises(CreatioAuthError) as caught:
+        auth.accept_login(json_answer(200, {"Code": 1, "Message": "Invalid username or password"}), 0.0)
+    assert caught.value.server_message == "Invalid username or password"
+    assert "Invalid username or password" in str(caught.value)
+    assert "pa55-word" not in str(caught.value)
+    assert not auth.is_current(0.0)
+    assert auth.generation == 0
+
+
+@pytest.mark.parametrize(
+    ("response", "error_class"),
+    [
+        (json_answer(401, {"Message": "Authentication failed."}), CreatioAuthError),
+        (json_answer(503, {"Message": "busy"}), CreatioServerError),
+        (
+            ApiResponse(200, {"content-type": "text/html"}, b"<html></html>", "POST", "/x"),
+            CreatioResponseError,
+        ),
+        (json_answer(200, {"Message": "no code"}), CreatioAuthError),
+    ],
+)
+def test_forms_login_other_failures(response: ApiResponse, error_class: type[Exception]) -> None:
+    with pytest.raises(error_class):
+        forms().accept_login(response, 0.0)
+
+
+def test_forms_headers_carry_the_current_csrf_and_force_use_session() -> None:
+    auth = forms()
+    assert auth.headers({"BPMCSRF": "c1", ".ASPXAUTH": "a"}) == {"ForceUseSession": "true", "BPMCSRF": "c1"}
+    assert auth.headers({}) == {"ForceUseSession": "true"}
+
+
+def test_every_secret_reaches_the_sink_once_and_the_user_name_does_not() -> None:
+    seen: list[str] = []
+    auth = forms(seen)
+    auth.note_cookies(
+        [("BPMCSRF", "csrf1"), (".ASPXAUTH", "aspx"), ("UserName", "Supervisor"), ("BPMLOADER", "l")]
+    )
+    auth.note_cookies([("BPMCSRF", "csrf1"), ("BPMCSRF", "csrf2")])
+    assert seen == ["pa55-word", "csrf1", "aspx", "l", "csrf2"]
+
+
+def test_oauth_token_request_and_bearer_header() -> None:
+    seen: list[str] = []
+    auth = oauth(seen)
+    request = auth.login_request()
+    assert request.url == "https://site-is.creatio.com/connect/token"
+    assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert parse_qs((request.content or b"").decode()) == {
+        "grant_type": ["client_credentials"],
+        "client_id": ["cid"],
+        "client_secret": ["client-secret-1"],
+    }
+    auth.accept_login(
+        json_answer(200, {"access_token": "tok-1", "expires_in": 3600, "token_type": "Bearer"}), 100.0
+    )
+    assert auth.headers({"BPMCSRF": "ignored"}) == {"Authorization": "Bearer tok-1"}
+    assert seen == ["client-secret-1", "tok-1"]
+
+
+def test_oauth_token_is_renewed_shortly_before_it_expires() -> None:
+    auth = oauth()
+    auth.accept_login(json_answer(200, {"access_token": "t", "expires_in": 3600}), 1000.0)
+    assert auth.is_current(1000.0 + 3500)
+    assert not auth.is_current(1000.0 + 3545)
+    auth.accept_login(json_answer(200, {"access_token": "t", "expires_in": 30}), 0.0)
+    assert auth.is_current(26.0)
+    assert not auth.is_current(27.5)
+    auth.accept_login(json_answer(200, {"access_token": "t"}), 0.0)  # no expires_in: the 3600 s default
+    assert auth.is_current(3500.0)
+
+
+def test_oauth_refusal_and_missing_token() -> None:
+    with pytest.raises(CreatioAuthError) as caught:
+        oauth().accept_login(json_answer(400, {"error": "invalid_client"}, "/connect/token"), 0.0)
+    assert caught.value.server_message == "invalid_client"
+    with pytest.raises(CreatioResponseError):
+        oauth().accept_login(json_answer(200, {"token_type": "Bearer"}, "/connect/token"), 0.0)
+
+
+def test_oauth_jar_takes_no_cookie() -> None:
+    policy = oauth().cookie_policy()
+    assert isinstance(policy, http.cookiejar.DefaultCookiePolicy)
+    assert policy.is_not_allowed("site.creatio.com")
+    assert not forms().cookie_policy().is_not_allowed("site.example")  # type: ignore[attr-defined]
+
+
+def test_outgoing_for_odata_json_body() -> None:
+    request = ApiRequest(
+        "post",
+        Service.ODATA,
+        "Contact",
+        json_body={"Name": "Ann"},
+        idempotency=Idempotency.UNSAFE,
+        operation="op",
+    )
+    outgoing = outgoing_for(FORMS, request)
+    assert outgoing.method == "POST"
+    assert outgoing.url == "https://site.example/0/odata/Contact"
+    assert outgoing.headers == {
+        "Accept": "application/json",
+        "Content-Type": "application/json; charset=utf-8; IEEE754Compatible=true",
+    }
+    assert outgoing.content == b'{"Name":"Ann"}'
+    assert outgoing.idempotency is Idempotency.UNSAFE
+
+
+def test_outgoing_for_service_model_query_and_own_headers() -> None:
+    request = ApiRequest(
+        "GET",
+        Service.SERVICE_MODEL,
+        "ProcessEngineService.svc/P/Execute",
+        (("Name", "a b&c"), ("$top", "1")),
+        headers={"accept": "text/xml", "Prefer": "x"},
+    )
+    core = CreatioConfig("https://site.example", username="u", password="p", net_core=True)
+    outgoing = outgoing_for(core, request)
+    assert (
+        outgoing.url
+        == "https://site.example/ServiceModel/ProcessEngineService.svc/P/Execute?Name=a%20b%26c&$top=1"
+    )
+    assert outgoing.path == "/ServiceModel/ProcessEngineService.svc/P/Execute"
+    assert outgoing.headers == {"accept": "text/xml", "Prefer": "x"}
+    assert outgoing.content is None
+
+
+def test_session_headers_win_and_repr_hides_headers_and_body() -> None:
+    outgoing = Outgoing("POST", "https://h/x?q=1", {"bpmcsrf": "old"}, b"password").with_headers(
+        {"BPMCSRF": "new"}
+    )
+    assert outgoing.headers == {"BPMCSRF": "new"}
+    assert "new" not in repr(outgoing) and "password" not in repr(outgoing)
+    assert merge_headers({"A": "1"}, {"a": "2", "B": "3"}) == {"a": "2", "B": "3"}
+
+
+def _cookie(name: str, value: str, path: str) -> http.cookiejar.Cookie:
+    return http.cookiejar.Cookie(
+        0,
+        name,
+        value,
+        None,
+        False,
+        "site.example",
+        False,
+        False,
+        path,
+        True,
+        False,
+        None,
+        False,
+        None,
+        None,
+        {},
+    )
+
+
+def test_cookies_for_path_prefers_the_most_specific_path() -> None:
+    jar = http.cookiejar.CookieJar()
+    jar.set_cookie(_cookie("BPMCSRF", "root", "/"))
+    jar.set_cookie(_cookie("BPMCSRF", "odata", "/0/odata"))
+    jar.set_cookie(_cookie(".ASPXAUTH", "a", "/"))
+    jar.set_cookie(_cookie("Other", "o", "/0/odatax"))
+    assert cookies_for_path(jar, "/0/odata/Contact") == {"BPMCSRF": "odata", ".ASPXAUTH": "a"}
+    assert cookies_for_path(jar, "/0/ServiceModel/X") == {"BPMCSRF": "root", ".ASPXAUTH": "a"}
