@@ -127,15 +127,15 @@ class CronEquivalent:
             day += dt.timedelta(days=1)
 
     def _fires_on(self, day: dt.date) -> bool:
-        if self.first_year is not None and self.last_year is not None:
-            in_years = self.first_year <= day.year <= self.last_year
-            if not in_years:
-                return False
-        if day.month not in self.months:
-            return False
-        if self.days_of_month is not None and day.day not in self.days_of_month:
-            return False
-        return self.days_of_week is None or _quartz_weekday(day) in self.days_of_week
+        in_years = (
+            self.first_year is None or self.last_year is None or self.first_year <= day.year <= self.last_year
+        )
+        return (
+            in_years
+            and day.month in self.months
+            and (self.days_of_month is None or day.day in self.days_of_month)
+            and (self.days_of_week is None or _quartz_weekday(day) in self.days_of_week)
+        )
 
 
 def _quartz_weekday(day: dt.date) -> int:

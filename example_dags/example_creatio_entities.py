@@ -93,7 +93,9 @@ def example_creatio_entities() -> None:
         update = CreatioUpsertEntityOperator(
             task_id=f"{prefix}Update", entity=entity, record_id=create.output, data=sample
         )
-        delete = CreatioDeleteEntityOperator(task_id=f"{prefix}Delete", entity=entity, record_id=create.output)
+        delete = CreatioDeleteEntityOperator(
+            task_id=f"{prefix}Delete", entity=entity, record_id=create.output
+        )
         checked = check.override(task_id=f"{prefix}Check")(get.output, sample)
         create >> get >> checked >> update >> delete
 

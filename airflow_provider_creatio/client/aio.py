@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import random
+import re
 import ssl
 import time
 from collections.abc import Awaitable, Callable
@@ -53,6 +55,26 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+_SET_COOKIE_RE = re.compile(r"""(\(b(['"])set-cookie\2,\s*)b(['"]).*?\3\)""", re.IGNORECASE)
+
+
+class _RedactSetCookie(logging.Filter):
+    """httpcore's DEBUG trace prints response headers verbatim, session cookies included: blank their values."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and "set-cookie" in record.msg.lower():
+            record.msg = _SET_COOKIE_RE.sub(r"\1b'<redacted>')", record.msg)
+        return True
+
+
+def _redact_httpcore_traces() -> None:
+    for name in ("httpcore.http11", "httpcore.http2"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _RedactSetCookie) for f in logger.filters):
+            logger.addFilter(_RedactSetCookie())
+
+
+_redact_httpcore_traces()
 
 
 def failure_kind(exc: Exception) -> FailureKind:
@@ -72,9 +94,11 @@ def failure_kind(exc: Exception) -> FailureKind:
 
 
 def _verify_setting(verify: bool | str) -> bool | ssl.SSLContext:
-    """httpx takes a CA bundle path as an SSL context."""
+    """httpx takes a CA bundle (a file, or a directory as requests accepts too) as an SSL context."""
     if isinstance(verify, bool):
         return verify
+    if os.path.isdir(verify):
+        return ssl.create_default_context(capath=verify)
     return ssl.create_default_context(cafile=verify)
 
 
@@ -233,9 +257,9 @@ class AsyncCreatioClient:
         return response, attempts
 
     async def _send_once(self, outgoing: Outgoing, *, authenticated: bool) -> ApiResponse:
+        client = await self._http_client()  # the first call imports httpx in a worker thread
         import httpx
 
-        client = await self._http_client()
         if authenticated:
             jar = client.cookies.jar
             outgoing = outgoing.with_headers(self._auth.headers(cookies_for_path(jar, outgoing.path)))

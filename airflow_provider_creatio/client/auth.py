@@ -23,18 +23,14 @@ from urllib.parse import urlencode, urlsplit
 
 from airflow_provider_creatio.client.config import AuthType, CreatioConfig
 from airflow_provider_creatio.client.errors import CreatioAuthError, CreatioError, CreatioResponseError
-from airflow_provider_creatio.client.http import ApiRequest, ApiResponse, Idempotency, Service
-
-# One query encoding for the whole client: process.fits_in_url measures URLs with it too.
-from airflow_provider_creatio.client.odata import encode_query
+from airflow_provider_creatio.client.http import ApiRequest, ApiResponse, Idempotency, Service, encode_query
 from airflow_provider_creatio.client.responses import decode_json, error_for_response, server_message
 
 LOGIN_PATH = "ServiceModel/AuthService.svc/Login"  # at the site root in both layouts
 LOGOUT_PATH = "ServiceModel/AuthService.svc/Logout"
 CSRF_COOKIE = "BPMCSRF"
-USER_NAME_COOKIE = (
-    "UserName"  # the login name, not a secret: masking it would garble every log line naming it
-)
+# The login name, not a secret: masking it would garble every log line that names the user.
+USER_NAME_COOKIE = "UserName"
 ODATA_JSON = "application/json; charset=utf-8; IEEE754Compatible=true"
 SERVICE_JSON = "application/json; charset=utf-8"
 _TOKEN_LIFETIME_DEFAULT = 3600.0
@@ -85,7 +81,7 @@ def outgoing_for(config: CreatioConfig, request: ApiRequest) -> Outgoing:
     if content is not None:
         defaults["Content-Type"] = ODATA_JSON if request.service is Service.ODATA else SERVICE_JSON
     url = config.url(request.service, request.path)
-    if request.params:
+    if request.params:  # odata's encoding, the one process.fits_in_url measures URLs with
         url += "?" + encode_query(request.params)
     return Outgoing(
         request.method.upper(),
@@ -152,7 +148,6 @@ class AuthStrategy(abc.ABC):
     token, expiry) and a ``generation`` that grows with each successful login, so that concurrent callers who saw
     the same rejected session share one re-login."""
 
-    uses_cookies: ClassVar[bool]
     login_operation: ClassVar[str]
 
     def __init__(self, config: CreatioConfig, secrets: SecretSink) -> None:
@@ -203,7 +198,6 @@ class AuthStrategy(abc.ABC):
 class FormsAuth(AuthStrategy):
     """Creatio's forms login: cookies plus the BPMCSRF header."""
 
-    uses_cookies = True
     login_operation = "log in to Creatio"
 
     def __init__(self, config: CreatioConfig, secrets: SecretSink) -> None:
@@ -232,13 +226,12 @@ class FormsAuth(AuthStrategy):
         code = body.get("Code") if isinstance(body, dict) else None
         # HTTP 200 with Code != 0 is a failed login: the status alone never tells.
         if code not in (0, "0"):
-            message = body.get("Message") if isinstance(body, dict) else None
             raise CreatioAuthError(
                 f"login failed (Code {code})",
                 status=response.status,
                 method=response.method or None,
                 path=response.path or None,
-                server_message=str(message) if message else None,
+                server_message=server_message(response),
                 operation=self.login_operation,
             )
         self._logged_in = True
@@ -267,7 +260,6 @@ class FormsAuth(AuthStrategy):
 class OAuthAuth(AuthStrategy):
     """OAuth 2.0 client credentials: a bearer token from the identity server, renewed shortly before it expires."""
 
-    uses_cookies = False
     login_operation = "get an OAuth token"
 
     def __init__(self, config: CreatioConfig, secrets: SecretSink) -> None:
@@ -326,10 +318,11 @@ class OAuthAuth(AuthStrategy):
 
 
 def _lifetime(value: object) -> float:
+    """``expires_in`` in seconds; the documented default when it is missing or unreadable."""
     try:
-        seconds = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return _TOKEN_LIFETIME_DEFAULT
+        seconds = float(value) if isinstance(value, (int, float, str)) else 0.0
+    except ValueError:
+        seconds = 0.0
     return seconds if seconds > 0 else _TOKEN_LIFETIME_DEFAULT
 
 

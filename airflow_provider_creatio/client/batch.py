@@ -30,11 +30,11 @@ from airflow_provider_creatio.client.odata import (
     ACCEPT_JSON,
     JSON_CONTENT_TYPE,
     SEND_JSON,
-    decode_json_body,
     entity_path,
     record_body,
     record_path,
 )
+from airflow_provider_creatio.client.responses import decode_json, message_from_json
 
 MAX_BATCH_SIZE = 100  # Creatio's limit per $batch
 CONTINUE_ON_ERROR: Mapping[str, str] = {"Prefer": "continue-on-error"}
@@ -193,7 +193,7 @@ def parse_batch_response(
     response: ApiResponse, ops: Sequence[BatchOperation], continue_on_error: bool, operation: str = "batch"
 ) -> list[BatchResult]:
     """One result per operation, matching responses by id (by order for a response without one)."""
-    document = decode_json_body(response, operation)
+    document = decode_json(response, operation=operation)
     items = document.get("responses") if isinstance(document, dict) else None
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
         raise CreatioResponseError(
@@ -219,26 +219,6 @@ def upsert_fallback(results: Iterable[BatchResult]) -> list[BatchOperation]:
         for r in results
         if r.needs_create
     ]
-
-
-def extract_error_message(body: Any) -> str | None:
-    """Creatio's error text from any of its three shapes: OData ``{"error": {"code", "message"}}``, ASP.NET
-    ``{"Message", "ExceptionType", "StackTrace"}`` and routing ``{"Message", "MessageDetail"}``; a plain
-    string is its own message."""
-    if isinstance(body, str):
-        return body.strip() or None
-    if not isinstance(body, dict):
-        return None
-    error = body.get("error")
-    if isinstance(error, dict):
-        message = error.get("message")
-        if isinstance(message, dict):  # the OData 3 spelling {"lang": ..., "value": ...}
-            message = message.get("value")
-        return str(message or error.get("code") or "") or None
-    if isinstance(error, str):
-        return error or None
-    parts = [str(body[key]) for key in ("Message", "MessageDetail") if body.get(key)]
-    return " ".join(parts) or None
 
 
 # --- helpers ------------------------------------------------------------------------------------------------
@@ -338,5 +318,5 @@ def _result(request_id: str, op: BatchOperation, item: Mapping[str, Any] | None,
     record_id = op.record_id
     if op.kind is BatchKind.CREATE and isinstance(body, dict) and v.is_guid(body.get("Id")):
         record_id = v.parse_guid(body["Id"], "Id")
-    error = None if ok else (extract_error_message(body) or f"HTTP {status}")
+    error = None if ok else (message_from_json(body) or f"HTTP {status}")
     return BatchResult(request_id, op, record_id, status, ok, error, body)

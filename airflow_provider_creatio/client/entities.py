@@ -462,7 +462,7 @@ class _BulkRun:
         self, index: int, record_id: str | None, action: str, status: int | None, error: str | None
     ) -> None:
         ok = action not in ("failed", "skipped")
-        self.outcomes[index] = RecordOutcome(index, record_id, ok, action, None if ok else status, error)
+        self.outcomes[index] = RecordOutcome(index, record_id, ok, action, status, error)
 
     def finish(self) -> BulkReport:
         self.report.outcomes = [self.outcomes[index] for index in sorted(self.outcomes)]

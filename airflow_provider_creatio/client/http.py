@@ -10,11 +10,21 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
+from urllib.parse import quote
 
 T = TypeVar("T")
+
+_QUERY_SAFE = "$'(),/:"  # left readable in query values; everything else outside A-Z a-z 0-9 -._~ is escaped
+
+
+def encode_query(params: Iterable[tuple[str, str]]) -> str:
+    """``key=value&...`` percent-encoded for Creatio: a space is ``%20``, never ``+`` (which Creatio may keep
+    as a literal plus), and ``&``, ``=``, ``+``, ``#``, ``%`` inside keys and values are always escaped. The
+    client's one query encoding: both transports send it, and :func:`process.fits_in_url` measures with it."""
+    return "&".join(f"{quote(key, safe='$')}={quote(value, safe=_QUERY_SAFE)}" for key, value in params)
 
 
 class Service(enum.Enum):

@@ -24,16 +24,21 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 from airflow_provider_creatio.client import validation as v
-from airflow_provider_creatio.client.errors import CreatioResponseError, CreatioValidationError
-from airflow_provider_creatio.client.http import ApiRequest, ApiResponse, Call, Idempotency, Service
+from airflow_provider_creatio.client.errors import CreatioValidationError
+from airflow_provider_creatio.client.http import (
+    ApiRequest,
+    ApiResponse,
+    Call,
+    Idempotency,
+    Service,
+)
+from airflow_provider_creatio.client.responses import decode_json, unreadable
 
 ACCEPT_JSON: Mapping[str, str] = {"Accept": "application/json"}
 # IEEE754Compatible lets Creatio read and write Int64/Decimal values as strings without losing digits.
@@ -42,47 +47,15 @@ SEND_JSON: Mapping[str, str] = {**ACCEPT_JSON, "Content-Type": JSON_CONTENT_TYPE
 
 COMPARISONS = frozenset({"eq", "ne", "gt", "ge", "lt", "le"})
 STRING_FUNCTIONS = frozenset({"contains", "startswith", "endswith"})
-_JSON_TYPES = frozenset({"", "application/json", "text/json", "text/plain"})
-_QUERY_SAFE = "$'(),/:"  # left readable in query values; everything else outside A-Z a-z 0-9 -._~ is escaped
 
 
 # --- query strings and JSON answers, shared with the transports, batch.py and process.py --------------------
 
 
-def encode_query(params: Iterable[tuple[str, str]]) -> str:
-    """``key=value&...`` percent-encoded for Creatio: a space is ``%20``, never ``+`` (which Creatio may keep
-    as a literal plus), and ``&``, ``=``, ``+``, ``#``, ``%`` inside keys and values are always escaped. The
-    client's one query encoding: both transports send it, and :func:`process.fits_in_url` measures with it."""
-    return "&".join(f"{quote(key, safe='$')}={quote(value, safe=_QUERY_SAFE)}" for key, value in params)
-
-
-def decode_json_body(response: ApiResponse, operation: str) -> Any:
-    """The JSON document of a successful answer, or :class:`CreatioResponseError` when the body is empty, not
-    UTF-8, not JSON (truncated or malformed) or declared as something other than JSON (an HTML login page,
-    XML). An answer without a content type, or with text/plain, is accepted when its body is JSON."""
-    content_type = response.content_type
-    if content_type not in _JSON_TYPES and not content_type.endswith("+json"):
-        raise _response_error(response, operation, f"expected a JSON answer but got {content_type}")
-    if not response.content.strip():
-        raise _response_error(response, operation, "expected a JSON answer but the body is empty")
-    try:
-        return json.loads(response.content)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise _response_error(
-            response, operation, f"the answer is not valid JSON ({len(response.content)} bytes: {exc})"
-        ) from None
-
-
-def _response_error(response: ApiResponse, operation: str, message: str) -> CreatioResponseError:
-    return CreatioResponseError(
-        message, status=response.status, method=response.method, path=response.path, operation=operation
-    )
-
-
 def _json_object(response: ApiResponse, operation: str) -> dict[str, Any]:
-    document = decode_json_body(response, operation)
+    document = decode_json(response, operation=operation)
     if not isinstance(document, dict):
-        raise _response_error(response, operation, f"expected a JSON object, got {type(document).__name__}")
+        raise unreadable(response, f"expected a JSON object, got {type(document).__name__}", operation)
     return document
 
 
@@ -389,7 +362,7 @@ def query_records(
         document = _json_object(response, operation)
         rows = document.get("value")
         if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
-            raise _response_error(response, operation, "expected a 'value' list of records")
+            raise unreadable(response, "expected a 'value' list of records", operation)
         total = document.get("@odata.count")
         return QueryPage([record_from_json(row) for row in rows], _as_count(total, response, operation))
 
@@ -407,10 +380,10 @@ def count_records(entity: str, filter: str | Mapping[str, Any] | None = None) ->
         if response.content_type in ("", "text/plain"):
             number: object = response.text.strip()
         else:
-            number = decode_json_body(response, operation)
+            number = decode_json(response, operation=operation)
         total = _as_count(number, response, operation)
         if total is None:
-            raise _response_error(response, operation, "expected a count but the body is empty")
+            raise unreadable(response, "expected a count but the body is empty", operation)
         return total
 
     request = ApiRequest("GET", Service.ODATA, f"{name}/$count", params, operation=operation)
@@ -429,4 +402,4 @@ def _as_count(value: object, response: ApiResponse, operation: str) -> int | Non
         return value
     if isinstance(value, str) and value.isdigit():
         return int(value)
-    raise _response_error(response, operation, f"expected a non-negative count, got {v.shown(value)}")
+    raise unreadable(response, f"expected a non-negative count, got {v.shown(value)}", operation)

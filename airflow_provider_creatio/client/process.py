@@ -32,8 +32,16 @@ from airflow_provider_creatio.client.errors import (
     CreatioResponseError,
     CreatioValidationError,
 )
-from airflow_provider_creatio.client.http import ApiRequest, ApiResponse, Call, Idempotency, Service
-from airflow_provider_creatio.client.odata import decode_json_body, encode_query, get_record
+from airflow_provider_creatio.client.http import (
+    ApiRequest,
+    ApiResponse,
+    Call,
+    Idempotency,
+    Service,
+    encode_query,
+)
+from airflow_provider_creatio.client.odata import get_record
+from airflow_provider_creatio.client.responses import decode_json
 
 SERVICE = "ProcessEngineService.svc"
 SEND_JSON: Mapping[str, str] = {
@@ -418,7 +426,7 @@ def run_process(
     operation = f"run process {code}"
 
     def parse(response: ApiResponse) -> ProcessRun:
-        document = decode_json_body(response, operation)
+        document = decode_json(response, operation=operation)
         if not isinstance(document, dict):
             raise _error(response, operation, "expected a JSON object")
         try:

@@ -92,7 +92,11 @@ def _odata_message(error: dict[str, Any]) -> str | None:
     return _text_of(error.get("message")) or inner_message or _text_of(error.get("code"))
 
 
-def _message_from_json(body: object) -> str | None:
+def message_from_json(body: object) -> str | None:
+    """Creatio's error text from any of its three JSON shapes (OData, ASP.NET, routing), the OAuth shape, or a
+    plain string."""
+    if isinstance(body, str):
+        return body.strip() or None
     if not isinstance(body, dict):
         return None
     error = body.get("error")
@@ -121,7 +125,7 @@ def server_message(response: ApiResponse) -> str | None:
     """Creatio's message from any of its error shapes, from plain text, or from an HTML error page's title."""
     body = _json_or_none(response)
     if body is not None:
-        message = _message_from_json(body)
+        message = message_from_json(body)
         return _clean(message, _SERVER_MESSAGE_LIMIT) if message else None
     text = response.text.strip()
     if not text:
@@ -240,7 +244,7 @@ def excerpt(response: ApiResponse) -> str:
     return repr(_clean(response.text, _EXCERPT_LIMIT))
 
 
-def _unreadable(response: ApiResponse, problem: str, operation: str | None) -> CreatioResponseError:
+def unreadable(response: ApiResponse, problem: str, operation: str | None) -> CreatioResponseError:
     return CreatioResponseError(
         f"{problem}; the body starts with {excerpt(response)}",
         status=response.status,
@@ -257,11 +261,11 @@ def decode_json(response: ApiResponse, *, operation: str | None = None) -> Any:
             problem = "Creatio answered an HTML page where JSON was expected"
         else:
             problem = f"Creatio answered {response.content_type!r} where JSON was expected"
-        raise _unreadable(response, problem, operation)
+        raise unreadable(response, problem, operation)
     if not response.content.strip():
-        raise _unreadable(response, "Creatio answered an empty body where JSON was expected", operation)
+        raise unreadable(response, "Creatio answered an empty body where JSON was expected", operation)
     try:
         return json.loads(response.content)
     except ValueError as exc:
         where = f" (at character {exc.pos})" if isinstance(exc, json.JSONDecodeError) else ""
-        raise _unreadable(response, f"Creatio answered invalid or truncated JSON{where}", operation) from None
+        raise unreadable(response, f"Creatio answered invalid or truncated JSON{where}", operation) from None

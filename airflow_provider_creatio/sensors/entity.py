@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow_provider_creatio._compat import (
     AirflowException,
     AirflowFailException,
+    AirflowSkipException,
     BaseSensorOperator,
     PokeReturnValue,
     default_deferrable,
@@ -162,7 +163,7 @@ class CreatioEntitySensor(CreatioHookMixin, BaseSensorOperator):  # type: ignore
         try:
             if not self.deferrable:
                 return super().execute(context)
-            first = self.poke(context)
+            first = self._first_look(context)
             if first.is_done:
                 return first.xcom_value
             spec, condition = self._watch()
@@ -181,6 +182,15 @@ class CreatioEntitySensor(CreatioHookMixin, BaseSensorOperator):  # type: ignore
             return None  # not reached: defer() raises TaskDeferred
         finally:
             self.close_hook()
+
+    def _first_look(self, context: Context) -> PokeReturnValue:
+        """The check before deferring, with the same soft_fail / never_fail handling as a poke of the base class."""
+        try:
+            return self.poke(context)
+        except AirflowFailException as err:
+            if self.soft_fail or getattr(self, "never_fail", False):
+                raise AirflowSkipException(str(err)) from err
+            raise
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
         status = event.get("status")

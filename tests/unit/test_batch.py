@@ -17,11 +17,11 @@ from airflow_provider_creatio.client.batch import (
     batch_idempotency,
     chunk,
     encode_batch,
-    extract_error_message,
     upsert_fallback,
 )
 from airflow_provider_creatio.client.errors import CreatioResponseError, CreatioValidationError
 from airflow_provider_creatio.client.http import ApiResponse, Idempotency, Service
+from airflow_provider_creatio.client.responses import message_from_json
 
 G1 = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
 G2 = "e6574af1-3e92-4099-958e-e798f52ee016"
@@ -301,8 +301,8 @@ def test_lenient_fields() -> None:
         pytest.param([1], None, id="list"),
     ],
 )
-def test_extract_error_message(body: Any, message: str | None) -> None:
-    assert extract_error_message(body) == message
+def test_error_message_from_each_shape(body: Any, message: str | None) -> None:
+    assert message_from_json(body) == message
 
 
 def test_failed_result_without_message_names_the_status() -> None:

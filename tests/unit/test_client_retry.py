@@ -161,9 +161,8 @@ def _requests_refused() -> requests.exceptions.ConnectionError:
 
 
 def _requests_dns() -> requests.exceptions.ConnectionError:
-    dns = urllib3.exceptions.NameResolutionError(
-        "nohost", None, socket.gaierror(-2, "Name or service not known")
-    )  # type: ignore[arg-type]
+    unreachable = socket.gaierror(-2, "Name or service not known")
+    dns = urllib3.exceptions.NameResolutionError("nohost", None, unreachable)  # type: ignore[arg-type]
     return requests.exceptions.ConnectionError(urllib3.exceptions.MaxRetryError(None, URL, reason=dns))  # type: ignore[arg-type]
 
 

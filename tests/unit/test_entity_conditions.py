@@ -88,7 +88,9 @@ def test_evaluate_success_failure_and_waiting() -> None:
 def test_evaluate_fails_fast_when_the_record_is_gone_or_lacks_a_condition_column() -> None:
     condition = RecordCondition.build({"Status/Id": RESOLVED})
     gone = evaluate(spec(), condition, WatchSnapshot([], missing=True, server_message="Not found"))
-    assert gone.state is WatchState.FAILED and "does not exist" in gone.message and "Not found" in gone.message
+    assert (
+        gone.state is WatchState.FAILED and "does not exist" in gone.message and "Not found" in gone.message
+    )
     typo = evaluate(spec(), RecordCondition.build({"Stauts/Id": RESOLVED}), WatchSnapshot([case(RESOLVED)]))
     assert typo.state is WatchState.FAILED and "Stauts/Id" in typo.message
 
@@ -97,7 +99,9 @@ def test_evaluate_applies_the_predicate_after_the_field_conditions() -> None:
     condition = RecordCondition.build({"Status/Id": RESOLVED})
     snapshot = WatchSnapshot([case(RESOLVED, Subject="Printer")])
     assert evaluate(spec(), condition, snapshot, lambda r: r["Subject"] == "Printer").state is WatchState.DONE
-    assert evaluate(spec(), condition, snapshot, lambda r: r["Subject"] == "Scanner").state is WatchState.WAITING
+    assert (
+        evaluate(spec(), condition, snapshot, lambda r: r["Subject"] == "Scanner").state is WatchState.WAITING
+    )
 
 
 def test_query_mode_returns_the_first_matching_record_and_waits_on_an_empty_result() -> None:

@@ -16,7 +16,8 @@ import pytest
 
 from airflow_provider_creatio.client import odata
 from airflow_provider_creatio.client.errors import CreatioResponseError, CreatioValidationError
-from airflow_provider_creatio.client.http import ApiResponse, Idempotency, Service
+from airflow_provider_creatio.client.http import ApiResponse, Idempotency, Service, encode_query
+from airflow_provider_creatio.client.responses import decode_json
 
 GUID = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
 OTHER = "e6574af1-3e92-4099-958e-e798f52ee016"
@@ -197,7 +198,7 @@ def test_a_value_cannot_change_the_shape_of_the_filter(value: str) -> None:
     )
     assert literals(expression) == [value, value, "B", value]
     # And the query string carries exactly that expression, with no stray separator or '+'.
-    query = odata.encode_query(odata.query_records("Contact", filter=conditions).request.params)
+    query = encode_query(odata.query_records("Contact", filter=conditions).request.params)
     assert " " not in query and "+" not in query and "#" not in query
     assert parse_qsl(query, keep_blank_values=True) == [("$filter", expression)]
 
@@ -298,7 +299,7 @@ def test_orderby_refuses(value: str) -> None:
     ],
 )
 def test_encode_query(params: list[tuple[str, str]], expected: str) -> None:
-    assert odata.encode_query(params) == expected
+    assert encode_query(params) == expected
 
 
 @pytest.mark.parametrize(
@@ -313,23 +314,31 @@ def test_encode_query(params: list[tuple[str, str]], expected: str) -> None:
         pytest.param(answer(b"\xef\xbb\xbf[1]"), [1], id="utf8-bom"),
     ],
 )
-def test_decode_json_body(response: ApiResponse, expected: object) -> None:
-    assert odata.decode_json_body(response, "op") == expected
+def test_decode_json(response: ApiResponse, expected: object) -> None:
+    assert decode_json(response, operation="op") == expected
 
 
 @pytest.mark.parametrize(
     ("response", "message"),
     [
-        pytest.param(answer(b'{"a": 1'), "not valid JSON", id="truncated"),
-        pytest.param(answer(b"<html>login</html>", content_type="text/html"), "got text/html", id="html"),
-        pytest.param(answer(b"<x/>", content_type="application/xml"), "got application/xml", id="xml"),
+        pytest.param(answer(b'{"a": 1'), "invalid or truncated JSON", id="truncated"),
+        pytest.param(
+            answer(b"<html>login</html>", content_type="text/html"),
+            "HTML page where JSON was expected",
+            id="html",
+        ),
+        pytest.param(
+            answer(b"<x/>", content_type="application/xml"),
+            "'application/xml' where JSON was expected",
+            id="xml",
+        ),
         pytest.param(answer(b""), "empty", id="empty"),
-        pytest.param(answer(b"\xff\xfe\xfa"), "not valid JSON", id="not-utf8"),
+        pytest.param(answer(b"\xff\xfe\xfa"), "invalid or truncated JSON", id="not-utf8"),
     ],
 )
-def test_decode_json_body_refuses(response: ApiResponse, message: str) -> None:
+def test_decode_json_refuses(response: ApiResponse, message: str) -> None:
     with pytest.raises(CreatioResponseError, match=message) as err:
-        odata.decode_json_body(response, "get Contact")
+        decode_json(response, operation="get Contact")
     assert err.value.operation == "get Contact"
     assert err.value.path == "/0/odata/Contact"
 

@@ -16,8 +16,7 @@ from airflow_provider_creatio.client.errors import (
     CreatioResponseError,
     CreatioValidationError,
 )
-from airflow_provider_creatio.client.http import ApiResponse, Idempotency, Service
-from airflow_provider_creatio.client.odata import encode_query
+from airflow_provider_creatio.client.http import ApiResponse, Idempotency, Service, encode_query
 
 PID = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
 UID = "e6574af1-3e92-4099-958e-e798f52ee016"

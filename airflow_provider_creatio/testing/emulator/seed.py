@@ -27,7 +27,13 @@ CASE_STATUS_IDS: dict[str, str] = {
     "Canceled": "6e5f4218-f46b-1410-fe9a-0050ba5d6c38",
 }
 
-TEXT, INT, FLOAT, BOOL, DATE = Column("text"), Column("int"), Column("float"), Column("bool"), Column("datetime")
+TEXT, INT, FLOAT, BOOL, DATE = (
+    Column("text"),
+    Column("int"),
+    Column("float"),
+    Column("bool"),
+    Column("datetime"),
+)
 
 
 def lookup(entity: str) -> Column:
@@ -56,7 +62,9 @@ CONTACT_COLUMNS: dict[str, Column] = {
     "Zip": TEXT,
     "Country": lookup("Country"),
     **dict.fromkeys(["DoNotUseEmail", "DoNotUseCall", "DoNotUseFax", "DoNotUseSms", "DoNotUseMail"], BOOL),
-    **dict.fromkeys(["Notes", "Facebook", "LinkedIn", "Twitter", "FacebookId", "LinkedInId", "TwitterId"], TEXT),
+    **dict.fromkeys(
+        ["Notes", "Facebook", "LinkedIn", "Twitter", "FacebookId", "LinkedInId", "TwitterId"], TEXT
+    ),
     "TwitterAFDA": lookup("SocialAccount"),
     "FacebookAFDA": lookup("SocialAccount"),
     "LinkedInAFDA": lookup("SocialAccount"),
@@ -135,7 +143,9 @@ def insert_records(store: EntityStore) -> None:
     created = {"CreatedOn": "2022-04-07T09:37:58.5679414Z", "ModifiedOn": "2022-04-07T09:37:58.5679414Z"}
     for name, status_id in CASE_STATUS_IDS.items():
         final = name in ("Closed", "Canceled")
-        store.insert("CaseStatus", {"Id": status_id, "Name": name, "IsFinal": final, "IsResolved": name == "Resolved"})
+        store.insert(
+            "CaseStatus", {"Id": status_id, "Name": name, "IsFinal": final, "IsResolved": name == "Resolved"}
+        )
     store.insert("Contact", {"Id": SUPERVISOR_CONTACT_ID, "Name": "Supervisor", **created})
     store.insert(
         "Account",
@@ -165,7 +175,9 @@ def insert_records(store: EntityStore) -> None:
             **created,
         },
     )
-    store.insert("Contact", {"Id": CASE_CONTACT_ID, "Name": "Andrew Baker", "AccountId": CASE_ACCOUNT_ID, **created})
+    store.insert(
+        "Contact", {"Id": CASE_CONTACT_ID, "Name": "Andrew Baker", "AccountId": CASE_ACCOUNT_ID, **created}
+    )
     store.insert(
         "Case",
         {

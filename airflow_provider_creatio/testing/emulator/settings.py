@@ -10,6 +10,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from airflow_provider_creatio.testing.emulator.values import KINDS
+
 ExpiryForm = Literal["401", "302", "html"]
 EXPIRY_FORMS: tuple[str, ...] = ("401", "302", "html")
 
@@ -59,19 +61,30 @@ class EmulatorSettings:
         return view
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+def _is_seconds(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
 
 
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _is_positive_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _is_column_spec(spec: object) -> bool:
+    if not isinstance(spec, str):
+        return False
+    kind, _, target = spec.partition(":")
+    return kind in KINDS and (kind == "lookup") == bool(target.strip())
+
+
 def _is_entity_map(value: object) -> bool:
     return isinstance(value, dict) and all(
         isinstance(name, str)
         and isinstance(columns, dict)
-        and all(isinstance(k, str) and isinstance(v, str) for k, v in columns.items())
+        and all(isinstance(column, str) and _is_column_spec(spec) for column, spec in columns.items())
         for name, columns in value.items()
     )
 
@@ -80,14 +93,17 @@ _CHECKS: dict[str, tuple[Callable[[object], bool], str]] = {
     "username": (lambda v: isinstance(v, str), "a string"),
     "password": (lambda v: isinstance(v, str), "a string"),
     "net_core": (lambda v: isinstance(v, bool), "true or false"),
-    "session_lifetime": (lambda v: v is None or (_is_number(v) and float(v) >= 0), "null or seconds >= 0"),
+    "session_lifetime": (lambda v: v is None or _is_seconds(v), "null or seconds >= 0"),
     "expiry_form": (lambda v: v in EXPIRY_FORMS, "one of 401, 302, html"),
-    "max_page_size": (lambda v: _is_int(v) and int(v) > 0, "an integer > 0"),
+    "max_page_size": (_is_positive_int, "an integer > 0"),
     "oauth_client_id": (lambda v: isinstance(v, str), "a string"),
     "oauth_client_secret": (lambda v: isinstance(v, str), "a string"),
-    "token_lifetime": (lambda v: _is_number(v) and float(v) >= 0, "seconds >= 0"),
+    "token_lifetime": (_is_seconds, "seconds >= 0"),
     "seed": (_is_int, "an integer"),
-    "custom_entities": (_is_entity_map, "an object {entity: {column: kind}}"),
+    "custom_entities": (
+        _is_entity_map,
+        'an object {entity: {column: kind}}, kinds as in Column, "lookup:<Entity>"',
+    ),
 }
 
 

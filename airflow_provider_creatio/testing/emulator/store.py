@@ -14,11 +14,19 @@ from __future__ import annotations
 import random
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
-from airflow_provider_creatio.testing.emulator.values import DEFAULTS, KINDS, ZERO_GUID, coerce, normalize_guid, now_iso
+from airflow_provider_creatio.testing.emulator.values import (
+    DEFAULTS,
+    KINDS,
+    ZERO_GUID,
+    coerce,
+    normalize_guid,
+    now_iso,
+)
 
 Row = Mapping[str, Any]
 Record = dict[str, Any]
@@ -111,9 +119,13 @@ class EntitySchema:
         object.__setattr__(self, "template", template)
 
 
+SortKey = tuple[Callable[[Row], Any], bool]
+QUERY_CACHE_SIZE = 16
+
+
 class QueryResult(NamedTuple):
     rows: list[Record]
-    count: int  # matching rows before paging
+    total: int  # matching rows before paging
 
 
 class EntityStore:
@@ -123,6 +135,8 @@ class EntityStore:
         self._random = random.Random(seed)
         self._schemas: dict[str, EntitySchema] = {}
         self._tables: dict[str, dict[str, Record]] = {}
+        self._version = 0  # bumped by every change: cached query results older than it are stale
+        self._query_cache: OrderedDict[tuple[str, Hashable], tuple[int, list[Row]]] = OrderedDict()
 
     # -- schema ---------------------------------------------------------------------------------------------
 
@@ -146,15 +160,18 @@ class EntityStore:
                 raise SchemaError(f"define lookup {column_name!r} by its navigation name, without 'Id'")
         merged = {"Id": SYSTEM_COLUMNS["Id"], **columns}
         merged.update({key: col for key, col in SYSTEM_COLUMNS.items() if key not in merged})
-        schema = EntitySchema(name, merged, dict(defaults or {}), derive, tuple(media))
-        unknown_defaults = set(schema.defaults) - set(schema.fields)
-        if unknown_defaults:
-            raise SchemaError(f"defaults for unknown columns of {name}: {sorted(unknown_defaults)}")
+        schema = EntitySchema(name, merged, derive=derive, media=tuple(media))
+        try:
+            stored_defaults = self._coerced(schema, defaults or {})
+        except StoreError as exc:
+            raise SchemaError(f"bad default: {exc}") from None
+        schema = replace(schema, defaults=stored_defaults)
         with self.lock:
             if name in self._schemas:
                 raise SchemaError(f"entity {name} is already defined")
             self._schemas[name] = schema
             self._tables[name] = {}
+            self._changed()
 
     def has_entity(self, name: str) -> bool:
         return name in self._schemas
@@ -192,6 +209,7 @@ class EntityStore:
             if schema.derive is not None:
                 schema.derive(row, given)
             table[row["Id"]] = row
+            self._changed()
             return dict(row)
 
     def get(self, entity: str, record_id: str) -> Record | None:
@@ -217,12 +235,15 @@ class EntityStore:
                 raise BadValueError(entity, "Id", "the Id of a record cannot change")
             row.update(values)
             self._stamp(row, frozenset(values), created=False)
+            self._changed()
             return dict(row)
 
     def delete(self, entity: str, record_id: str) -> bool:
         key = normalize_guid(record_id)
         with self.lock:
-            return self._table(entity).pop(key or "", None) is not None
+            deleted = self._table(entity).pop(key or "", None) is not None
+            self._changed()
+            return deleted
 
     def rows(self, entity: str) -> list[Record]:
         """A snapshot of every record, in insertion order."""
@@ -236,20 +257,23 @@ class EntityStore:
         self,
         entity: str,
         where: Callable[[Row], bool] | None = None,
-        order: Sequence[tuple[Callable[[Row], Any], bool]] = (),
+        order: Sequence[SortKey] = (),
         skip: int = 0,
         top: int | None = None,
+        *,
+        ids: Collection[str] | None = None,
+        cache_key: Hashable | None = None,
     ) -> QueryResult:
         """Filter, sort (stable; ``order`` is ``(key, descending)`` pairs, most significant first) and page.
 
         ``where`` and the keys see the stored rows themselves and may call ``peek`` (the lock is re-entrant).
-        Only the returned page is copied, so paging through a large table costs one filter and one sort per page.
+        ``ids``, when given, limits the scan to those (lower-case) record ids: a filter such as
+        ``Id eq a or Id eq b`` then costs a few lookups, not a scan. ``cache_key`` names the where/order pair: the
+        sorted matches are kept until the next write to the store, so paging through a large table costs one
+        filter and one sort, not one per page. Only the returned page is copied.
         """
         with self.lock:
-            table = self._table(entity).values()
-            matching = [row for row in table if where(row)] if where is not None else list(table)
-            for key, descending in reversed(order):
-                matching.sort(key=key, reverse=descending)
+            matching = self._sorted_matches(entity, where, order, ids, cache_key)
             end = None if top is None else skip + top
             return QueryResult([dict(row) for row in matching[skip:end]], len(matching))
 
@@ -258,7 +282,9 @@ class EntityStore:
         with self.lock:
             self._schemas.clear()
             self._tables.clear()
+            self._query_cache.clear()
             self._random.seed(seed)
+            self._changed()
 
     # -- helpers --------------------------------------------------------------------------------------------
 
@@ -289,3 +315,47 @@ class EntityStore:
         for key, value in stamps.items():
             if key not in given:
                 row[key] = value
+
+    def _sorted_matches(
+        self,
+        entity: str,
+        where: Callable[[Row], bool] | None,
+        order: Sequence[SortKey],
+        ids: Collection[str] | None,
+        cache_key: Hashable | None,
+    ) -> list[Row]:
+        key = (entity, cache_key)
+        cached = self._query_cache.get(key) if cache_key is not None else None
+        if cached is not None and cached[0] == self._version:
+            self._query_cache.move_to_end(key)
+            return cached[1]
+        table = self._table(entity)
+        rows: Iterable[Row] = table.values() if ids is None else [table[i] for i in sorted(ids) if i in table]
+        matching = [row for row in rows if where(row)] if where is not None else list(rows)
+        for descending, keys in reversed(_runs(order)):
+            matching.sort(key=_composite(keys), reverse=descending)
+        if cache_key is not None:
+            self._query_cache[key] = (self._version, matching)
+            while len(self._query_cache) > QUERY_CACHE_SIZE:
+                self._query_cache.popitem(last=False)
+        return matching
+
+    def _changed(self) -> None:
+        self._version += 1
+
+
+def _runs(order: Sequence[SortKey]) -> list[tuple[bool, list[Callable[[Row], Any]]]]:
+    """Adjacent keys with the same direction, grouped: each group is sorted in one pass."""
+    runs: list[tuple[bool, list[Callable[[Row], Any]]]] = []
+    for key, descending in order:
+        if runs and runs[-1][0] == descending:
+            runs[-1][1].append(key)
+        else:
+            runs.append((descending, [key]))
+    return runs
+
+
+def _composite(keys: list[Callable[[Row], Any]]) -> Callable[[Row], Any]:
+    if len(keys) == 1:
+        return keys[0]
+    return lambda row: tuple(key(row) for key in keys)

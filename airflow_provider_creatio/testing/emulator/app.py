@@ -1,0 +1,55 @@
+"""The emulator's ASGI application: routes behind the gate (faults, layout, auth, request log).
+
+The seam with the process engine (``process_routes.py``, written separately):
+
+* ``process_routes.routes(state) -> list[starlette.routing.BaseRoute]`` is called once per app. Its paths are
+  relative to a ServiceModel root (``/ProcessEngineService.svc/...``) and are mounted under ``/0/ServiceModel``
+  and ``/ServiceModel``. The gate has already checked the layout and the caller's session (or bearer token) before
+  such a route runs, so the routes do no auth of their own.
+* ``state`` is the ``EmulatorState``: ``state.settings`` (live), ``state.store`` (``EntityStore``),
+  ``state.log``, ``state.check_auth(request)``, and ``state.register_schema(install)`` to define entities
+  (SysProcessLog, ...) that come back after every ``reset()``. Records written to the store are readable over
+  OData at once.
+"""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount
+
+from airflow_provider_creatio.testing.emulator import admin, auth_routes, odata_routes, process_routes
+from airflow_provider_creatio.testing.emulator.gate import Gate
+from airflow_provider_creatio.testing.emulator.replies import aspnet_error, method_not_allowed, routing_error
+from airflow_provider_creatio.testing.emulator.state import SERVICE_ROOTS, EmulatorState
+
+
+def build_app(state: EmulatorState) -> Starlette:
+    service_routes: list[BaseRoute] = list(process_routes.routes(state))
+    routes: list[BaseRoute] = [
+        *admin.routes(state),
+        *auth_routes.routes(state),
+        *odata_routes.routes(state),
+        *(Mount(root, routes=service_routes) for root in SERVICE_ROOTS),
+    ]
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(Gate, state=state)],
+        exception_handlers={HTTPException: _http_error, Exception: _server_error},
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    if status == 404:
+        return routing_error(str(request.url), request.url.path.strip("/").split("/")[-1]).to_response()
+    if status == 405:
+        return method_not_allowed(request.method).to_response()
+    return aspnet_error(status, str(exc), "System.Web.HttpException").to_response()
+
+
+async def _server_error(_request: Request, exc: Exception) -> Response:
+    return aspnet_error(500, "An error has occurred.", type(exc).__name__).to_response()

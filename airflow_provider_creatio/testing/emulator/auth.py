@@ -1,0 +1,130 @@
+"""Forms sessions (cookies + BPMCSRF) and OAuth bearer tokens: who may call, and for how long.
+
+A session lives while it is used: ``session_lifetime`` is an inactivity timeout, as Creatio's UserSessionTimeout.
+Settings are passed in on every call, so changing them changes the next answer.
+"""
+
+from __future__ import annotations
+
+import enum
+import hmac
+import secrets
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from airflow_provider_creatio.testing.emulator.settings import EmulatorSettings
+
+SESSION_COOKIES = (".ASPXAUTH", "BPMSESSIONID")
+
+
+class Verdict(enum.Enum):
+    COOKIE = "cookie"  # a live session and the matching BPMCSRF header
+    BEARER = "bearer"  # a live OAuth access token
+    NO_SESSION = "no-session"  # no session cookie, or an expired or logged-out one
+    BAD_CSRF = "bad-csrf"  # a live session, but BPMCSRF missing or different
+    BAD_TOKEN = "bad-token"  # an unknown or expired bearer token
+
+
+@dataclass(repr=False)
+class Session:
+    user: str
+    aspxauth: str
+    session_id: str
+    csrf: str
+    loader: str
+    last_used: float
+
+    def __repr__(self) -> str:  # the values are credentials: never show them
+        return f"Session(user={self.user!r})"
+
+
+def _same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def _token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class AuthRegistry:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sessions: dict[str, Session] = {}  # by .ASPXAUTH and by BPMSESSIONID value
+        self._tokens: dict[str, float] = {}  # access token -> monotonic expiry
+
+    def login(self, settings: EmulatorSettings, username: str, password: str) -> Session | None:
+        if not (_same(username, settings.username) and _same(password, settings.password)):
+            return None
+        session = Session(username, _token(), _token(), _token(), _token(), time.monotonic())
+        with self._lock:
+            self._sessions[session.aspxauth] = session
+            self._sessions[session.session_id] = session
+        return session
+
+    def logout(self, cookies: Mapping[str, str]) -> None:
+        with self._lock:
+            session = self._find(cookies)
+            if session is not None:
+                self._drop(session)
+
+    def issue_token(self, settings: EmulatorSettings, client_id: str, client_secret: str) -> str | None:
+        if not (
+            _same(client_id, settings.oauth_client_id) and _same(client_secret, settings.oauth_client_secret)
+        ):
+            return None
+        token = _token()
+        with self._lock:
+            self._tokens[token] = time.monotonic() + settings.token_lifetime
+        return token
+
+    def check(
+        self, settings: EmulatorSettings, headers: Mapping[str, str], cookies: Mapping[str, str]
+    ) -> Verdict:
+        """Whether a request may call Creatio. A bearer token, when sent, is the only credential looked at."""
+        authorization = headers.get("authorization", "")
+        if authorization[:7].lower() == "bearer ":
+            return self._check_token(authorization[7:].strip())
+        now = time.monotonic()
+        with self._lock:
+            session = self._find(cookies)
+            if session is None:
+                return Verdict.NO_SESSION
+            lifetime = settings.session_lifetime
+            if lifetime is not None and now - session.last_used > lifetime:
+                self._drop(session)
+                return Verdict.NO_SESSION
+            session.last_used = now
+        if not _same(headers.get("bpmcsrf", ""), session.csrf):
+            return Verdict.BAD_CSRF
+        return Verdict.COOKIE
+
+    def expire_all(self) -> None:
+        """End every session and revoke every token now."""
+        with self._lock:
+            self._sessions.clear()
+            self._tokens.clear()
+
+    def session_count(self) -> int:
+        with self._lock:
+            return len({id(session) for session in self._sessions.values()})
+
+    def _check_token(self, token: str) -> Verdict:
+        with self._lock:
+            expiry = self._tokens.get(token)
+            if expiry is not None and time.monotonic() >= expiry:
+                del self._tokens[token]
+                expiry = None
+        return Verdict.BAD_TOKEN if expiry is None else Verdict.BEARER
+
+    def _find(self, cookies: Mapping[str, str]) -> Session | None:
+        for name in SESSION_COOKIES:
+            session = self._sessions.get(cookies.get(name, ""))
+            if session is not None:
+                return session
+        return None
+
+    def _drop(self, session: Session) -> None:
+        self._sessions.pop(session.aspxauth, None)
+        self._sessions.pop(session.session_id, None)

@@ -1,0 +1,142 @@
+"""AuthService.svc Login/Logout (cookie sessions), the OAuth 2.0 token endpoint and the login pages."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from airflow_provider_creatio.testing.emulator.auth import Session
+from airflow_provider_creatio.testing.emulator.gate import LOGIN_PATH, LOGOUT_PATH, TOKEN_PATH
+from airflow_provider_creatio.testing.emulator.replies import (
+    Reply,
+    aspnet_error,
+    auth_failed,
+    login_page,
+    unsupported_media_type,
+)
+from airflow_provider_creatio.testing.emulator.state import EmulatorState
+
+LOGIN_FAILED_MESSAGE = "Either user name or password specified incorrectly."
+SESSION_COOKIE_NAMES = ("BPMLOADER", ".ASPXAUTH", "BPMCSRF", "UserName", "BPMSESSIONID")
+
+
+def login_answer(code: int, message: str = "") -> dict[str, Any]:
+    return {
+        "Code": code,
+        "Message": message,
+        "Exception": None,
+        "PasswordChangeUrl": None,
+        "RedirectUrl": None,
+    }
+
+
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def _user_name_cookie(user: str) -> str:
+    # Creatio writes the user name as character codes joined by "|" (seed 003 shows "UserName=83": an "S").
+    return "|".join(str(ord(char)) for char in user)
+
+
+def _set_session_cookies(response: Response, session: Session) -> None:
+    values = {
+        "BPMLOADER": (session.loader, True),
+        ".ASPXAUTH": (session.aspxauth, True),
+        "BPMCSRF": (session.csrf, False),  # readable by scripts: they copy it into the BPMCSRF header
+        "UserName": (_user_name_cookie(session.user), False),
+        "BPMSESSIONID": (session.session_id, True),
+    }
+    for name, (value, http_only) in values.items():
+        response.set_cookie(name, value, path="/", httponly=http_only, samesite=None)
+
+
+def routes(state: EmulatorState) -> list[Route]:
+    async def login(request: Request) -> Response:
+        if _media_type(request) != "application/json":
+            return unsupported_media_type(_media_type(request) or "application/octet-stream").to_response()
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            return aspnet_error(
+                400,
+                "The request body is not valid JSON.",
+                "System.Runtime.Serialization.SerializationException",
+            ).to_response()
+        fields = body if isinstance(body, dict) else {}
+        user, password = fields.get("UserName"), fields.get("UserPassword")
+        session = None
+        if isinstance(user, str) and isinstance(password, str):
+            session = state.auth.login(state.settings, user, password)
+        if session is None:
+            # A failed login is still HTTP 200: only Code tells.
+            return Reply(200, login_answer(1, LOGIN_FAILED_MESSAGE)).to_response()
+        state.log.note_login()
+        response = Reply(200, login_answer(0)).to_response()
+        _set_session_cookies(response, session)
+        return response
+
+    async def login_below_zero(_request: Request) -> Response:
+        # On a .NET Framework site this path answered 401: login lives at the site root only.
+        return auth_failed().to_response()
+
+    async def logout(request: Request) -> Response:
+        state.auth.logout(request.cookies)
+        response = Response(None, 200)
+        for name in SESSION_COOKIE_NAMES:
+            response.delete_cookie(name, path="/")
+        return response
+
+    async def token(request: Request) -> Response:
+        if _media_type(request) != "application/x-www-form-urlencoded":
+            return _oauth_error("invalid_request")
+        form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
+        if form.get("grant_type") != "client_credentials":
+            return _oauth_error("unsupported_grant_type")
+        client_id, secret = _client_credentials(request, form)
+        access_token = state.auth.issue_token(state.settings, client_id, secret)
+        if access_token is None:
+            return _oauth_error("invalid_client")
+        answer = {
+            "access_token": access_token,
+            "expires_in": int(state.settings.token_lifetime),
+            "token_type": "Bearer",
+        }
+        return Reply(200, answer, headers={"Cache-Control": "no-store"}).to_response()
+
+    async def page(_request: Request) -> Response:
+        return login_page().to_response()
+
+    return [
+        Route(LOGIN_PATH, login, methods=["POST"]),
+        Route(f"/0{LOGIN_PATH}", login_below_zero, methods=["POST"]),
+        Route(LOGOUT_PATH, logout, methods=["POST"]),
+        Route(f"/0{LOGOUT_PATH}", logout, methods=["POST"]),
+        Route(TOKEN_PATH, token, methods=["POST"]),
+        Route("/Login/NuiLogin.aspx", page, methods=["GET"]),
+        Route("/Login/Login.html", page, methods=["GET"]),
+    ]
+
+
+def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str, str]:
+    """client_secret_post (form fields) or client_secret_basic (an Authorization: Basic header)."""
+    authorization = request.headers.get("authorization", "")
+    if authorization[:6].lower() == "basic ":
+        try:
+            decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return "", ""
+        client_id, _, secret = decoded.partition(":")
+        return unquote(client_id), unquote(secret)
+    return form.get("client_id", ""), form.get("client_secret", "")
+
+
+def _oauth_error(error: str) -> Response:
+    return Reply(400, {"error": error}, headers={"Cache-Control": "no-store"}).to_response()

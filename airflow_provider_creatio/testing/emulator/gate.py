@@ -1,0 +1,123 @@
+"""The gate every request passes (pure ASGI middleware), in this order:
+
+1. the fault check (``state.faults.next_fault``): the one seam where injected faults answer instead of Creatio;
+2. public paths (login, logout, OAuth token, login pages) go straight to their routes;
+3. paths the current layout does not serve get the routing 404 (``/odata`` on a .NET Framework site);
+4. everything else needs a session cookie with a matching BPMCSRF header, or a bearer token.
+
+Each answer is logged (method, path, status, credential kind). The admin endpoints bypass the gate entirely.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from airflow_provider_creatio.testing.emulator.auth import Verdict
+from airflow_provider_creatio.testing.emulator.faults import Fault
+from airflow_provider_creatio.testing.emulator.replies import (
+    Reply,
+    auth_failed,
+    bearer_rejected,
+    csrf_rejected,
+    generic_error,
+    login_page,
+    login_redirect,
+    routing_error,
+)
+from airflow_provider_creatio.testing.emulator.settings import EmulatorSettings
+from airflow_provider_creatio.testing.emulator.state import EmulatorState
+
+ADMIN_PREFIX = "/__emulator__"
+LOGIN_PATH = "/ServiceModel/AuthService.svc/Login"
+LOGOUT_PATH = "/ServiceModel/AuthService.svc/Logout"
+TOKEN_PATH = "/connect/token"
+PUBLIC_PATHS = frozenset(
+    {
+        LOGIN_PATH,
+        LOGOUT_PATH,
+        f"/0{LOGIN_PATH}",
+        f"/0{LOGOUT_PATH}",
+        TOKEN_PATH,
+        "/Login/NuiLogin.aspx",
+        "/Login/Login.html",
+    }
+)
+
+
+def session_gone(settings: EmulatorSettings, return_path: str) -> Reply:
+    """How a request without a live session is answered, per ``settings.expiry_form``."""
+    if settings.expiry_form == "302":
+        return login_redirect(settings.net_core, return_path)
+    if settings.expiry_form == "html":
+        return login_page()
+    return auth_failed()
+
+
+def fault_reply(fault: Fault, settings: EmulatorSettings, path: str) -> Reply:
+    if 300 <= fault.status < 400:
+        reply = login_redirect(settings.net_core, path, fault.status)
+    elif fault.status == 401:
+        reply = auth_failed()
+    elif fault.status == 403:
+        reply = csrf_rejected()
+    else:
+        reply = generic_error(fault.status)
+    if fault.retry_after is None:
+        return reply
+    return replace(reply, headers={**reply.headers, "Retry-After": f"{fault.retry_after:g}"})
+
+
+class Gate:
+    def __init__(self, app: ASGIApp, state: EmulatorState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        request = HTTPConnection(scope)
+        status = 500
+
+        async def send_noting_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        reply, credential = self.screen(request)
+        try:
+            if reply is None:
+                await self.app(scope, receive, send_noting_status)
+            else:
+                await reply.to_response()(scope, receive, send_noting_status)
+        finally:
+            self.state.log.record(scope["method"], scope["path"], request.url.query, status, credential)
+
+    def screen(self, request: HTTPConnection) -> tuple[Reply | None, str]:
+        """An answer that replaces normal handling (or None), and the credential kind for the log."""
+        path: str = request.scope["path"]
+        settings = self.state.settings
+        fault = self.state.faults.next_fault(request.scope["method"], path)
+        if fault is not None:
+            return fault_reply(fault, settings, path), "none"
+        if path in PUBLIC_PATHS:
+            return None, "none"
+        if not self.served(path):
+            return routing_error(str(request.url), path.strip("/").split("/")[0]), "none"
+        verdict = self.state.check_auth(request)
+        if verdict is Verdict.COOKIE or verdict is Verdict.BEARER:
+            return None, verdict.value
+        if verdict is Verdict.BAD_CSRF:
+            return csrf_rejected(), "none"
+        if verdict is Verdict.BAD_TOKEN:
+            return bearer_rejected(), "none"
+        query = request.url.query
+        return session_gone(settings, f"{path}?{query}" if query else path), "none"
+
+    def served(self, path: str) -> bool:
+        roots = (*self.state.service_roots(), *self.state.odata_roots())
+        return any(path == root or path.startswith(f"{root}/") for root in roots)

@@ -1,0 +1,72 @@
+"""What the emulator was asked: a thread-safe request log and counters, for tests to assert on.
+
+Only method, path, query string, status, time and the kind of credential are kept: never headers, cookies or bodies.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    method: str
+    path: str
+    query: str
+    status: int
+    timestamp: float  # time.time() when the answer started
+    auth: str  # "cookie", "bearer" or "none"
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class RequestLog:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: list[LoggedRequest] = []
+        self._per_path: Counter[str] = Counter()
+        self._logins = 0
+
+    def record(self, method: str, path: str, query: str, status: int, auth: str) -> None:
+        entry = LoggedRequest(method, path, query, status, time.time(), auth)
+        with self._lock:
+            self._entries.append(entry)
+            self._per_path[path] += 1
+
+    def note_login(self) -> None:
+        with self._lock:
+            self._logins += 1
+
+    @property
+    def login_count(self) -> int:
+        """Successful cookie logins since the last clear."""
+        with self._lock:
+            return self._logins
+
+    def snapshot(self) -> list[LoggedRequest]:
+        with self._lock:
+            return list(self._entries)
+
+    def count(self, method: str | None = None, path_contains: str | None = None) -> int:
+        wanted_method = method.upper() if method else None
+        return sum(
+            1
+            for entry in self.snapshot()
+            if (wanted_method is None or entry.method == wanted_method)
+            and (path_contains is None or path_contains in entry.path)
+        )
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            return {"logins": self._logins, "requests": len(self._entries), "per_path": dict(self._per_path)}
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._per_path.clear()
+            self._logins = 0

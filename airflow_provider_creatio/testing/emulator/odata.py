@@ -1,0 +1,197 @@
+"""OData 4 entity requests: create, read, update, delete, list and count, against the entity store.
+
+``handle`` is transport-free (an ``ODataRequest`` in, a ``Reply`` out) so that ``$batch`` runs its sub-requests
+through exactly the same code as single requests.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from airflow_provider_creatio.testing.emulator.odata_filter import FilterSyntaxError
+from airflow_provider_creatio.testing.emulator.odata_query import (
+    QueryError,
+    compile_filter,
+    parse_expand,
+    parse_list_query,
+    parse_select,
+    project,
+)
+from airflow_provider_creatio.testing.emulator.replies import (
+    ODATA_JSON,
+    TEXT,
+    Reply,
+    method_not_allowed,
+    odata_error,
+    routing_error,
+    unsupported_media_type,
+)
+from airflow_provider_creatio.testing.emulator.settings import EmulatorSettings
+from airflow_provider_creatio.testing.emulator.store import (
+    DuplicateIdError,
+    EntityStore,
+    Record,
+    RecordNotFoundError,
+    StoreError,
+    UnknownEntityError,
+)
+from airflow_provider_creatio.testing.emulator.values import normalize_guid
+
+ODATA_HEADERS = {"OData-Version": "4.0"}
+_RESOURCE = re.compile(r"(?P<entity>[A-Za-z_]\w*)(?:\((?P<key>[^()]*)\))?(?P<count>/\$count)?")
+
+
+@dataclass(frozen=True)
+class ODataRequest:
+    method: str
+    path: str  # below the OData root, e.g. "Contact(12d2...)" or "Case/$count"
+    params: Mapping[str, str]
+    headers: Mapping[str, str]  # lower-case names
+    body: bytes
+    root_url: str  # absolute URL of the OData root, for @odata.context and Location
+
+
+class _Refusal(Exception):
+    def __init__(self, reply: Reply) -> None:
+        super().__init__(reply.status)
+        self.reply = reply
+
+
+def handle(store: EntityStore, settings: EmulatorSettings, request: ODataRequest) -> Reply:
+    try:
+        reply = _dispatch(store, settings, request)
+    except _Refusal as refusal:
+        reply = refusal.reply
+    except (QueryError, FilterSyntaxError) as exc:
+        reply = odata_error(400, str(exc))
+    except UnknownEntityError as exc:
+        reply = routing_error(_url(request), exc.entity)
+    except DuplicateIdError as exc:
+        reply = odata_error(409, str(exc))
+    except RecordNotFoundError as exc:
+        reply = odata_error(404, str(exc))
+    except StoreError as exc:  # unknown column, bad value
+        reply = odata_error(400, str(exc))
+    return Reply(reply.status, reply.body, reply.text, reply.media_type, {**ODATA_HEADERS, **reply.headers})
+
+
+def _dispatch(store: EntityStore, settings: EmulatorSettings, request: ODataRequest) -> Reply:
+    if request.path in ("", "/"):
+        return _service_document(store, request)
+    match = _RESOURCE.fullmatch(request.path)
+    if match is None or not store.has_entity(match["entity"]):
+        name = match["entity"] if match else request.path.split("/")[0].split("(")[0]
+        return routing_error(_url(request), name)
+    entity, key, count = match["entity"], match["key"], match["count"]
+    if count:
+        if key is not None:
+            return routing_error(_url(request), entity)
+        return _only(request, "GET") or _count(store, entity, request)
+    if key is None:
+        if request.method == "GET":
+            return _list(store, settings, entity, request)
+        return _only(request, "POST") or _create(store, entity, request)
+    record_id = normalize_guid(key)
+    if record_id is None:
+        return odata_error(400, f"The key value '{key}' is not a valid Guid.")
+    if request.method == "GET":
+        return _read(store, entity, record_id, request)
+    if request.method == "PATCH":
+        store.update(entity, record_id, _json_object(request))
+        return Reply(204)
+    if request.method == "DELETE":
+        if not store.delete(entity, record_id):
+            raise RecordNotFoundError(entity, record_id)
+        return Reply(204)
+    return method_not_allowed(request.method)
+
+
+def _only(request: ODataRequest, method: str) -> Reply | None:
+    return None if request.method == method else method_not_allowed(request.method)
+
+
+def _url(request: ODataRequest) -> str:
+    return f"{request.root_url}/{request.path}"
+
+
+def _service_document(store: EntityStore, request: ODataRequest) -> Reply:
+    sets = [{"name": name, "kind": "EntitySet", "url": name} for name in store.entity_names()]
+    return Reply(
+        200, {"@odata.context": f"{request.root_url}/$metadata", "value": sets}, media_type=ODATA_JSON
+    )
+
+
+def _json_object(request: ODataRequest) -> dict[str, Any]:
+    """The request body as a JSON object, without ``@odata.*`` annotations."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise _Refusal(unsupported_media_type(media_type or "application/octet-stream"))
+    try:
+        body = json.loads(request.body or b"null")
+    except ValueError:
+        raise _Refusal(odata_error(400, "The request body is not valid JSON.")) from None
+    if not isinstance(body, dict):
+        raise _Refusal(odata_error(400, "The request body must be a JSON object."))
+    return {key: value for key, value in body.items() if "@odata." not in key}
+
+
+def _entity_body(store: EntityStore, entity: str, record: Record, root_url: str, full: bool) -> Record:
+    """A single record as OData shows it; full records carry the media annotations of stream properties."""
+    body: Record = {"@odata.context": f"{root_url}/$metadata#{entity}/$entity", **record}
+    if full:
+        link = f"{entity}({record['Id']})"
+        for media in store.schema(entity).media:
+            body[f"{media}@odata.mediaEditLink"] = f"{link}/{media}"
+            body[f"{media}@odata.mediaReadLink"] = f"{link}/{media}"
+            body[f"{media}@odata.mediaContentType"] = "application/octet-stream"
+    return body
+
+
+def _create(store: EntityStore, entity: str, request: ODataRequest) -> Reply:
+    record = store.insert(entity, _json_object(request))
+    headers = {"Location": f"{request.root_url}/{entity}({record['Id']})"}
+    body = _entity_body(store, entity, record, request.root_url, full=True)
+    return Reply(201, body, media_type=ODATA_JSON, headers=headers)
+
+
+def _read(store: EntityStore, entity: str, record_id: str, request: ODataRequest) -> Reply:
+    schema = store.schema(entity)
+    select = parse_select(schema, request.params["$select"]) if request.params.get("$select") else None
+    expand = parse_expand(store, schema, request.params["$expand"]) if request.params.get("$expand") else []
+    record = store.get(entity, record_id)
+    if record is None:
+        raise RecordNotFoundError(entity, record_id)
+    shown = project(store, record, select, expand)
+    return Reply(
+        200, _entity_body(store, entity, shown, request.root_url, select is None), media_type=ODATA_JSON
+    )
+
+
+def _list(store: EntityStore, settings: EmulatorSettings, entity: str, request: ODataRequest) -> Reply:
+    query = parse_list_query(store, entity, request.params)
+    # The server caps every page, whatever $top asks for; a client must page with $skip.
+    top = settings.max_page_size if query.top is None else min(query.top, settings.max_page_size)
+    where, ids = query.filter or (None, None)
+    result = store.query(entity, where, query.order, query.skip, top, ids=ids, cache_key=query.cache_key)
+    body: Record = {"@odata.context": f"{request.root_url}/$metadata#{entity}"}
+    if query.count:
+        body["@odata.count"] = str(result.total) if _ieee754(request) else result.total
+    body["value"] = [project(store, row, query.select, query.expand) for row in result.rows]
+    return Reply(200, body, media_type=ODATA_JSON)
+
+
+def _count(store: EntityStore, entity: str, request: ODataRequest) -> Reply:
+    text = request.params.get("$filter", "")
+    where, ids = compile_filter(store, entity, text) if text else (None, None)
+    count = store.query(entity, where, top=0, ids=ids, cache_key=(text, "")).total
+    return Reply(200, text=str(count), media_type=TEXT)
+
+
+def _ieee754(request: ODataRequest) -> bool:
+    """IEEE754Compatible=true asks for Int64 values (such as @odata.count) as JSON strings."""
+    wanted = f"{request.headers.get('accept', '')};{request.headers.get('content-type', '')}"
+    return "ieee754compatible=true" in wanted.replace(" ", "").lower()

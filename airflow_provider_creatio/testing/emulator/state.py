@@ -1,0 +1,62 @@
+"""The state one emulator instance shares between its routes, its admin endpoints and its Python API.
+
+The process engine (``process_routes.routes(state)``) reaches everything through this object:
+``state.settings`` (live), ``state.store``, ``state.log``, ``state.check_auth(request)`` and
+``state.register_schema(install)`` for entities that must exist again after every reset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from starlette.requests import HTTPConnection
+
+from airflow_provider_creatio.testing.emulator.auth import AuthRegistry, Verdict
+from airflow_provider_creatio.testing.emulator.faults import FaultPlan
+from airflow_provider_creatio.testing.emulator.log import RequestLog
+from airflow_provider_creatio.testing.emulator.seed import install_seed
+from airflow_provider_creatio.testing.emulator.settings import EmulatorSettings
+from airflow_provider_creatio.testing.emulator.store import EntityStore
+
+ODATA_ROOTS = ("/0/odata", "/odata")
+SERVICE_ROOTS = ("/0/ServiceModel", "/ServiceModel")
+SchemaInstaller = Callable[[EntityStore], None]
+
+
+class EmulatorState:
+    def __init__(self, settings: EmulatorSettings | None = None) -> None:
+        self.settings = settings if settings is not None else EmulatorSettings()
+        self.store = EntityStore(seed=self.settings.seed)
+        self.log = RequestLog()
+        self.auth = AuthRegistry()
+        self.faults = FaultPlan()
+        self._installers: list[SchemaInstaller] = []
+        install_seed(self.store, self.settings)
+
+    def register_schema(self, install: SchemaInstaller) -> None:
+        """Run ``install(store)`` now and again after every reset (define entities, insert their fixed rows)."""
+        with self.store.lock:
+            self._installers.append(install)
+            install(self.store)
+
+    def reset(self) -> None:
+        """Fresh seed data (and registered schemas), empty log, no sessions, tokens or scripted faults."""
+        with self.store.lock:
+            self.store.clear(self.settings.seed)
+            install_seed(self.store, self.settings)
+            for install in self._installers:
+                install(self.store)
+        self.log.clear()
+        self.auth.expire_all()
+        self.faults.clear()
+
+    def check_auth(self, request: HTTPConnection) -> Verdict:
+        """May this request call Creatio? The gate asks this for every protected path, so routes need not."""
+        return self.auth.check(self.settings, request.headers, request.cookies)
+
+    def odata_roots(self) -> tuple[str, ...]:
+        """The OData roots the current layout serves: ``/0/odata``, and ``/odata`` on .NET Core."""
+        return ODATA_ROOTS if self.settings.net_core else ODATA_ROOTS[:1]
+
+    def service_roots(self) -> tuple[str, ...]:
+        return SERVICE_ROOTS if self.settings.net_core else SERVICE_ROOTS[:1]
