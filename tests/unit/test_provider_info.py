@@ -1,0 +1,135 @@
+"""Provider registration and the connection -> client configuration mapping (pure: no network)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from airflow_provider_creatio._compat import Connection
+from airflow_provider_creatio.client.config import AuthType
+from airflow_provider_creatio.client.errors import CreatioConfigError
+from airflow_provider_creatio.get_provider_info import CONN_FIELDS, get_provider_info
+from airflow_provider_creatio.hooks.creatio import CreatioHook
+
+
+def conn(host: str = "https://mysite.creatio.com", **extra: object) -> Connection:
+    return Connection(
+        conn_id="c",
+        conn_type="creatio",
+        host=host,
+        login="Supervisor",
+        password="pw",
+        extra=json.dumps(extra),
+    )
+
+
+def test_provider_info_declares_the_creatio_connection_type() -> None:
+    info = get_provider_info()
+    (conn_type,) = info["connection-types"]
+    assert conn_type["connection-type"] == "creatio"
+    assert conn_type["hook-name"] == "Creatio"
+    assert conn_type["hook-class-name"] == "airflow_provider_creatio.hooks.creatio.CreatioHook"
+    behaviour = conn_type["ui-field-behaviour"]
+    assert behaviour["relabeling"] == {"host": "Creatio URL", "login": "User name"}
+    assert set(behaviour["hidden-fields"]) == {"schema", "port"}
+    assert CONN_FIELDS["client_secret"]["schema"]["format"] == "password"
+    assert CONN_FIELDS["verify"]["schema"]["default"] is True
+    assert CONN_FIELDS["auth_type"]["schema"]["enum"] == ["forms", "oauth"]
+
+
+def test_every_module_named_in_provider_info_imports() -> None:
+    info = get_provider_info()
+    modules = [
+        m
+        for section in ("hooks", "operators", "sensors", "triggers")
+        for item in info[section]
+        for m in item["python-modules"]
+    ]
+    code = "import importlib,sys\nfor m in sys.argv[1:]: importlib.import_module(m)"
+    subprocess.run([sys.executable, "-c", code, *modules], check=True)
+
+
+def test_operator_modules_import_no_http_library() -> None:
+    """DAG files are parsed again and again: importing operators and sensors must not pull in an HTTP library
+    (or anything else heavy) beyond what Airflow's own Task SDK already loaded."""
+    code = (
+        "import sys\n"
+        "import airflow.sdk\n"
+        "before = set(sys.modules)\n"
+        "import airflow_provider_creatio.operators.entity, airflow_provider_creatio.operators.process\n"
+        "import airflow_provider_creatio.sensors.entity, airflow_provider_creatio.sensors.process\n"
+        "new = {m.split('.')[0] for m in set(sys.modules) - before}\n"
+        "print(sorted(new & {'requests', 'httpx', 'urllib3', 'tenacity', 'yaml'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_connection_maps_to_config() -> None:
+    config = CreatioHook.config_from_connection(
+        conn(net_core="true", timeout="30", retry_attempts=7, verify=True, ca_bundle="/etc/ca.pem")
+    )
+    assert config.base_url == "https://mysite.creatio.com"
+    assert config.net_core is True
+    assert config.read_timeout == 30.0
+    assert config.retry.attempts == 7
+    assert config.verify == "/etc/ca.pem"
+    assert config.auth_type is AuthType.FORMS
+
+
+def test_prefixed_extras_and_overrides() -> None:
+    config = CreatioHook.config_from_connection(
+        conn(**{"extra__creatio__net_core": True, "extra__creatio__retry_attempts": "2"}), retry_attempts=9
+    )
+    assert config.net_core is True
+    assert config.retry.attempts == 9
+
+
+def test_a_pasted_slash_zero_is_dropped_and_port_is_kept() -> None:
+    c = conn(host="http://127.0.0.1/0/")
+    c.port = 8765
+    assert CreatioHook.config_from_connection(c).base_url == "http://127.0.0.1:8765"
+
+
+def test_uri_form_with_percent_encoded_host() -> None:
+    c = Connection(conn_id="c", uri="creatio://Supervisor:pw@https%3A%2F%2Fmysite.creatio.com?net_core=true")
+    config = CreatioHook.config_from_connection(c)
+    assert config.base_url == "https://mysite.creatio.com"
+    assert config.net_core is True
+
+
+def test_oauth_connection() -> None:
+    config = CreatioHook.config_from_connection(
+        conn(auth_type="oauth", client_id="id", client_secret="s3cret")
+    )
+    assert config.auth_type is AuthType.OAUTH
+    assert config.token_url == "https://mysite-is.creatio.com/connect/token"
+    assert "s3cret" not in repr(config)
+
+
+@pytest.mark.parametrize(
+    ("host", "extra", "message"),
+    [
+        pytest.param("", {}, "is empty", id="empty-host"),
+        pytest.param("mysite.creatio.com", {}, "must start with https://", id="no-scheme"),
+        pytest.param(
+            "https://x.example", {"verify": False}, "insecure mode was not allowed", id="verify-off"
+        ),
+        pytest.param("https://x.example", {"auth_type": "kerberos"}, "forms or oauth", id="auth-type"),
+        pytest.param(
+            "https://x.example", {"net_core": "maybe"}, "'net_core' must be true or false", id="bool"
+        ),
+        pytest.param("https://x.example", {"timeout": "soon"}, "'timeout' must be a number", id="number"),
+    ],
+)
+def test_bad_connections_are_refused(host: str, extra: dict[str, object], message: str) -> None:
+    with pytest.raises(CreatioConfigError, match=message):
+        CreatioHook.config_from_connection(conn(host, **extra))
+
+
+def test_insecure_needs_explicit_opt_in() -> None:
+    config = CreatioHook.config_from_connection(conn("https://x.example", verify=False, allow_insecure=True))
+    assert config.verify is False
