@@ -256,7 +256,6 @@ def build_dag(schedule: ProcessSchedule) -> DAG:
         description=schedule.description,
         doc_md=f"Generated from {schedule.source} by `airflow_provider_creatio.schedules`.",
     )
-    optional = {"creatio_conn_id": schedule.creatio_conn_id} if schedule.creatio_conn_id else {}
     CreatioRunProcessOperator(
         task_id="run_process",
         dag=dag,
@@ -264,7 +263,7 @@ def build_dag(schedule: ProcessSchedule) -> DAG:
         parameters=dict(schedule.parameters),
         result_parameters=list(schedule.result_parameters),
         retries=schedule.retries,
-        **optional,
+        creatio_conn_id=schedule.creatio_conn_id or CreatioRunProcessOperator.default_conn_id,
     )
     return dag
 

@@ -1,0 +1,118 @@
+"""CreatioProcessSensor: wait for a Creatio process instance to finish (seed 004's status check, the Creatio way)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_creatio._compat import (
+    AirflowException,
+    AirflowFailException,
+    AirflowSensorTimeout,
+    AirflowSkipException,
+    BaseSensorOperator,
+    PokeReturnValue,
+    default_deferrable,
+)
+from airflow_provider_creatio.hooks.creatio import CreatioHook
+from airflow_provider_creatio.links import CreatioProcessLogLink, process_log_url
+from airflow_provider_creatio.operators.base import CreatioHookMixin
+from airflow_provider_creatio.triggers.process import CreatioProcessTrigger
+
+if TYPE_CHECKING:
+    from airflow_provider_creatio._compat import Context
+
+
+class CreatioProcessSensor(CreatioHookMixin, BaseSensorOperator):  # type: ignore[misc]
+    """Wait until a process instance (``SysProcessLog`` row) is Completed; fail fast on Error or Canceled.
+
+    Seed 004's scheduler reports WAITING, RUNNING and SUCCEEDED; Creatio's process log says Running (which may
+    also mean waiting on a user task), Completed, Error and Canceled. The sensor succeeds on Completed and fails
+    at once, with ``ErrorDescription``, on Error or Canceled.
+
+    :param process_id: the process instance id, usually from XCom:
+        ``"{{ ti.xcom_pull(task_ids='start', key='process_id') }}"``. Templated.
+    :param deferrable: wait in the triggerer (default ``[operators] default_deferrable``). The state is checked
+        once first; a finished process completes without deferring.
+    :param creatio_conn_id: the Airflow connection of type ``creatio``.
+    :param hook_params: CreatioHook overrides.
+
+    Works in ``poke`` and ``reschedule`` modes too. XCom: the process log entry
+    (``process_id``, ``state``, ``name``, ``error_description``, ``start_date``, ``complete_date``).
+    """
+
+    template_fields: Sequence[str] = ("process_id",)
+    operator_extra_links = (CreatioProcessLogLink(),)
+    ui_color = "#d8ecfb"
+
+    def __init__(
+        self,
+        *,
+        process_id: str,
+        deferrable: bool | None = None,
+        creatio_conn_id: str = CreatioHook.default_conn_name,
+        hook_params: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.process_id = process_id
+        self.deferrable = default_deferrable() if deferrable is None else deferrable
+        self.creatio_conn_id = creatio_conn_id
+        self.hook_params = hook_params
+        self.process_log_url: str | None = None
+
+    def poke(self, context: Context) -> PokeReturnValue:
+        from airflow_provider_creatio.client import validation
+        from airflow_provider_creatio.client.process import ProcessState
+
+        process_id = validation.parse_guid(self.process_id, "process_id")
+        self.process_log_url = process_log_url(self.hook.config.base_url, process_id)
+        entry = self.hook.get_process_log(process_id)
+        if entry.is_final and entry.state is not ProcessState.COMPLETED:
+            raise AirflowFailException(str(self.hook.process_failure(entry)))
+        self.log.info("Process %s is %s", process_id, entry.state.value)
+        return PokeReturnValue(is_done=entry.is_final, xcom_value=entry.to_dict())
+
+    def execute(self, context: Context) -> Any:
+        try:
+            if not self.deferrable:
+                return super().execute(context)
+            first = self._first_look(context)
+            if first.is_done:
+                return first.xcom_value
+            self.defer(
+                trigger=CreatioProcessTrigger(
+                    creatio_conn_id=self.creatio_conn_id,
+                    process_id=str(self.process_id),
+                    poll_interval=self.poke_interval,
+                    end_time=time.time() + self.timeout,
+                    hook_params=self.hook_params,
+                ),
+                method_name="execute_complete",
+            )
+            return None  # not reached: defer() raises TaskDeferred
+        finally:
+            self.close_hook()
+
+    def _first_look(self, context: Context) -> PokeReturnValue:
+        try:
+            return self.poke(context)
+        except AirflowFailException as err:
+            if self.soft_fail:
+                raise AirflowSkipException(str(err)) from err
+            raise
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
+        status, message = event.get("status"), str(event.get("message") or "")
+        self.process_log_url = process_log_url(self.hook.config.base_url, str(event.get("process_id")))
+        if status == "success":
+            self.log.info("%s", message)
+            return event.get("entry")
+        failure: type[Exception] = {
+            "failure": AirflowFailException,
+            "timeout": AirflowSensorTimeout,
+        }.get(str(status), AirflowException)
+        if self.soft_fail and status in ("failure", "timeout"):
+            raise AirflowSkipException(message)
+        raise failure(message)

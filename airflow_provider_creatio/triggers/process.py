@@ -1,0 +1,99 @@
+"""CreatioProcessTrigger: follows a process instance's SysProcessLog row from the triggerer, on the async client.
+
+It reads the row with the same request builder and parser as the sync side
+(:func:`client.process.get_process_log`), so the two modes cannot disagree about a state. It never starts or
+cancels anything: a restarted triggerer only polls again, which is harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from airflow_provider_creatio._compat import BaseTrigger, TriggerEvent
+
+
+class CreatioProcessTrigger(BaseTrigger):  # type: ignore[misc]
+    """Poll ``SysProcessLog`` until the process is Completed, Error or Canceled, or until ``end_time``.
+
+    :param creatio_conn_id: the Airflow connection of type ``creatio``.
+    :param process_id: the process instance (``SysProcessLog.Id``, RunProcess's ``processId``).
+    :param poll_interval: seconds between two looks.
+    :param end_time: a UNIX timestamp after which the trigger gives up with a ``timeout`` event (None: never).
+    :param hook_params: CreatioHook overrides (``retry_attempts``, ``timeout``...), plain JSON values.
+
+    Yields one event: ``{"status": "success" | "failure" | "timeout" | "error", "process_id", "entry", "message"}``
+    where ``entry`` is the last :meth:`ProcessLogEntry.to_dict` read (None if none was).
+    """
+
+    def __init__(
+        self,
+        *,
+        creatio_conn_id: str,
+        process_id: str,
+        poll_interval: float = 30.0,
+        end_time: float | None = None,
+        hook_params: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        self.creatio_conn_id = creatio_conn_id
+        self.process_id = process_id
+        self.poll_interval = float(poll_interval)
+        self.end_time = end_time
+        self.hook_params = hook_params
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "creatio_conn_id": self.creatio_conn_id,
+                "process_id": self.process_id,
+                "poll_interval": self.poll_interval,
+                "end_time": self.end_time,
+                "hook_params": self.hook_params,
+            },
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        yield TriggerEvent(await self._follow())
+
+    def _event(self, status: str, message: str, entry: dict[str, Any] | None = None) -> dict[str, Any]:
+        return {"status": status, "process_id": self.process_id, "entry": entry, "message": message}
+
+    async def _follow(self) -> dict[str, Any]:
+        from airflow_provider_creatio.client import process
+        from airflow_provider_creatio.client.errors import CreatioError
+        from airflow_provider_creatio.hooks.creatio import CreatioHook
+
+        try:
+            client = await CreatioHook.aget_async_client(self.creatio_conn_id, **(self.hook_params or {}))
+        except CreatioError as err:
+            return self._event("error", str(err))
+        entry: dict[str, Any] | None = None
+        try:
+            while True:
+                log_entry = await client.execute(process.get_process_log(self.process_id))
+                entry = log_entry.to_dict()
+                if log_entry.is_final:
+                    ok = log_entry.state is process.ProcessState.COMPLETED
+                    message = f"process {self.process_id} is {log_entry.state.value}"
+                    if log_entry.error_description:
+                        message += f": {log_entry.error_description}"
+                    return self._event("success" if ok else "failure", message, entry)
+                if self.end_time is not None and time.time() + self.poll_interval > self.end_time:
+                    return self._event(
+                        "timeout", f"process {self.process_id} still running at timeout", entry
+                    )
+                self.log.info(
+                    "Process %s is %s; next look in %s s",
+                    self.process_id,
+                    log_entry.state.value,
+                    self.poll_interval,
+                )
+                await asyncio.sleep(self.poll_interval)
+        except CreatioError as err:
+            return self._event("error", f"following process {self.process_id} failed: {err}", entry)
+        finally:
+            await client.close()
