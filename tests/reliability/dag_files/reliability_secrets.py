@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+
 from airflow.sdk import DAG, task
 
 from airflow_provider_creatio.hooks.creatio import CreatioHook
