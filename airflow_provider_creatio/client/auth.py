@@ -291,7 +291,8 @@ class OAuthAuth(AuthStrategy):
             raise _login_refused(
                 response, "the identity server refused the client credentials", self.login_operation
             )
-        body = decode_json(response, operation=self.login_operation)
+        # The token answer is a credential: an error about it must not quote it.
+        body = decode_json(response, operation=self.login_operation, quote_body=False)
         token = body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:
             raise CreatioResponseError(

@@ -50,9 +50,15 @@ class CreatioConfig:
         if not base:
             raise CreatioConfigError("the Creatio URL (connection host) is empty")
         parts = urlsplit(base)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
+        shown = base.rsplit("@", 1)[-1]  # never quote a user name or password pasted into the URL
+        if parts.scheme not in ("http", "https") or not parts.hostname:
             raise CreatioConfigError(
-                f"the Creatio URL {base!r} must start with https:// or http:// and name a host"
+                f"the Creatio URL {shown!r} must start with https:// or http:// and name a host"
+            )
+        if "@" in parts.netloc:
+            raise CreatioConfigError(
+                f"the Creatio URL {shown!r} must not contain a user name or password: "
+                "put them in the connection's login and password"
             )
         # Users paste the /0 of .NET Framework sites; the layout flag decides that prefix instead.
         base = base.rstrip("/")

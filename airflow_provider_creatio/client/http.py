@@ -67,8 +67,9 @@ class ApiRequest:
 @dataclass(frozen=True)
 class ApiResponse:
     status: int
-    headers: Mapping[str, str]  # keys lower-cased
-    content: bytes
+    # Not in repr: headers carry Set-Cookie values and the body may hold a token.
+    headers: Mapping[str, str] = field(repr=False)  # keys lower-cased
+    content: bytes = field(repr=False)
     method: str = ""
     path: str = ""  # path only, never the query string
 

@@ -179,6 +179,9 @@ def _execute_request(
     return f"{SERVICE}/{code}/Execute", params
 
 
+MAX_BODY_BYTES = 4 * 1024 * 1024
+
+
 def fits_in_url(
     name: str,
     params: Mapping[str, Any] | None,
@@ -201,6 +204,12 @@ def execute_process(
     UNSAFE: every call starts a process, so a retry can start a second one."""
     path, params = _execute_request(name, parameters, result_parameter)
     operation = f"execute process {name}"
+    if len(path) + 1 + len(encode_query(params)) > URL_LIMIT:
+        # IIS refuses such a URL (404.15), which would read as "not found": refuse it here, clearly.
+        raise CreatioValidationError(
+            f"the parameters of process {name} are too long for a URL (over {URL_LIMIT} characters); "
+            "use RunProcess (method='run'), which sends them in the body"
+        )
     request = ApiRequest(
         "GET", Service.SERVICE_MODEL, path, params, idempotency=Idempotency.UNSAFE, operation=operation
     )
@@ -424,6 +433,12 @@ def run_process(
         "resultParameterNames": _result_names(result_parameters),
     }
     operation = f"run process {code}"
+    size = len(json.dumps(body, ensure_ascii=False).encode("utf-8"))
+    if size > MAX_BODY_BYTES:
+        # ASP.NET's default request limit: Creatio would answer a 500 "Maximum request length exceeded".
+        raise CreatioValidationError(
+            f"the parameters of process {code} take {size} bytes; a RunProcess body can be at most 4 MiB"
+        )
 
     def parse(response: ApiResponse) -> ProcessRun:
         document = decode_json(response, operation=operation)

@@ -202,6 +202,15 @@ def error_for_response(
 
 def session_rejected_again(response: ApiResponse, *, operation: str | None = None) -> CreatioAuthError:
     """The session was refused right after a fresh login: retrying further would only loop."""
+    if is_login_page(response):
+        return CreatioAuthError(
+            "Creatio answered its HTML login page instead of data, again right after a new login "
+            "(a proxy dropping cookies, or a user without access)",
+            status=response.status,
+            method=response.method or None,
+            path=response.path or None,
+            operation=operation or None,
+        )
     return CreatioAuthError(
         "the session was rejected again right after a new login",
         status=response.status,
@@ -244,9 +253,12 @@ def excerpt(response: ApiResponse) -> str:
     return repr(_clean(response.text, _EXCERPT_LIMIT))
 
 
-def unreadable(response: ApiResponse, problem: str, operation: str | None) -> CreatioResponseError:
+def unreadable(
+    response: ApiResponse, problem: str, operation: str | None, *, quote_body: bool = True
+) -> CreatioResponseError:
+    """``quote_body=False`` for answers that carry credentials (the OAuth token answer): never quote those."""
     return CreatioResponseError(
-        f"{problem}; the body starts with {excerpt(response)}",
+        f"{problem}; the body starts with {excerpt(response)}" if quote_body else problem,
         status=response.status,
         method=response.method or None,
         path=response.path or None,
@@ -254,18 +266,26 @@ def unreadable(response: ApiResponse, problem: str, operation: str | None) -> Cr
     )
 
 
-def decode_json(response: ApiResponse, *, operation: str | None = None) -> Any:
-    """The JSON value of a body, or :class:`CreatioResponseError` for an empty, truncated or non-JSON body."""
+def decode_json(response: ApiResponse, *, operation: str | None = None, quote_body: bool = True) -> Any:
+    """The JSON value of a body, or :class:`CreatioResponseError` for an empty, truncated or non-JSON body
+    (quoting the start of the body unless ``quote_body`` is False)."""
     if response.content_type not in _JSON_TYPES and not response.content_type.endswith("+json"):
         if response.content_type in _HTML_TYPES:
             problem = "Creatio answered an HTML page where JSON was expected"
         else:
             problem = f"Creatio answered {response.content_type!r} where JSON was expected"
-        raise unreadable(response, problem, operation)
+        raise unreadable(response, problem, operation, quote_body=quote_body)
     if not response.content.strip():
-        raise unreadable(response, "Creatio answered an empty body where JSON was expected", operation)
+        raise unreadable(
+            response,
+            "Creatio answered an empty body where JSON was expected",
+            operation,
+            quote_body=quote_body,
+        )
     try:
         return json.loads(response.content)
     except ValueError as exc:
         where = f" (at character {exc.pos})" if isinstance(exc, json.JSONDecodeError) else ""
-        raise unreadable(response, f"Creatio answered invalid or truncated JSON{where}", operation) from None
+        raise unreadable(
+            response, f"Creatio answered invalid or truncated JSON{where}", operation, quote_body=quote_body
+        ) from None

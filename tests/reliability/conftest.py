@@ -263,14 +263,18 @@ class TrapServer:
 
 
 @pytest.fixture
-def fresh_creatio(creatio_emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch) -> EmulatorServer:
+def fresh_creatio(
+    creatio_emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[EmulatorServer]:
     """The session's emulator with default settings, fresh seed data and an empty request log; the
-    ``creatio_default`` connection points at it (with millisecond retry waits)."""
+    ``creatio_default`` connection points at it (with millisecond retry waits). Settings a test changes are put
+    back afterwards: other test modules share this emulator."""
     creatio_emulator.settings = EmulatorSettings()
     creatio_emulator.reset()
-    set_connection = ConnectionSetter(monkeypatch)
-    set_connection(creatio_emulator.url)
-    return creatio_emulator
+    ConnectionSetter(monkeypatch)(creatio_emulator.url)
+    yield creatio_emulator
+    creatio_emulator.settings = EmulatorSettings()
+    creatio_emulator.reset()
 
 
 class ConnectionSetter:

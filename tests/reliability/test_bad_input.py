@@ -44,9 +44,8 @@ INJECTION = "x' or 1 eq 1 or Name eq 'y"
 RAW_FILTER = "Name eq 'x' or Name ne 'x'"
 URL_PASSWORD = "Pw-in-the-host-7d1c"
 LONG_TEXT = 3000  # characters: more than an Execute URL may carry
-MAX_BODY = (
-    4 * 1024 * 1024
-)  # the proposed cap of a RunProcess body: ASP.NET's default request limit (4,096 KB)
+# The chosen cap of a RunProcess body: ASP.NET's default request limit, 4,096 KB (creatio-notes/request-size-limits.md)
+MAX_BODY = 4 * 1024 * 1024
 
 
 @dataclass
@@ -802,7 +801,8 @@ def render_table() -> str:
     for number, case in enumerate(CASES, start=1):
         raised = f"`{case.raises.__name__}`" if case.raises is not None else "none"
         sent = "yes" if case.sends else "**no** (not even a login)"
-        cells = [str(number), case.id, _cell(case.input), raised, _cell(case.message), sent]
+        message = case.message + (" (and the password never appears)" if case.absent else "")
+        cells = [str(number), case.id, _cell(case.input), raised, _cell(message), sent]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
