@@ -35,6 +35,7 @@ class Session:
     csrf: str
     loader: str
     last_used: float
+    created: float = 0.0
 
     def __repr__(self) -> str:  # the values are credentials: never show them
         return f"Session(user={self.user!r})"
@@ -57,7 +58,8 @@ class AuthRegistry:
     def login(self, settings: EmulatorSettings, username: str, password: str) -> Session | None:
         if not (_same(username, settings.username) and _same(password, settings.password)):
             return None
-        session = Session(username, _token(), _token(), _token(), _token(), time.monotonic())
+        now = time.monotonic()
+        session = Session(username, _token(), _token(), _token(), _token(), now, now)
         with self._lock:
             self._sessions[session.aspxauth] = session
             self._sessions[session.session_id] = session
@@ -91,14 +93,24 @@ class AuthRegistry:
             session = self._find(cookies)
             if session is None:
                 return Verdict.NO_SESSION
-            lifetime = settings.session_lifetime
-            if lifetime is not None and now - session.last_used > lifetime:
+            lifetime, max_age = settings.session_lifetime, settings.session_max_age
+            idle_too_long = lifetime is not None and now - session.last_used > lifetime
+            if idle_too_long or (max_age is not None and now - session.created > max_age):
                 self._drop(session)
                 return Verdict.NO_SESSION
             session.last_used = now
         if not _same(headers.get("bpmcsrf", ""), session.csrf):
             return Verdict.BAD_CSRF
         return Verdict.COOKIE
+
+    def rotate_csrf(self, cookies: Mapping[str, str]) -> str | None:
+        """Give the session a new BPMCSRF token (the old one stops working); the new value, or None."""
+        with self._lock:
+            session = self._find(cookies)
+            if session is None:
+                return None
+            session.csrf = _token()
+            return session.csrf
 
     def expire_all(self) -> None:
         """End every session and revoke every token now."""

@@ -1,6 +1,7 @@
 """The gate every request passes (pure ASGI middleware), in this order:
 
-1. the fault check (``state.faults.next_fault``): the one seam where injected faults answer instead of Creatio;
+1. the fault check: scripted faults (``state.faults.next_fault``) and seeded random ones (``state.chaos``, from the
+   ``faults`` setting): the one seam where injected faults answer instead of Creatio, or damage its answer;
 2. public paths (login, logout, OAuth token, login pages) go straight to their routes;
 3. paths the current layout does not serve get the routing 404 (``/odata`` on a .NET Framework site);
 4. everything else needs a session cookie with a matching BPMCSRF header, or a bearer token.
@@ -10,13 +11,14 @@ Each answer is logged (method, path, status, credential kind). The admin endpoin
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from airflow_provider_creatio.testing.emulator.auth import Verdict
-from airflow_provider_creatio.testing.emulator.faults import Fault
+from airflow_provider_creatio.testing.emulator.faults import Draw, Fault
 from airflow_provider_creatio.testing.emulator.replies import (
     Reply,
     auth_failed,
@@ -88,20 +90,31 @@ class Gate:
                 status = message["status"]
             await send(message)
 
-        reply, credential = self.screen(request)
+        self.state.chaos.sync(self.state.settings.faults)
+        draw = self.state.chaos.draw(scope["method"], scope["path"])
+        if draw.latency:
+            await asyncio.sleep(draw.latency)
+        if draw.expire_sessions:
+            self.state.auth.expire_all()
+        reply, credential = self.screen(request, draw)
         try:
-            if reply is None:
-                await self.app(scope, receive, send_noting_status)
-            else:
+            if reply is not None:
                 await reply.to_response()(scope, receive, send_noting_status)
+            elif draw.kind == "drop_before":
+                status = 0
+                await drop_connection(send)
+            else:
+                await self.app(scope, receive, damaging(draw, request, self.state, send_noting_status))
         finally:
             self.state.log.record(scope["method"], scope["path"], request.url.query, status, credential)
 
-    def screen(self, request: HTTPConnection) -> tuple[Reply | None, str]:
+    def screen(self, request: HTTPConnection, draw: Draw) -> tuple[Reply | None, str]:
         """An answer that replaces normal handling (or None), and the credential kind for the log."""
         path: str = request.scope["path"]
         settings = self.state.settings
         fault = self.state.faults.next_fault(request.scope["method"], path)
+        if fault is None and draw.status is not None:
+            fault = Fault(draw.status, self.state.chaos.retry_after if draw.status == 429 else None)
         if fault is not None:
             return fault_reply(fault, settings, path), "none"
         if path in PUBLIC_PATHS:
@@ -121,3 +134,47 @@ class Gate:
     def served(self, path: str) -> bool:
         roots = (*self.state.service_roots(), *self.state.odata_roots())
         return any(path == root or path.startswith(f"{root}/") for root in roots)
+
+
+class DroppedByEmulator(Exception):
+    """Raised after a response was started, so that uvicorn closes the connection without finishing it."""
+
+
+async def drop_connection(send: Send) -> None:
+    """Close the connection mid-answer: headers promise a body that never comes (the client sees a dropped
+    connection, exactly as when a load balancer or a recycled worker cuts it)."""
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"4096")]})
+    raise DroppedByEmulator("connection dropped by an injected fault")
+
+
+def damaging(draw: Draw, request: HTTPConnection, state: EmulatorState, send: Send) -> Send:
+    """A ``send`` that applies the answer-side faults: drop after handling, truncate, non-JSON, BPMCSRF rotation."""
+    if draw.kind not in ("drop_after", "truncate", "non_json") and not draw.rotate_csrf:
+        return send
+    new_csrf = state.auth.rotate_csrf(request.cookies) if draw.rotate_csrf else None
+    start: Message | None = None
+    body = b""
+
+    async def buffered(message: Message) -> None:
+        nonlocal start, body
+        if message["type"] == "http.response.start":
+            start = message
+            return
+        body += message.get("body", b"")
+        if message.get("more_body"):
+            return
+        if draw.kind == "drop_after":
+            await drop_connection(send)
+        assert start is not None
+        if draw.kind == "truncate":
+            body = body[: len(body) // 2]
+        elif draw.kind == "non_json":
+            body = b"<!DOCTYPE html><html><body><h1>Runtime Error</h1></body></html>"
+        headers = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(body)).encode()))
+        if new_csrf:
+            headers.append((b"set-cookie", f"BPMCSRF={new_csrf}; path=/".encode()))
+        await send({**start, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    return buffered

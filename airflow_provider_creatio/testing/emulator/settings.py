@@ -35,6 +35,7 @@ class EmulatorSettings:
     password: str = field(default="Supervisor", repr=False)
     net_core: bool = False
     session_lifetime: float | None = None
+    session_max_age: float | None = None  # absolute: a session ends this many seconds after its login
     expiry_form: ExpiryForm = "401"
     max_page_size: int = 20000
     oauth_client_id: str = "airflow-client"
@@ -42,6 +43,8 @@ class EmulatorSettings:
     token_lifetime: float = 3600
     seed: int = 0
     custom_entities: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Seeded random faults (faults.ChaosSpec fields); empty: none. Never on by default.
+    faults: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for item in dataclasses.fields(self):
@@ -94,6 +97,7 @@ _CHECKS: dict[str, tuple[Callable[[object], bool], str]] = {
     "password": (lambda v: isinstance(v, str), "a string"),
     "net_core": (lambda v: isinstance(v, bool), "true or false"),
     "session_lifetime": (lambda v: v is None or _is_seconds(v), "null or seconds >= 0"),
+    "session_max_age": (lambda v: v is None or _is_seconds(v), "null or seconds >= 0"),
     "expiry_form": (lambda v: v in EXPIRY_FORMS, "one of 401, 302, html"),
     "max_page_size": (_is_positive_int, "an integer > 0"),
     "oauth_client_id": (lambda v: isinstance(v, str), "a string"),
@@ -105,6 +109,21 @@ _CHECKS: dict[str, tuple[Callable[[object], bool], str]] = {
         'an object {entity: {column: kind}}, kinds as in Column, "lookup:<Entity>"',
     ),
 }
+
+
+def _is_fault_spec(value: object) -> bool:
+    from airflow_provider_creatio.testing.emulator.faults import ChaosSpec
+
+    if not isinstance(value, dict):
+        return False
+    try:
+        ChaosSpec.from_dict(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+_CHECKS["faults"] = (_is_fault_spec, "an object of faults.ChaosSpec fields (seed, rates, latency, ...)")
 
 
 def _check(name: str, value: object) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from starlette.requests import HTTPConnection
 
 from airflow_provider_creatio.testing.emulator.auth import AuthRegistry, Verdict
-from airflow_provider_creatio.testing.emulator.faults import FaultPlan
+from airflow_provider_creatio.testing.emulator.faults import ChaosPlan, FaultPlan
 from airflow_provider_creatio.testing.emulator.log import RequestLog
 from airflow_provider_creatio.testing.emulator.seed import install_seed
 from airflow_provider_creatio.testing.emulator.settings import EmulatorSettings
@@ -30,6 +30,7 @@ class EmulatorState:
         self.log = RequestLog()
         self.auth = AuthRegistry()
         self.faults = FaultPlan()
+        self.chaos = ChaosPlan()
         self._installers: list[SchemaInstaller] = []
         install_seed(self.store, self.settings)
 
@@ -49,6 +50,7 @@ class EmulatorState:
         self.log.clear()
         self.auth.expire_all()
         self.faults.clear()
+        self.chaos.configure(self.settings.faults)
 
     def check_auth(self, request: HTTPConnection) -> Verdict:
         """May this request call Creatio? The gate asks this for every protected path, so routes need not."""
