@@ -811,9 +811,10 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def test_the_docs_list_exactly_this_catalogue() -> None:
-    assert render_table() in DOCS_TABLE.read_text(encoding="utf-8"), (
-        "docs/reliability-bad-input.md is out of date: regenerate its table with "
+@pytest.mark.parametrize("document", [DOCS_TABLE, DOCS_TABLE.parents[1] / "README.md"], ids=["docs", "readme"])
+def test_the_docs_list_exactly_this_catalogue(document: Path) -> None:
+    assert render_table() in document.read_text(encoding="utf-8"), (
+        f"{document.name} is out of date: regenerate the catalogue table with "
         "`.venv/bin/python tests/reliability/test_bad_input.py`"
     )
 
