@@ -811,7 +811,9 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
 
 
-@pytest.mark.parametrize("document", [DOCS_TABLE, DOCS_TABLE.parents[1] / "README.md"], ids=["docs", "readme"])
+@pytest.mark.parametrize(
+    "document", [DOCS_TABLE, DOCS_TABLE.parents[1] / "README.md"], ids=["docs", "readme"]
+)
 def test_the_docs_list_exactly_this_catalogue(document: Path) -> None:
     assert render_table() in document.read_text(encoding="utf-8"), (
         f"{document.name} is out of date: regenerate the catalogue table with "
