@@ -1,4 +1,4 @@
-"""50 concurrent task processes against one emulator whose sessions expire every 0.3 s: 0 failures,
+"""50 concurrent task processes against one emulator whose sessions expire every 5 requests (or 3 s): 0 failures,
 0 lost or duplicated writes.
 
 Each process is a real OS process (forked from this one, so it does not pay Airflow's import again) that builds
@@ -48,7 +48,9 @@ def server() -> Iterator[EmulatorServer]:
     settings = EmulatorSettings(
         custom_entities={ENTITY: {"Name": "text", "Version": "int"}},
         expiry_form="302",
-        session_max_age=0.3,  # every session ends 0.3 s after its login: each task logs in again and again
+        # Every session ends after 5 requests, or 3 s after its login: each task logs in again and again.
+        session_max_requests=5,
+        session_max_age=3.0,
     )
     with EmulatorServer(settings) as emulator:
         yield emulator

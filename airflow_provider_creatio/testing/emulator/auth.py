@@ -36,6 +36,7 @@ class Session:
     loader: str
     last_used: float
     created: float = 0.0
+    uses: int = 0
 
     def __repr__(self) -> str:  # the values are credentials: never show them
         return f"Session(user={self.user!r})"
@@ -95,10 +96,15 @@ class AuthRegistry:
                 return Verdict.NO_SESSION
             lifetime, max_age = settings.session_lifetime, settings.session_max_age
             idle_too_long = lifetime is not None and now - session.last_used > lifetime
-            if idle_too_long or (max_age is not None and now - session.created > max_age):
+            too_old = max_age is not None and now - session.created > max_age
+            used_up = (
+                settings.session_max_requests is not None and session.uses >= settings.session_max_requests
+            )
+            if idle_too_long or too_old or used_up:
                 self._drop(session)
                 return Verdict.NO_SESSION
             session.last_used = now
+            session.uses += 1
         if not _same(headers.get("bpmcsrf", ""), session.csrf):
             return Verdict.BAD_CSRF
         return Verdict.COOKIE

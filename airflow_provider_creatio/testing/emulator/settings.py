@@ -36,6 +36,7 @@ class EmulatorSettings:
     net_core: bool = False
     session_lifetime: float | None = None
     session_max_age: float | None = None  # absolute: a session ends this many seconds after its login
+    session_max_requests: int | None = None  # a session ends after serving this many requests
     expiry_form: ExpiryForm = "401"
     max_page_size: int = 20000
     oauth_client_id: str = "airflow-client"
@@ -98,6 +99,7 @@ _CHECKS: dict[str, tuple[Callable[[object], bool], str]] = {
     "net_core": (lambda v: isinstance(v, bool), "true or false"),
     "session_lifetime": (lambda v: v is None or _is_seconds(v), "null or seconds >= 0"),
     "session_max_age": (lambda v: v is None or _is_seconds(v), "null or seconds >= 0"),
+    "session_max_requests": (lambda v: v is None or _is_positive_int(v), "null or an integer > 0"),
     "expiry_form": (lambda v: v in EXPIRY_FORMS, "one of 401, 302, html"),
     "max_page_size": (_is_positive_int, "an integer > 0"),
     "oauth_client_id": (lambda v: isinstance(v, str), "a string"),
