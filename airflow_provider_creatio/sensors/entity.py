@@ -9,13 +9,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow_provider_creatio._compat import (
     AirflowException,
     AirflowFailException,
-    AirflowSkipException,
     BaseSensorOperator,
     PokeReturnValue,
     default_deferrable,
 )
 from airflow_provider_creatio.hooks.creatio import CreatioHook
-from airflow_provider_creatio.operators.base import CreatioHookMixin
+from airflow_provider_creatio.operators.base import CreatioHookMixin, FirstLookMixin
 from airflow_provider_creatio.triggers.entity import CreatioEntityTrigger
 
 if TYPE_CHECKING:
@@ -26,7 +25,7 @@ Columns = str | Sequence[str] | None
 RecordPredicate = Callable[[dict[str, Any]], bool]
 
 
-class CreatioEntitySensor(CreatioHookMixin, BaseSensorOperator):  # type: ignore[misc]
+class CreatioEntitySensor(CreatioHookMixin, FirstLookMixin, BaseSensorOperator):  # type: ignore[misc]
     """Wait until one record (by Id) or a query meets a condition; returns the record.
 
     Conditions (all given ones must hold):
@@ -163,7 +162,7 @@ class CreatioEntitySensor(CreatioHookMixin, BaseSensorOperator):  # type: ignore
         try:
             if not self.deferrable:
                 return super().execute(context)
-            first = self._first_look(context)
+            first = self.first_look(context)
             if first.is_done:
                 return first.xcom_value
             spec, condition = self._watch()
@@ -182,15 +181,6 @@ class CreatioEntitySensor(CreatioHookMixin, BaseSensorOperator):  # type: ignore
             return None  # not reached: defer() raises TaskDeferred
         finally:
             self.close_hook()
-
-    def _first_look(self, context: Context) -> PokeReturnValue:
-        """The check before deferring, with the same soft_fail / never_fail handling as a poke of the base class."""
-        try:
-            return self.poke(context)
-        except AirflowFailException as err:
-            if self.soft_fail or getattr(self, "never_fail", False):
-                raise AirflowSkipException(str(err)) from err
-            raise
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
         status = event.get("status")

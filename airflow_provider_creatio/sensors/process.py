@@ -17,14 +17,14 @@ from airflow_provider_creatio._compat import (
 )
 from airflow_provider_creatio.hooks.creatio import CreatioHook
 from airflow_provider_creatio.links import CreatioProcessLogLink, process_log_url
-from airflow_provider_creatio.operators.base import CreatioHookMixin
+from airflow_provider_creatio.operators.base import CreatioHookMixin, FirstLookMixin
 from airflow_provider_creatio.triggers.process import CreatioProcessTrigger
 
 if TYPE_CHECKING:
     from airflow_provider_creatio._compat import Context
 
 
-class CreatioProcessSensor(CreatioHookMixin, BaseSensorOperator):  # type: ignore[misc]
+class CreatioProcessSensor(CreatioHookMixin, FirstLookMixin, BaseSensorOperator):  # type: ignore[misc]
     """Wait until a process instance (``SysProcessLog`` row) is Completed; fail fast on Error or Canceled.
 
     Seed 004's scheduler reports WAITING, RUNNING and SUCCEEDED; Creatio's process log says Running (which may
@@ -78,7 +78,7 @@ class CreatioProcessSensor(CreatioHookMixin, BaseSensorOperator):  # type: ignor
         try:
             if not self.deferrable:
                 return super().execute(context)
-            first = self._first_look(context)
+            first = self.first_look(context)
             if first.is_done:
                 return first.xcom_value
             self.defer(
@@ -94,14 +94,6 @@ class CreatioProcessSensor(CreatioHookMixin, BaseSensorOperator):  # type: ignor
             return None  # not reached: defer() raises TaskDeferred
         finally:
             self.close_hook()
-
-    def _first_look(self, context: Context) -> PokeReturnValue:
-        try:
-            return self.poke(context)
-        except AirflowFailException as err:
-            if self.soft_fail:
-                raise AirflowSkipException(str(err)) from err
-            raise
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
         status, message = event.get("status"), str(event.get("message") or "")
