@@ -1,0 +1,1 @@
+"""Speed and memory targets of the provider, measured against the emulator. Run with ``make bench``."""
