@@ -18,6 +18,7 @@ try:  # Airflow 3.x: the Task SDK
         BaseSensorOperator,
         Connection,
         Context,
+        CronTriggerTimetable,
         PokeReturnValue,
     )
     from airflow.sdk.exceptions import (
@@ -42,6 +43,7 @@ except ImportError:  # pragma: no cover - Airflow 2.x
     from airflow.models.connection import Connection  # type: ignore[no-redef]
     from airflow.models.dag import DAG  # type: ignore[no-redef]
     from airflow.sensors.base import BaseSensorOperator, PokeReturnValue  # type: ignore[no-redef]
+    from airflow.timetables.trigger import CronTriggerTimetable  # type: ignore[no-redef]
     from airflow.utils.context import Context  # type: ignore[no-redef]
     from airflow.utils.log.secrets_masker import mask_secret  # type: ignore[no-redef]
 
@@ -88,6 +90,7 @@ __all__ = [
     "BaseTrigger",
     "Connection",
     "Context",
+    "CronTriggerTimetable",
     "PokeReturnValue",
     "TaskDeferred",
     "TriggerEvent",

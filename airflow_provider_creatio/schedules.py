@@ -234,13 +234,13 @@ def load_schedule_file(path: str | os.PathLike[str]) -> list[ProcessSchedule]:
 def build_dag(schedule: ProcessSchedule) -> DAG:
     """The DAG that runs ``schedule``'s process on its schedule; one task, ``run_process``."""
     # Imported here so that loading and validating a schedule file needs neither Airflow nor the operator.
-    from airflow_provider_creatio._compat import DAG
+    from airflow_provider_creatio._compat import DAG, CronTriggerTimetable
     from airflow_provider_creatio.operators.process import CreatioRunProcessOperator
 
     if schedule.quartz is None:
         timetable: Any = "@once"
     else:
-        timetable = _cron_trigger_timetable_class()(
+        timetable = CronTriggerTimetable(
             schedule.quartz.cron,
             timezone=schedule.timezone,
             # timedelta(0), not False: see the module docstring.
@@ -271,18 +271,6 @@ def build_dag(schedule: ProcessSchedule) -> DAG:
 def dags_from_file(path: str | os.PathLike[str]) -> dict[str, DAG]:
     """``{dag_id: DAG}`` for every entry of a schedule file, ready for ``globals().update(...)`` in a DAG file."""
     return {schedule.dag_id: build_dag(schedule) for schedule in load_schedule_file(path)}
-
-
-def _cron_trigger_timetable_class() -> Any:
-    """Airflow's ``CronTriggerTimetable``.
-
-    NOT YET IN _compat: this is the one Airflow name this module imports from elsewhere. It belongs in ``_compat``
-    as ``CronTriggerTimetable`` (``airflow.sdk`` on 3.x, ``airflow.timetables.trigger`` on 2.x); then this
-    helper goes away.
-    """
-    from airflow.sdk import CronTriggerTimetable
-
-    return CronTriggerTimetable
 
 
 # ---------------------------------------------------------------------------------------------- file reading
