@@ -9,6 +9,9 @@ from urllib.parse import urlsplit
 from airflow_provider_creatio.client.errors import CreatioConfigError
 from airflow_provider_creatio.client.http import Service
 
+# Plain http is accepted without opt-in only where nothing crosses a network: the emulator, a local tunnel.
+_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
+
 
 class AuthType(str, enum.Enum):
     FORMS = "forms"  # AuthService.svc/Login, cookies + BPMCSRF
@@ -40,7 +43,9 @@ class CreatioConfig:
     identity_server_url: str | None = None  # OAuth only; derived for *.creatio.com when empty
     net_core: bool = False  # True: no /0/ prefix before ServiceModel and odata
     verify: bool | str = True  # True, False (needs allow_insecure) or a CA bundle path
-    allow_insecure: bool = False  # explicit opt-in required to switch TLS verification off
+    allow_insecure: bool = (
+        False  # explicit opt-in to switch TLS verification off, or to use http:// off loopback
+    )
     connect_timeout: float = 10.0
     read_timeout: float = 120.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
@@ -65,6 +70,11 @@ class CreatioConfig:
         if base.endswith("/0"):
             base = base[:-2]
         object.__setattr__(self, "base_url", base)
+        if parts.scheme == "http" and parts.hostname not in _LOOPBACK and not self.allow_insecure:
+            raise CreatioConfigError(
+                f"the Creatio URL {shown!r} uses http://, which would send the password and session cookies in "
+                "clear text: use https://, or set allow_insecure for a throw-away environment"
+            )
         if self.verify is False and not self.allow_insecure:
             raise CreatioConfigError(
                 "TLS verification is switched off but insecure mode was not allowed explicitly "

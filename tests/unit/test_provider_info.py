@@ -133,3 +133,8 @@ def test_bad_connections_are_refused(host: str, extra: dict[str, object], messag
 def test_insecure_needs_explicit_opt_in() -> None:
     config = CreatioHook.config_from_connection(conn("https://x.example", verify=False, allow_insecure=True))
     assert config.verify is False
+    plain = CreatioHook.config_from_connection(conn("http://crm.example.com", allow_insecure=True))
+    assert plain.base_url == "http://crm.example.com"
+    assert (
+        CreatioHook.config_from_connection(conn("http://127.0.0.1:8765")).base_url == "http://127.0.0.1:8765"
+    )
