@@ -118,6 +118,7 @@ def test_oauth_connection() -> None:
         pytest.param(
             "https://x.example", {"verify": False}, "insecure mode was not allowed", id="verify-off"
         ),
+        pytest.param("http://crm.example.com", {}, "would send the password", id="http-off-loopback"),
         pytest.param("https://x.example", {"auth_type": "kerberos"}, "forms or oauth", id="auth-type"),
         pytest.param(
             "https://x.example", {"net_core": "maybe"}, "'net_core' must be true or false", id="bool"
