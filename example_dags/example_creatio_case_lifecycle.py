@@ -36,7 +36,7 @@ CANCELED = "6e5f4218-f46b-1410-fe9a-0050ba5d6c38"
 # The customer of seed 003's sample case.
 ACCOUNT_ID = "ff7e089f-1fe9-4ca9-bc30-2d76ad39d178"
 CONTACT_ID = "00b34750-2feb-4545-b233-153502326f3c"
-AGENT_WORK_SECONDS = 3
+AGENT_WORK_SECONDS = 1
 
 
 @dag(

@@ -236,3 +236,23 @@ def test_contact_sync_copies_exactly_the_contacts_changed_in_the_interval(
     assert report["actions"] == {"created": 1, "updated": 1} and report["batch_calls"] == 1
     query = next(r.query for r in emulator.requests if r.path.endswith("/Contact"))
     assert f"ModifiedOn%20ge%20{iso(start)}%20and%20ModifiedOn%20lt%20{iso(end)}" in query
+
+
+def test_case_lifecycle_example(dag_folder: Any, creatio_connection: Any) -> None:
+    emulator = creatio_connection
+    result = run_dag(dag_folder(EXAMPLE_DAGS), "example_creatio_case_lifecycle")
+    assert_succeeded(result)
+    store = emulator.store
+    case_id = result.xcoms["open_case"]
+    case = store.get("Case", case_id)
+    assert case["StatusId"] == CASE_STATUS_IDS["Resolved"]
+    assert result.xcoms["wait_until_resolved"]["Id"] == case_id
+    follow_up = result.xcoms["follow_up"]
+    assert follow_up["FollowUpCreated"] is True
+    activity = store.get("Activity", follow_up["ActivityId"])
+    assert activity["CaseId"] == case_id and activity["Title"].startswith("Follow up on case")
+    acknowledged = store.get("Activity", result.xcoms["acknowledge"])
+    assert acknowledged["CaseId"] == case_id
+    account = store.get("Account", case["AccountId"])
+    assert account["Notes"] == result.xcoms["account_note"]["Notes"]
+    assert follow_up["ActivityId"] in account["Notes"] and "resolved" in account["Notes"]
