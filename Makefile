@@ -11,8 +11,9 @@ $(BIN)/.installed: pyproject.toml requirements/constraints.txt
 	touch $@
 
 ## make demo: start the emulator and run every example DAG end to end with `airflow dags test`
+## (DEMO_ARGS="--auth oauth --net-core" for OAuth client credentials and the .NET Core layout)
 demo: $(BIN)/.installed
-	$(BIN)/python scripts/demo.py
+	$(BIN)/python scripts/demo.py $(DEMO_ARGS)
 
 ## make test: lint, type-check and run the whole test suite
 test: $(BIN)/.installed lint

@@ -12,22 +12,24 @@ _PKG = "airflow_provider_creatio"
 CONN_FIELDS: dict[str, dict[str, Any]] = {
     "auth_type": {
         "label": "Auth type",
-        "description": "forms: AuthService.svc login with user name and password. oauth: OAuth 2.0 client credentials.",
+        "description": "forms: the user name and password below (AuthService.svc login, cookies). "
+        "oauth: OAuth 2.0 client credentials of an integrated application (leave user name and password empty).",
         "schema": {"type": ["string", "null"], "enum": ["forms", "oauth"], "default": "forms"},
     },
     "client_id": {
         "label": "OAuth client id",
-        "description": "Client id of the Creatio OAuth integration (auth type oauth).",
+        "description": "Client id of the OAuth 2.0 integrated application (auth type oauth).",
         "schema": {"type": ["string", "null"]},
     },
     "client_secret": {
         "label": "OAuth client secret",
-        "description": "Client secret of the Creatio OAuth integration (auth type oauth).",
+        "description": "Client secret of the OAuth 2.0 integrated application (auth type oauth).",
         "schema": {"type": ["string", "null"], "format": "password"},
     },
     "identity_server_url": {
         "label": "Identity server URL",
-        "description": "e.g. https://mysite-is.creatio.com. Derived from the Creatio URL on creatio.com when empty.",
+        "description": "Auth type oauth: the Identity Service site, e.g. https://mysite-is.creatio.com "
+        "(the token endpoint /connect/token is added). Empty: derived for *.creatio.com sites.",
         "schema": {"type": ["string", "null"]},
     },
     "net_core": {
@@ -72,10 +74,15 @@ def get_provider_info() -> dict[str, Any]:
                 "conn-fields": CONN_FIELDS,
                 "ui-field-behaviour": {
                     "hidden-fields": ["schema", "port"],
-                    "relabeling": {"host": "Creatio URL", "login": "User name"},
+                    "relabeling": {
+                        "host": "Creatio URL",
+                        "login": "User name (forms)",
+                        "password": "Password (forms)",
+                    },
                     "placeholders": {
                         "host": "https://mysite.creatio.com",
                         "login": "Supervisor",
+                        "identity_server_url": "https://mysite-is.creatio.com",
                         "extra": '{"net_core": false, "verify": true}',
                     },
                 },

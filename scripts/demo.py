@@ -3,10 +3,15 @@
 Initialises a throw-away Airflow home, starts the Creatio emulator, points ``creatio_default`` at it, runs every
 example DAG with ``airflow dags test``, prints a summary per DAG (state and key XCom values), stops the emulator,
 and exits non-zero if any DAG failed.
+
+``--auth oauth`` logs in with OAuth client credentials through the emulator's identity server instead of a user
+name and password; ``--net-core`` serves (and connects to) the .NET Core layout. ``make demo DEMO_ARGS="--auth
+oauth --net-core"`` passes them.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -30,26 +35,33 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def airflow_env(emulator_url: str) -> dict[str, str]:
-    from airflow_provider_creatio.testing.connection import connection_json
+def connection(site: str, identity: str, args: argparse.Namespace) -> str:
+    """The ``creatio_default`` connection: the emulator's user, or its OAuth client (the CLI's defaults)."""
+    from airflow_provider_creatio.testing.connection import connection_json, oauth_connection_json
 
+    if args.auth == "oauth":
+        return oauth_connection_json(
+            site, identity, "airflow-client", "airflow-secret", net_core=args.net_core
+        )
+    return connection_json(site, net_core=args.net_core)
+
+
+def airflow_env(creatio_connection: str) -> dict[str, str]:
     env = os.environ.copy()
     env.update(
         AIRFLOW_HOME=str(HOME),
         AIRFLOW__CORE__DAGS_FOLDER=str(DAGS),
         AIRFLOW__CORE__LOAD_EXAMPLES="False",
         AIRFLOW__CORE__TEST_CONNECTION="Enabled",
-        AIRFLOW_CONN_CREATIO_DEFAULT=connection_json(emulator_url),
+        AIRFLOW_CONN_CREATIO_DEFAULT=creatio_connection,
     )
     return env
 
 
-def start_emulator(port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "airflow_provider_creatio.testing.emulator", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+def start_emulator(port: int, identity_port: int, net_core: bool) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "airflow_provider_creatio.testing.emulator", "--port", str(port)]
+    command += ["--identity-port", str(identity_port)] + (["--net-core"] if net_core else [])
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -121,7 +133,7 @@ def admin(url: str, action: str, body: object) -> None:
     urllib.request.urlopen(request, timeout=10).close()
 
 
-def seed_demo_site(url: str) -> None:
+def seed_demo_site(url: str, net_core: bool) -> None:
     """Add the custom entity, then give the nightly sync something to find: three contacts changed just now,
     created through the client as any integration would."""
     from airflow_provider_creatio.client import CreatioClient, CreatioConfig, odata
@@ -134,7 +146,8 @@ def seed_demo_site(url: str) -> None:
         ("Grace Hopper", "grace@example.com "),
         ("Alan Turing", ""),
     ]
-    with CreatioClient(CreatioConfig(base_url=url, username="Supervisor", password="Supervisor")) as client:
+    config = CreatioConfig(base_url=url, username="Supervisor", password="Supervisor", net_core=net_core)
+    with CreatioClient(config) as client:
         for name, email in people:
             client.execute(
                 odata.create_record("Contact", {"Name": name, "Email": email, "MobilePhone": "+1 (555) 010"})
@@ -146,18 +159,29 @@ def short(value: object, limit: int = 90) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="scripts/demo.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--auth", choices=["forms", "oauth"], default="forms")
+    parser.add_argument("--net-core", action="store_true", help="the .NET Core layout")
+    return parser.parse_args()
+
+
 def main() -> int:
+    args = parse_args()
     shutil.rmtree(HOME, ignore_errors=True)
     LOGS.mkdir(parents=True)
-    port = free_port()
-    emulator = start_emulator(port)
+    port, identity_port = free_port(), free_port()
+    site, identity = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{identity_port}"
+    emulator = start_emulator(port, identity_port, args.net_core)
     try:
-        env = airflow_env(f"http://127.0.0.1:{port}")
-        print(f"Creatio emulator on http://127.0.0.1:{port}; Airflow home {HOME}")
+        env = airflow_env(connection(site, identity, args))
+        layout = ".NET Core" if args.net_core else ".NET Framework"
+        print(f"Creatio emulator on {site} ({layout}, {args.auth} auth; identity server {identity})")
+        print(f"Airflow home {HOME}")
         if run([sys.executable, "-m", "airflow", "db", "migrate"], env, LOGS / "db-migrate.log"):
             print(f"airflow db migrate failed, see {LOGS / 'db-migrate.log'}")
             return 1
-        seed_demo_site(f"http://127.0.0.1:{port}")
+        seed_demo_site(site, args.net_core)
         # "Now": the nightly sync's data interval is then the last 24 hours, which holds the contacts just made.
         logical_date = (datetime.now(timezone.utc) + timedelta(seconds=5)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
         failed = 0

@@ -22,6 +22,7 @@ from airflow_provider_creatio.client.errors import (
     CreatioRateLimitError,
     CreatioResponseError,
     CreatioServerError,
+    CreatioTokenError,
     CreatioTransportError,
     CreatioValidationError,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "CreatioRateLimitError",
     "CreatioResponseError",
     "CreatioServerError",
+    "CreatioTokenError",
     "CreatioTransportError",
     "CreatioValidationError",
     "RetryPolicy",

@@ -22,9 +22,20 @@ from typing import ClassVar
 from urllib.parse import urlencode, urlsplit
 
 from airflow_provider_creatio.client.config import AuthType, CreatioConfig
-from airflow_provider_creatio.client.errors import CreatioAuthError, CreatioError, CreatioResponseError
+from airflow_provider_creatio.client.errors import (
+    CreatioAuthError,
+    CreatioError,
+    CreatioResponseError,
+    CreatioTokenError,
+)
 from airflow_provider_creatio.client.http import ApiRequest, ApiResponse, Idempotency, Service, encode_query
-from airflow_provider_creatio.client.responses import decode_json, error_for_response, server_message
+from airflow_provider_creatio.client.responses import (
+    decode_json,
+    error_for_response,
+    is_session_expired,
+    oauth_error,
+    server_message,
+)
 
 LOGIN_PATH = "ServiceModel/AuthService.svc/Login"  # at the site root in both layouts
 LOGOUT_PATH = "ServiceModel/AuthService.svc/Logout"
@@ -129,9 +140,13 @@ class SecretSink:
             self._on_secret(value)
 
 
+def _refused_credentials(response: ApiResponse) -> bool:
+    return response.status in (400, 401, 403) or 300 <= response.status < 400
+
+
 def _login_refused(response: ApiResponse, message: str, operation: str) -> CreatioError:
     """A non-200 answer to a login: credentials or access refused, or the server failing (classified as usual)."""
-    if response.status in (400, 401, 403) or 300 <= response.status < 400:
+    if _refused_credentials(response):
         return CreatioAuthError(
             message,
             status=response.status,
@@ -149,6 +164,8 @@ class AuthStrategy(abc.ABC):
     the same rejected session share one re-login."""
 
     login_operation: ClassVar[str]
+    # Whether a 403 means the session went stale (a rotated BPMCSRF), so that a new login and one replay can help.
+    forbidden_is_expiry: ClassVar[bool] = True
 
     def __init__(self, config: CreatioConfig, secrets: SecretSink) -> None:
         self.config = config
@@ -174,6 +191,12 @@ class AuthStrategy(abc.ABC):
     @abc.abstractmethod
     def forget(self) -> None:
         """Drop the session (it was rejected, or logged out)."""
+
+    def session_expired(self, response: ApiResponse) -> bool:
+        """Whether an answer says the session (or token) is no longer valid."""
+        if response.status == 403 and not self.forbidden_is_expiry:
+            return False
+        return is_session_expired(response)
 
     def accept_login(self, response: ApiResponse, now: float) -> None:
         """Read the answer to :meth:`login_request`; raise :class:`CreatioAuthError` if the login failed."""
@@ -261,6 +284,8 @@ class OAuthAuth(AuthStrategy):
     """OAuth 2.0 client credentials: a bearer token from the identity server, renewed shortly before it expires."""
 
     login_operation = "get an OAuth token"
+    # A bearer call refused with 403 lacks permission: a new token for the same client would be refused too.
+    forbidden_is_expiry = False
 
     def __init__(self, config: CreatioConfig, secrets: SecretSink) -> None:
         super().__init__(config, secrets)
@@ -288,9 +313,7 @@ class OAuthAuth(AuthStrategy):
 
     def _accept(self, response: ApiResponse, now: float) -> None:
         if response.status != 200:
-            raise _login_refused(
-                response, "the identity server refused the client credentials", self.login_operation
-            )
+            raise self._refusal(response)
         # The token answer is a credential: an error about it must not quote it.
         body = decode_json(response, operation=self.login_operation, quote_body=False)
         token = body.get("access_token") if isinstance(body, dict) else None
@@ -306,6 +329,21 @@ class OAuthAuth(AuthStrategy):
         lifetime = _lifetime(body.get("expires_in"))
         self._token = token
         self._renew_at = now + lifetime - min(_TOKEN_RENEW_MARGIN_MAX, lifetime / 10)
+
+    def _refusal(self, response: ApiResponse) -> CreatioError:
+        """The identity server's "no": a token error carrying its RFC 6749 ``error`` and ``error_description``."""
+        if not _refused_credentials(response):
+            return error_for_response(response, operation=self.login_operation)
+        error, description = oauth_error(response)
+        return CreatioTokenError(
+            "the identity server refused the token request",
+            error=error,
+            error_description=description,
+            status=response.status,
+            method=response.method or None,
+            path=response.path or None,
+            operation=self.login_operation,
+        )
 
     def headers(self, cookies: Mapping[str, str]) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._token}"} if self._token else {}

@@ -11,6 +11,7 @@ from airflow_provider_creatio.client.http import Service
 
 # Plain http is accepted without opt-in only where nothing crosses a network: the emulator, a local tunnel.
 _LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
+TOKEN_PATH = "/connect/token"  # noqa: S105 - a URL path, not a password
 
 
 class AuthType(str, enum.Enum):
@@ -51,30 +52,17 @@ class CreatioConfig:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
     def __post_init__(self) -> None:
-        base = (self.base_url or "").strip()
-        if not base:
-            raise CreatioConfigError("the Creatio URL (connection host) is empty")
-        parts = urlsplit(base)
-        shown = base.rsplit("@", 1)[-1]  # never quote a user name or password pasted into the URL
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise CreatioConfigError(
-                f"the Creatio URL {shown!r} must start with https:// or http:// and name a host"
-            )
-        if "@" in parts.netloc:
-            raise CreatioConfigError(
-                f"the Creatio URL {shown!r} must not contain a user name or password: "
-                "put them in the connection's login and password"
-            )
+        base = _checked_url(
+            self.base_url,
+            "Creatio URL",
+            "connection host",
+            "the password and session cookies",
+            self.allow_insecure,
+        )
         # Users paste the /0 of .NET Framework sites; the layout flag decides that prefix instead.
-        base = base.rstrip("/")
         if base.endswith("/0"):
             base = base[:-2]
         object.__setattr__(self, "base_url", base)
-        if parts.scheme == "http" and parts.hostname not in _LOOPBACK and not self.allow_insecure:
-            raise CreatioConfigError(
-                f"the Creatio URL {shown!r} uses http://, which would send the password and session cookies in "
-                "clear text: use https://, or set allow_insecure for a throw-away environment"
-            )
         if self.verify is False and not self.allow_insecure:
             raise CreatioConfigError(
                 "TLS verification is switched off but insecure mode was not allowed explicitly "
@@ -84,8 +72,31 @@ class CreatioConfig:
             raise CreatioConfigError("timeouts must be positive numbers of seconds")
         if self.auth_type is AuthType.FORMS and not (self.username and self.password):
             raise CreatioConfigError("forms authentication needs a user name and a password")
-        if self.auth_type is AuthType.OAUTH and not (self.client_id and self.client_secret):
-            raise CreatioConfigError("OAuth authentication needs a client id and a client secret")
+        if self.auth_type is AuthType.OAUTH:
+            self._check_oauth()
+
+    def _check_oauth(self) -> None:
+        if not (self.client_id and self.client_secret):
+            raise CreatioConfigError(
+                "OAuth authentication needs a client id and a client secret "
+                "(the connection extras client_id and client_secret)"
+            )
+        if self.identity_server_url:
+            identity = _checked_url(
+                self.identity_server_url,
+                "identity server URL",
+                "identity_server_url",
+                "the client secret and tokens",
+                self.allow_insecure,
+            )
+            # A pasted token endpoint is the identity server's URL plus the path the client adds itself.
+            if identity.endswith(TOKEN_PATH):
+                identity = identity[: -len(TOKEN_PATH)]
+            object.__setattr__(self, "identity_server_url", identity)
+        elif not (urlsplit(self.base_url).hostname or "").endswith(".creatio.com"):
+            raise CreatioConfigError(
+                "OAuth needs the identity server URL in the connection for sites outside creatio.com"
+            )
 
     @property
     def timeout(self) -> tuple[float, float]:
@@ -106,12 +117,31 @@ class CreatioConfig:
     def token_url(self) -> str:
         """The OAuth token endpoint: configured, or Creatio cloud's ``-is`` host convention."""
         if self.identity_server_url:
-            return self.identity_server_url.rstrip("/") + "/connect/token"
+            return self.identity_server_url + TOKEN_PATH
         parts = urlsplit(self.base_url)
-        host = parts.hostname or ""
-        if not host.endswith(".creatio.com"):
-            raise CreatioConfigError(
-                "OAuth needs the identity server URL in the connection for sites outside creatio.com"
-            )
-        first, rest = host.split(".", 1)
-        return f"{parts.scheme}://{first}-is.{rest}/connect/token"
+        first, rest = (parts.hostname or "").split(".", 1)
+        port = f":{parts.port}" if parts.port else ""
+        return f"{parts.scheme}://{first}-is.{rest}{port}{TOKEN_PATH}"
+
+
+def _checked_url(url: str | None, what: str, where: str, secrets: str, allow_insecure: bool) -> str:
+    """``url`` without surrounding blanks and trailing slashes, once it is known to be safe to send ``secrets``
+    to."""
+    text = (url or "").strip()
+    if not text:
+        raise CreatioConfigError(f"the {what} ({where}) is empty")
+    parts = urlsplit(text)
+    shown = text.rsplit("@", 1)[-1]  # never quote a user name or password pasted into the URL
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise CreatioConfigError(f"the {what} {shown!r} must start with https:// or http:// and name a host")
+    if "@" in parts.netloc:
+        raise CreatioConfigError(
+            f"the {what} {shown!r} must not contain a user name or password: "
+            "put them in the connection's login and password (or OAuth extras)"
+        )
+    if parts.scheme == "http" and parts.hostname not in _LOOPBACK and not allow_insecure:
+        raise CreatioConfigError(
+            f"the {what} {shown!r} uses http://, which would send {secrets} in clear text: "
+            "use https://, or set allow_insecure for a throw-away environment"
+        )
+    return text.rstrip("/")

@@ -11,6 +11,8 @@ from __future__ import annotations
 class CreatioError(Exception):
     """Base class of every error raised by this provider."""
 
+    speaker = "Creatio"  # who said server_message, in the rendered text
+
     def __init__(
         self,
         message: str,
@@ -37,7 +39,7 @@ class CreatioError(Exception):
                 f"[HTTP {self.status if self.status is not None else '-'} {where}]".replace(" ]", "]")
             )
         if self.server_message and self.server_message not in self.message:
-            parts.append(f"Creatio says: {self.server_message}")
+            parts.append(f"{self.speaker} says: {self.server_message}")
         return " ".join(parts)
 
 
@@ -52,6 +54,27 @@ class CreatioValidationError(CreatioError, ValueError):
 class CreatioAuthError(CreatioError):
     """Login failed (Creatio answered Code 1, or the token endpoint refused), or the session was still rejected
     after one re-login."""
+
+
+class CreatioTokenError(CreatioAuthError):
+    """The identity server refused the token request. ``error`` is its RFC 6749 code (``invalid_client``,
+    ``unauthorized_client``, ``invalid_scope``...), ``error_description`` its explanation, when it gave them;
+    ``server_message`` holds both."""
+
+    speaker = "Identity server"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        error: str | None = None,
+        error_description: str | None = None,
+        **kwargs: object,
+    ) -> None:
+        self.error = error
+        self.error_description = error_description
+        said = " - ".join(part for part in (error, error_description) if part)
+        super().__init__(message, server_message=said or None, **kwargs)  # type: ignore[arg-type]
 
 
 class CreatioBadRequestError(CreatioError):

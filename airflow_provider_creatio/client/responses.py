@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from airflow_provider_creatio.client.errors import (
@@ -57,12 +58,15 @@ def is_session_expired(response: ApiResponse) -> bool:
     return response.status in (401, 403) or 300 <= response.status < 400 or is_login_page(response)
 
 
-def session_rejected(call: Call[Any], response: ApiResponse) -> bool:
-    """Whether the client should log in again and replay ``call``. A status the call accepts as a normal answer is
-    not an expiry, but the login page never is a normal answer."""
+def session_rejected(
+    call: Call[Any], response: ApiResponse, expired: Callable[[ApiResponse], bool] = is_session_expired
+) -> bool:
+    """Whether the client should log in again and replay ``call``; ``expired`` is the auth method's reading of
+    an answer. A status the call accepts as a normal answer is not an expiry, but the login page never is a
+    normal answer."""
     if is_login_page(response):
         return True
-    return response.status not in call.accept_statuses and is_session_expired(response)
+    return response.status not in call.accept_statuses and expired(response)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -136,6 +140,16 @@ def server_message(response: ApiResponse) -> str | None:
     return _clean(text, _SERVER_MESSAGE_LIMIT)
 
 
+def oauth_error(response: ApiResponse) -> tuple[str | None, str | None]:
+    """The ``error`` code and ``error_description`` of an RFC 6749 error answer (either may be missing)."""
+    body = _json_or_none(response)
+    if not isinstance(body, dict):
+        return None, None
+    fields = (_text_of(body.get("error")), _text_of(body.get("error_description")))
+    code, description = (_clean(text, _SERVER_MESSAGE_LIMIT) if text else None for text in fields)
+    return code, description
+
+
 def _exception_type(response: ApiResponse) -> str:
     body = _json_or_none(response)
     if not isinstance(body, dict):
@@ -155,7 +169,9 @@ def _error_class(response: ApiResponse, idempotency: Idempotency) -> tuple[type[
     status = response.status
     if status == 400:
         return CreatioBadRequestError, "bad request"
-    if status in (401, 403) or 300 <= status < 400 or is_login_page(response):
+    if status == 403:
+        return CreatioAuthError, "access was refused"
+    if status == 401 or 300 <= status < 400 or is_login_page(response):
         return CreatioAuthError, "the session was rejected"
     if status == 404:
         return CreatioNotFoundError, "not found"

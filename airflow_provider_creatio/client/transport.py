@@ -32,7 +32,6 @@ from airflow_provider_creatio.client.http import ApiResponse, Call
 from airflow_provider_creatio.client.responses import (
     error_for_response,
     finish,
-    is_session_expired,
     session_rejected,
     session_rejected_again,
 )
@@ -120,10 +119,10 @@ class CreatioClient:
         outgoing = outgoing_for(self.config, call.request)
         generation = self._ensure_session()
         response, attempts = self._send(outgoing, authenticated=True)
-        if session_rejected(call, response):
+        if session_rejected(call, response, self._auth.session_expired):
             self._renew_session(generation)
             response, attempts = self._send(outgoing, authenticated=True)
-            if session_rejected(call, response):
+            if session_rejected(call, response, self._auth.session_expired):
                 raise session_rejected_again(response, operation=call.request.operation)
         return finish(call, response, attempts=attempts)
 
@@ -140,7 +139,7 @@ class CreatioClient:
                 if request is not None and self._auth.is_current(self._clock()):
                     response, _ = self._send(request, authenticated=True)
                     # An expired session is as logged out as it gets.
-                    if response.status >= 400 and not is_session_expired(response):
+                    if response.status >= 400 and not self._auth.session_expired(response):
                         raise error_for_response(response, operation=request.operation)
             finally:
                 self._auth.forget()

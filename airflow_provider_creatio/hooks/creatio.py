@@ -203,7 +203,7 @@ class CreatioHook(EntityCallsMixin, ProcessCallsMixin, BaseHook):  # type: ignor
         self.close()
 
     def test_connection(self) -> tuple[bool, str]:
-        """Log in and make one cheap authenticated read (one Contact Id)."""
+        """Log in (or get an OAuth token) and make one cheap authenticated read (one Contact Id)."""
         from airflow_provider_creatio.client import odata
 
         try:
@@ -212,7 +212,8 @@ class CreatioHook(EntityCallsMixin, ProcessCallsMixin, BaseHook):  # type: ignor
             return False, str(err)
         finally:
             self.close()
-        return True, f"Connected to {self.config.base_url}: login and an OData read succeeded."
+        login = "an OAuth token" if self.config.auth_type is AuthType.OAUTH else "login"
+        return True, f"Connected to {self.config.base_url}: {login} and an OData read succeeded."
 
     # ----------------------------------------------------------------- connection form (Airflow < 3.2)
 

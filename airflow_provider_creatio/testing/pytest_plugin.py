@@ -11,6 +11,15 @@ Fixtures:
 ``creatio_connection``
     Points the ``creatio_default`` connection (environment variable ``AIRFLOW_CONN_CREATIO_DEFAULT``) at the
     emulator for one test, and yields the emulator.
+``creatio_auth_type`` / ``creatio_net_core``
+    How ``creatio_connection`` logs in (``"forms"`` or ``"oauth"``, default forms) and which layout the emulator
+    serves (default ``False``: .NET Framework). Override them in a ``conftest.py`` to test your deployment.
+
+Marker:
+
+``@pytest.mark.creatio_every_deployment``
+    Runs a test that takes ``creatio_connection`` four times: {forms, oauth} x {.NET Framework, .NET Core}, with
+    the test ids ``forms-netfx``, ``forms-netcore``, ``oauth-netfx`` and ``oauth-netcore``.
 """
 
 from __future__ import annotations
@@ -20,7 +29,25 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_creatio.testing.connection import connection_env_name, connection_json
+from airflow_provider_creatio.testing.connection import connection_env_name, emulator_connection_json
+
+
+DEPLOYMENTS = [("forms", False), ("forms", True), ("oauth", False), ("oauth", True)]
+EVERY_DEPLOYMENT = "creatio_every_deployment"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{EVERY_DEPLOYMENT}: run the test in every Creatio deployment: {{forms, oauth}} x {{.NET Framework, "
+        ".NET Core}} (tests that take creatio_connection)",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.definition.get_closest_marker(EVERY_DEPLOYMENT) and "creatio_connection" in metafunc.fixturenames:
+        ids = [f"{auth}-{'netcore' if net_core else 'netfx'}" for auth, net_core in DEPLOYMENTS]
+        metafunc.parametrize(("creatio_auth_type", "creatio_net_core"), DEPLOYMENTS, ids=ids)
 
 
 @pytest.fixture(scope="session")
@@ -32,18 +59,25 @@ def creatio_emulator() -> Iterator[Any]:
 
 
 @pytest.fixture
-def creatio_connection(creatio_emulator: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    creatio_emulator.reset()
+def creatio_auth_type() -> str:
+    return "forms"
+
+
+@pytest.fixture
+def creatio_net_core() -> bool:
+    return False
+
+
+@pytest.fixture
+def creatio_connection(
+    creatio_emulator: Any, creatio_auth_type: str, creatio_net_core: bool, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Any]:
     settings = creatio_emulator.settings
+    layout_before, settings.net_core = settings.net_core, creatio_net_core
+    creatio_emulator.reset()
     monkeypatch.setenv(
         connection_env_name("creatio_default"),
-        connection_json(
-            creatio_emulator.url,
-            settings.username,
-            settings.password,
-            net_core=settings.net_core,
-            backoff_initial=0.01,
-            backoff_max=0.05,
-        ),
+        emulator_connection_json(creatio_emulator, creatio_auth_type, backoff_initial=0.01, backoff_max=0.05),
     )
     yield creatio_emulator
+    settings.net_core = layout_before

@@ -1,8 +1,6 @@
-"""Cookie login, BPMCSRF, the faces of an expired session, logout and OAuth client credentials."""
+"""Cookie login, BPMCSRF, the faces of an expired session and logout (OAuth: test_emulator_identity.py)."""
 
 from __future__ import annotations
-
-import base64
 
 import pytest
 import requests
@@ -190,83 +188,3 @@ def test_logout_ends_the_session(creatio: EmulatorServer, api: requests.Session)
     cookies = {".ASPXAUTH": "", "BPMCSRF": ""}
     assert requests.get(f"{creatio.url}{CONTACT}", cookies=cookies).status_code == 401
     assert api.get(f"{creatio.url}{CONTACT}").status_code == 401
-
-
-# -- OAuth 2.0 client credentials --------------------------------------------------------------------------------
-
-
-def token(creatio: EmulatorServer, **form: str) -> requests.Response:
-    fields = {
-        "grant_type": "client_credentials",
-        "client_id": "airflow-client",
-        "client_secret": "airflow-secret",
-    }
-    return requests.post(f"{creatio.url}/connect/token", data={**fields, **form})
-
-
-def test_client_credentials_give_a_bearer_token(creatio: EmulatorServer) -> None:
-    answer = token(creatio)
-
-    assert answer.status_code == 200
-    body = answer.json()
-    assert body["token_type"] == "Bearer"
-    assert body["expires_in"] == 3600
-    assert body["access_token"]
-
-
-def test_a_bearer_token_replaces_cookies_and_bpmcsrf(creatio: EmulatorServer) -> None:
-    access = token(creatio).json()["access_token"]
-
-    answer = requests.get(f"{creatio.url}{CONTACT}", headers={"Authorization": f"Bearer {access}"})
-
-    assert answer.status_code == 200
-    assert creatio.requests[-1].auth == "bearer"
-    assert creatio.login_count == 0
-
-
-def test_client_secret_basic_is_accepted(creatio: EmulatorServer) -> None:
-    basic = base64.b64encode(b"airflow-client:airflow-secret").decode()
-
-    answer = requests.post(
-        f"{creatio.url}/connect/token",
-        data={"grant_type": "client_credentials"},
-        headers={"Authorization": f"Basic {basic}"},
-    )
-
-    assert answer.status_code == 200
-
-
-@pytest.mark.parametrize(
-    ("form", "error"),
-    [
-        ({"client_secret": "wrong"}, "invalid_client"),
-        ({"client_id": "someone-else"}, "invalid_client"),
-        ({"grant_type": "password"}, "unsupported_grant_type"),
-    ],
-)
-def test_bad_token_requests_are_400(creatio: EmulatorServer, form: dict[str, str], error: str) -> None:
-    answer = token(creatio, **form)
-
-    assert answer.status_code == 400
-    assert answer.json() == {"error": error}
-
-
-@pytest.mark.parametrize("access", ["made-up", "expired"])
-def test_unknown_or_expired_tokens_are_401(creatio: EmulatorServer, access: str) -> None:
-    if access == "expired":
-        creatio.settings.token_lifetime = 0
-        access = token(creatio).json()["access_token"]
-
-    answer = requests.get(f"{creatio.url}{CONTACT}", headers={"Authorization": f"Bearer {access}"})
-
-    assert answer.status_code == 401
-    assert answer.headers["WWW-Authenticate"].startswith("Bearer")
-
-
-def test_expire_sessions_revokes_tokens_too(creatio: EmulatorServer) -> None:
-    access = token(creatio).json()["access_token"]
-
-    creatio.expire_sessions()
-
-    answer = requests.get(f"{creatio.url}{CONTACT}", headers={"Authorization": f"Bearer {access}"})
-    assert answer.status_code == 401

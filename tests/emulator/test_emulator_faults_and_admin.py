@@ -133,8 +133,29 @@ def test_admin_requests_and_stats(creatio: EmulatorServer, api: requests.Session
         ("POST", LOGIN, 200),
         ("GET", CONTACT, 200),
     ]
-    assert set(log[0]) == {"method", "path", "query", "status", "timestamp", "auth"}
-    assert stats == {"logins": 1, "requests": 2, "per_path": {LOGIN: 1, CONTACT: 1}, "sessions": 1}
+    fields = {
+        "method",
+        "path",
+        "query",
+        "status",
+        "timestamp",
+        "auth",
+        "service",
+        "sent_cookies",
+        "sent_csrf",
+        "agent",
+    }
+    assert set(log[0]) == fields
+    assert log[0]["agent"] == "python-requests"
+    assert (log[1]["auth"], log[1]["sent_cookies"], log[1]["sent_csrf"]) == ("cookie", True, True)
+    assert stats == {
+        "logins": 1,
+        "requests": 2,
+        "per_path": {LOGIN: 1, CONTACT: 1},
+        "sessions": 1,
+        "tokens_issued": 0,
+        "tokens_live": 0,
+    }
     assert creatio.count() == 2  # admin calls are not logged
 
 

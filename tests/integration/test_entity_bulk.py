@@ -14,7 +14,8 @@ from airflow_provider_creatio.client import entities
 from airflow_provider_creatio.client.errors import CreatioValidationError
 from airflow_provider_creatio.hooks.creatio import CreatioHook
 from airflow_provider_creatio.operators.entity import CreatioBulkEntityOperator
-from airflow_provider_creatio.testing.connection import connection_env_name, connection_json
+
+pytestmark = pytest.mark.creatio_every_deployment
 
 NAMESPACE = uuid.UUID("6f1c1a2e-8d3b-4c1e-9a55-0c1d2e3f4a5b")
 
@@ -166,18 +167,15 @@ def test_upsert_records_that_appear_or_vanish_after_the_lookup_are_sent_again_th
 
 
 def test_a_bulk_create_whose_answer_is_lost_creates_each_record_once(
-    creatio_connection: Any, monkeypatch: pytest.MonkeyPatch
+    creatio_connection: Any, connect_through: Any, odata_root: str
 ) -> None:
     emulator = creatio_connection
     with LossyProxy(emulator.url) as proxy:
-        monkeypatch.setenv(
-            connection_env_name("creatio_lossy"),
-            connection_json(proxy.url, backoff_initial=0.01, backoff_max=0.05),
-        )
+        connect_through("creatio_lossy", proxy.url)
         proxy.lose_answer("POST", r"/\$batch$")
         with CreatioHook("creatio_lossy") as hook:
             report = hook.bulk_records("create", "Account", [{"Name": f"Once {n}"} for n in range(5)])
-    assert proxy.lost == ["POST /0/odata/$batch"] and batches(emulator) == 2
+    assert proxy.lost == [f"POST {odata_root}/$batch"] and batches(emulator) == 2
     assert [o.action for o in report.outcomes] == ["existed"] * 5 and not report.failures
     names = [row["Name"] for row in emulator.store.rows("Account") if row["Name"].startswith("Once ")]
     assert sorted(names) == [f"Once {n}" for n in range(5)]

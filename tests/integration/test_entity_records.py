@@ -20,7 +20,8 @@ from airflow_provider_creatio.operators.entity import (
     CreatioUpdateEntityOperator,
     CreatioUpsertEntityOperator,
 )
-from airflow_provider_creatio.testing.connection import connection_env_name, connection_json
+
+pytestmark = pytest.mark.creatio_every_deployment
 
 SEED_CONTACT = {
     "Name": "API Test",
@@ -114,15 +115,12 @@ def test_create_returns_the_record_on_request_and_sends_its_own_id(creatio_conne
 
 
 def test_a_create_whose_answer_is_lost_is_retried_and_leaves_exactly_one_record(
-    creatio_connection: Any, monkeypatch: pytest.MonkeyPatch
+    creatio_connection: Any, connect_through: Any, odata_root: str
 ) -> None:
     emulator = creatio_connection
     with LossyProxy(emulator.url) as proxy:
-        monkeypatch.setenv(
-            connection_env_name("creatio_lossy"),
-            connection_json(proxy.url, backoff_initial=0.01, backoff_max=0.05),
-        )
-        proxy.lose_answer("POST", r"/0/odata/Contact$")
+        connect_through("creatio_lossy", proxy.url)
+        proxy.lose_answer("POST", r"/odata/Contact$")
         record_id = run(
             CreatioCreateEntityOperator(
                 task_id="c",
@@ -131,8 +129,10 @@ def test_a_create_whose_answer_is_lost_is_retried_and_leaves_exactly_one_record(
                 creatio_conn_id="creatio_lossy",
             )
         )
-    assert proxy.lost == ["POST /0/odata/Contact"]
-    assert emulator.count("POST", "/0/odata/Contact") == 2  # the first try was carried out, then sent again
+    assert proxy.lost == [f"POST {odata_root}/Contact"]
+    assert (
+        emulator.count("POST", f"{odata_root}/Contact") == 2
+    )  # the first try was carried out, then sent again
     matching = [row for row in emulator.store.rows("Contact") if row["Name"] == "Lost Answer"]
     assert [row["Id"] for row in matching] == [record_id]
 

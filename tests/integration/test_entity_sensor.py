@@ -21,6 +21,8 @@ from airflow_provider_creatio.testing.connection import connection_env_name, con
 from airflow_provider_creatio.testing.emulator.seed import CASE_STATUS_IDS
 from airflow_provider_creatio.triggers.entity import CreatioEntityTrigger
 
+pytestmark = pytest.mark.creatio_every_deployment
+
 RESOLVED, CLOSED, CANCELED = (CASE_STATUS_IDS[name] for name in ("Resolved", "Closed", "Canceled"))
 
 
@@ -78,7 +80,7 @@ def test_poke_mode_waits_until_the_case_is_resolved_and_returns_it(
     assert agent.done.is_set()
     assert record["Id"] == case["Id"] and record["StatusId"] == RESOLVED
     assert emulator.count("GET", f"Case({case['Id']})") >= 2
-    assert emulator.login_count == 1  # one session for the whole wait
+    assert emulator.login_count + emulator.token_request_count == 1  # one session for the whole wait
 
 
 def test_a_failure_state_fails_at_once(creatio_connection: Any, case: dict[str, Any]) -> None:
@@ -181,7 +183,7 @@ def trigger_for(case_id: str, **kwargs: Any) -> CreatioEntityTrigger:
 
 
 def test_the_trigger_polls_on_the_async_client_until_the_case_is_resolved(
-    creatio_connection: Any, case: dict[str, Any]
+    creatio_connection: Any, creatio_auth_type: str, case: dict[str, Any]
 ) -> None:
     emulator = creatio_connection
     with Agent(emulator, f"Case({case['Id']})", resolve(emulator, case["Id"]), looks=2):
@@ -189,7 +191,23 @@ def test_the_trigger_polls_on_the_async_client_until_the_case_is_resolved(
     assert len(events) == 1 and events[0]["status"] == "success"
     assert events[0]["record"]["StatusId"] == RESOLVED
     assert emulator.count("GET", f"Case({case['Id']})") >= 3
-    assert emulator.count("POST", "AuthService.svc/Logout") == 1  # the async client was closed
+    assert emulator.login_count + emulator.token_request_count == 1  # one session for every look
+    # The async client was closed: a forms session is logged out (a bearer token has nothing to end).
+    assert emulator.count("POST", "AuthService.svc/Logout") == (creatio_auth_type == "forms")
+
+
+def test_a_forced_expiry_while_the_trigger_waits_costs_one_new_session(
+    creatio_connection: Any, case: dict[str, Any]
+) -> None:
+    """The trigger's async client renews the session (or the OAuth token) exactly once after an expiry."""
+    emulator = creatio_connection
+    expire = Agent(emulator, f"Case({case['Id']})", emulator.expire_sessions, looks=2)
+    with expire, Agent(emulator, f"Case({case['Id']})", resolve(emulator, case["Id"]), looks=4):
+        events = asyncio.run(collect(trigger_for(case["Id"])))
+    assert expire.done.is_set()
+    assert events[0]["status"] == "success"
+    assert emulator.login_count + emulator.token_request_count == 2
+    assert [r.status for r in emulator.requests if r.path.endswith(f"Case({case['Id']})")].count(401) == 1
 
 
 def test_the_trigger_reports_failure_states_and_errors(

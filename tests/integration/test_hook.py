@@ -11,7 +11,7 @@ import pytest
 
 from airflow_provider_creatio.client import odata
 from airflow_provider_creatio.hooks.creatio import CreatioHook
-from airflow_provider_creatio.testing.connection import connection_json
+from airflow_provider_creatio.testing.connection import connection_json, emulator_connection_json
 
 
 def use(monkeypatch: pytest.MonkeyPatch, emulator: Any, password: str | None = None, **extra: Any) -> None:
@@ -58,14 +58,52 @@ def test_test_connection_reports_success_and_creatio_message(
     assert "not-the-password" not in message
 
 
+def use_oauth(monkeypatch: pytest.MonkeyPatch, emulator: Any, **extra: Any) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_CREATIO_DEFAULT", emulator_connection_json(emulator, "oauth", **extra))
+
+
+def test_an_oauth_hook_asks_for_one_token_and_one_more_after_a_forced_expiry(
+    emulator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_oauth(monkeypatch, emulator)
+    with CreatioHook() as hook:
+        for _ in range(20):
+            hook.call(odata.query_records("Contact", select=["Id"], top=1))
+        assert emulator.token_request_count == 1
+        emulator.expire_tokens()
+        for _ in range(20):
+            hook.call(odata.query_records("Contact", select=["Id"], top=1))
+    assert emulator.token_request_count == 2
+    assert emulator.count(path_contains="AuthService.svc") == 0  # no login, and nothing to log out of
+    assert emulator.count(method="GET", path_contains="/odata/Contact") == 41  # 40 calls, one replayed
+
+
+def test_test_connection_with_oauth(emulator: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    use_oauth(monkeypatch, emulator)
+    ok, message = CreatioHook().test_connection()
+    assert ok and "an OAuth token and an OData read succeeded" in message
+    use_oauth(monkeypatch, emulator, client_secret="not-the-secret")
+    ok, message = CreatioHook().test_connection()
+    assert not ok
+    assert "invalid_client - Client authentication failed" in message
+    assert "not-the-secret" not in message
+
+
 @pytest.mark.parametrize(
-    ("password", "expected"), [(None, "Connection success!"), ("bad", "Connection failed!")]
+    ("connection", "expected"),
+    [
+        ("forms", "Connection success!"),
+        ("forms-bad-password", "Connection failed!"),
+        ("oauth", "Connection success!"),
+    ],
 )
-def test_airflow_connections_test_cli(emulator: Any, password: str | None, expected: str) -> None:
+def test_airflow_connections_test_cli(emulator: Any, connection: str, expected: str) -> None:
     env = dict(os.environ, AIRFLOW__CORE__TEST_CONNECTION="Enabled")
-    env["AIRFLOW_CONN_CREATIO_DEFAULT"] = connection_json(
-        emulator.url, "Supervisor", password or "Supervisor"
-    )
+    if connection == "oauth":
+        env["AIRFLOW_CONN_CREATIO_DEFAULT"] = emulator_connection_json(emulator, "oauth")
+    else:
+        password = "bad" if connection.endswith("bad-password") else "Supervisor"
+        env["AIRFLOW_CONN_CREATIO_DEFAULT"] = connection_json(emulator.url, "Supervisor", password)
     out = subprocess.run(
         [sys.executable, "-m", "airflow", "connections", "test", "creatio_default"],
         env=env,
@@ -74,5 +112,5 @@ def test_airflow_connections_test_cli(emulator: Any, password: str | None, expec
         check=False,
     )
     assert expected in out.stdout, out.stdout + out.stderr
-    if password:
+    if connection.endswith("bad-password"):
         assert "Either user name or password specified incorrectly." in out.stdout

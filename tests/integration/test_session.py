@@ -7,7 +7,6 @@ must behave identically. Waits are recorded by an injected sleep, so nothing her
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import inspect
 import logging
 import random
@@ -28,6 +27,7 @@ from airflow_provider_creatio.client import (
     CreatioOutcomeUnknownError,
     CreatioRateLimitError,
     CreatioServerError,
+    CreatioTokenError,
     CreatioTransportError,
     RetryPolicy,
 )
@@ -483,36 +483,67 @@ def test_safe_call_with_a_lost_answer_is_retried(
 # OAuth
 
 
-def oauth_config(server: EmulatorServer) -> CreatioConfig:
+def oauth_config(server: EmulatorServer, **overrides: Any) -> CreatioConfig:
     settings = server.settings
-    return CreatioConfig(
-        server.url,
-        auth_type=AuthType.OAUTH,
-        client_id=settings.oauth_client_id,
-        client_secret=settings.oauth_client_secret,
-        identity_server_url=server.url,
-        net_core=settings.net_core,
-        retry=FAST,
-    )
+    values: dict[str, Any] = {
+        "base_url": server.url,
+        "auth_type": AuthType.OAUTH,
+        "client_id": settings.oauth_client_id,
+        "client_secret": settings.oauth_client_secret,
+        "identity_server_url": server.identity_url,
+        "net_core": settings.net_core,
+        "retry": FAST,
+    }
+    values.update(overrides)
+    return CreatioConfig(**values)
 
 
-def test_oauth_token_flow_and_refresh_on_401(
+def creatio_calls(server: EmulatorServer) -> list[Any]:
+    return [entry for entry in server.requests if entry.service == "creatio"]
+
+
+def test_oauth_sends_a_bearer_token_and_neither_cookies_nor_bpmcsrf(
+    server: EmulatorServer, make_driver: Callable[..., Driver]
+) -> None:
+    driver = make_driver(oauth_config(server))
+    for _ in range(5):
+        assert "value" in driver.execute(read_contacts())
+    driver.close()
+    assert server.token_request_count == 1
+    assert server.count(path_contains="AuthService.svc") == 0  # no login, and no logout either
+    calls = creatio_calls(server)
+    assert len(calls) == 5
+    assert {(entry.auth, entry.sent_cookies, entry.sent_csrf) for entry in calls} == {
+        ("bearer", False, False)
+    }
+
+
+def test_a_forced_token_expiry_costs_exactly_one_token_request(
     server: EmulatorServer, make_driver: Callable[..., Driver], caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     driver = make_driver(oauth_config(server))
-    for _ in range(5):
-        assert "value" in driver.execute(read_contacts())
-    assert server.count(path_contains="connect/token") == 1
-    assert server.count(path_contains=LOGIN) == 0
-    server.expire_sessions()
     assert "value" in driver.execute(read_contacts())
-    assert server.count(path_contains="connect/token") == 2
+    server.expire_tokens()
+    assert "value" in driver.execute(read_contacts())
+    assert server.token_request_count == 2
     assert driver.login_count == 2
-    assert {entry.auth for entry in server.requests if "odata" in entry.path} == {"bearer", "none"}
+    # The rejected call was replayed once: one 401, then the answer.
+    assert [entry.status for entry in creatio_calls(server)] == [200, 401, 200]
     assert len(driver.secrets) == 3  # the client secret and two tokens
     for secret in driver.secrets:
         assert secret not in caplog.text
+
+
+def test_concurrent_calls_after_an_expiry_share_one_new_token(
+    server: EmulatorServer, make_driver: Callable[..., Driver]
+) -> None:
+    driver = make_driver(oauth_config(server))
+    driver.execute(read_contacts())
+    server.expire_tokens()
+    results = driver.execute_concurrently([read_contacts() for _ in range(30)])
+    assert len(results) == 30
+    assert server.token_request_count == 2
 
 
 def test_oauth_token_is_renewed_before_it_expires(
@@ -521,21 +552,78 @@ def test_oauth_token_is_renewed_before_it_expires(
     now = [1000.0]
     driver = make_driver(oauth_config(server), clock=lambda: now[0])
     driver.execute(read_contacts())
-    now[0] += 3599.0
+    now[0] += 3500.0  # still inside the token's life: the cached token is used
     driver.execute(read_contacts())
-    assert server.count(path_contains="connect/token") == 2
-    assert server.count(path_contains="odata/Contact") == 2  # renewed ahead, no 401 round trip
+    assert server.token_request_count == 1
+    now[0] += 99.0  # 1 s before the end: within the renewal margin
+    driver.execute(read_contacts())
+    assert server.token_request_count == 2
+    assert [entry.status for entry in creatio_calls(server)] == [200, 200, 200]  # renewed ahead, no 401
 
 
-def test_oauth_wrong_secret_is_an_auth_error(
+def test_a_short_token_lifetime_from_the_identity_server_is_honoured(
     server: EmulatorServer, make_driver: Callable[..., Driver]
 ) -> None:
-    config = oauth_config(server)
-    driver = make_driver(dataclasses.replace(config, client_secret="wrong-secret"))
+    server.register_oauth_client("short-lived", "short-secret", token_lifetime=60)
+    now = [0.0]
+    config = oauth_config(server, client_id="short-lived", client_secret="short-secret")
+    driver = make_driver(config, clock=lambda: now[0])
+    driver.execute(read_contacts())
+    now[0] += 53.0  # renewed a tenth of its life (6 s) before its end
+    driver.execute(read_contacts())
+    assert server.token_request_count == 1
+    now[0] += 2.0
+    driver.execute(read_contacts())
+    assert server.token_request_count == 2
+
+
+def test_a_refused_token_request_is_a_token_error_with_the_servers_words(
+    server: EmulatorServer, make_driver: Callable[..., Driver]
+) -> None:
+    driver = make_driver(oauth_config(server, client_secret="wrong-secret-42"))
+    with pytest.raises(CreatioTokenError) as caught:
+        driver.execute(read_contacts())
+    assert caught.value.error == "invalid_client"
+    assert caught.value.error_description == (
+        "Client authentication failed: unknown client id or wrong client secret."
+    )
+    assert caught.value.status == 400
+    assert "wrong-secret-42" not in str(caught.value)
+    assert server.token_request_count == 1  # a refusal is final: never retried
+    assert not creatio_calls(server)
+
+
+def test_a_token_request_is_retried_when_the_identity_server_fails(
+    server: EmulatorServer, make_driver: Callable[..., Driver]
+) -> None:
+    server.script(r"^/connect/token$", [503, 502])
+    driver = make_driver(oauth_config(server))
+    assert "value" in driver.execute(read_contacts())
+    assert server.token_request_count == 3
+    assert len(driver.waits) == 2
+
+
+def test_a_403_to_a_bearer_call_is_refused_access_not_a_new_token(
+    server: EmulatorServer, make_driver: Callable[..., Driver]
+) -> None:
+    driver = make_driver(oauth_config(server))
+    driver.execute(read_contacts())
+    server.script(CONTACTS, [403])
     with pytest.raises(CreatioAuthError) as caught:
         driver.execute(read_contacts())
-    assert "wrong-secret" not in str(caught.value)
-    assert server.count(path_contains="connect/token") == 1
+    assert "access was refused" in str(caught.value)
+    assert server.token_request_count == 1
+
+
+def test_a_token_the_site_keeps_rejecting_fails_after_one_new_token(
+    server: EmulatorServer, make_driver: Callable[..., Driver]
+) -> None:
+    driver = make_driver(oauth_config(server))
+    server.script(CONTACTS, [401, 401])
+    with pytest.raises(CreatioAuthError) as caught:
+        driver.execute(read_contacts())
+    assert "rejected again right after a new login" in str(caught.value)
+    assert server.token_request_count == 2
 
 
 # --------------------------------------------------------------------------------------------------------------------

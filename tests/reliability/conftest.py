@@ -309,6 +309,14 @@ def tampering_proxy(fresh_creatio: EmulatorServer) -> Iterator[TamperingProxy]:
 
 
 @pytest.fixture
+def identity_proxy(fresh_creatio: EmulatorServer) -> Iterator[TamperingProxy]:
+    """A tampering proxy in front of the emulator's identity server."""
+    proxy = TamperingProxy(fresh_creatio.identity_url).start()
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture
 def trap() -> Iterator[TrapServer]:
     server = TrapServer().start()
     yield server

@@ -30,6 +30,7 @@ from airflow_provider_creatio.client.errors import (
     CreatioNotFoundError,
     CreatioProcessError,
     CreatioResponseError,
+    CreatioTokenError,
     CreatioTransportError,
     CreatioValidationError,
 )
@@ -139,6 +140,20 @@ def _one_login_and_nothing_else(bench: Bench, _: Any) -> None:
     assert [(r.method, r.path) for r in bench.emulator.requests] == [
         ("POST", "/ServiceModel/AuthService.svc/Login")
     ]
+
+
+def _one_token_request_and_nothing_else(bench: Bench, _: Any) -> None:
+    assert [(r.service, r.method, r.path) for r in bench.emulator.requests] == [
+        ("identity", "POST", "/connect/token")
+    ]
+
+
+def _oauth(bench: Bench, client_secret: str = "airflow-secret", **extra: Any) -> CreatioHook:
+    """A hook on an OAuth connection to the emulator (its identity server unless ``extra`` says otherwise)."""
+    identity = {"identity_server_url": bench.emulator.identity_url, **extra}
+    return bench.connect(
+        "{emulator}", auth_type="oauth", client_id="airflow-client", client_secret=client_secret, **identity
+    )
 
 
 def _relogged_once_and_never_followed(bench: Bench, _: Any) -> None:
@@ -720,6 +735,38 @@ CASES: tuple[Case, ...] = (
         sends=False,
     ),
     Case(
+        "oauth-identity-server-over-http",
+        "identity_server_url 'http://id.example.com' (not loopback)",
+        lambda b: _oauth(b, identity_server_url="http://id.example.com").query_page("Contact"),
+        CreatioConfigError,
+        "the identity server URL 'http://id.example.com' uses http://, which would send the client secret and "
+        "tokens in clear text",
+        sends=False,
+    ),
+    Case(
+        "oauth-identity-server-with-credentials",
+        f"identity_server_url 'https://airflow-client:{URL_PASSWORD}@id.example.com'",
+        lambda b: _oauth(
+            b, identity_server_url=f"https://airflow-client:{URL_PASSWORD}@id.example.com"
+        ).query_page("Contact"),
+        CreatioConfigError,
+        "the identity server URL 'id.example.com' must not contain a user name or password",
+        sends=False,
+        absent=(URL_PASSWORD,),
+    ),
+    Case(
+        "oauth-wrong-client-secret",
+        "an OAuth connection whose client secret the identity server refuses",
+        lambda b: _oauth(b, client_secret="not-the-secret").query_page("Contact", top=1),
+        CreatioTokenError,
+        "get an OAuth token: the identity server refused the token request [HTTP 400 POST /connect/token] "
+        "Identity server says: invalid_client - Client authentication failed: unknown client id or wrong "
+        "client secret.",
+        sends=True,
+        check=_one_token_request_and_nothing_else,
+        absent=("not-the-secret",),
+    ),
+    Case(
         "timeout-not-a-number",
         "connection extra {'timeout': 'soon'}",
         lambda b: b.connect("{emulator}", timeout="soon").query_page("Contact"),
@@ -801,7 +848,7 @@ def render_table() -> str:
     for number, case in enumerate(CASES, start=1):
         raised = f"`{case.raises.__name__}`" if case.raises is not None else "none"
         sent = "yes" if case.sends else "**no** (not even a login)"
-        message = case.message + (" (and the password never appears)" if case.absent else "")
+        message = case.message + (" (and the secret never appears)" if case.absent else "")
         cells = [str(number), case.id, _cell(case.input), raised, _cell(message), sent]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

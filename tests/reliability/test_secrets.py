@@ -51,8 +51,13 @@ from airflow_provider_creatio.client.errors import (
 from airflow_provider_creatio.client.http import ApiResponse, Call
 from airflow_provider_creatio.client.odata import get_record, query_records
 from airflow_provider_creatio.hooks.creatio import CreatioHook
-from airflow_provider_creatio.testing.connection import connection_env_name, connection_json
+from airflow_provider_creatio.testing.connection import (
+    connection_env_name,
+    connection_json,
+    oauth_connection_json,
+)
 from airflow_provider_creatio.testing.emulator import EmulatorServer, EmulatorSettings
+from airflow_provider_creatio.testing.emulator.identity import Grant
 
 PASSWORD = "Pw-5e9c1f7a-never-log-me"
 CLIENT_SECRET = "Cs-8b3d2e6f-never-log-me"
@@ -98,10 +103,11 @@ class Issued:
 
 @contextmanager
 def recording_issued(emulator: EmulatorServer) -> Iterator[Issued]:
-    """Wrap the emulator's session registry so that every session and token it issues is recorded."""
-    registry = emulator.state.auth
+    """Wrap the emulator's session registry and identity server so that every session and token they issue is
+    recorded."""
+    registry, identity = emulator.state.auth, emulator.state.identity
     issued = Issued()
-    login, issue_token = registry.login, registry.issue_token
+    login, grant = registry.login, identity.grant
 
     def recording_login(settings: EmulatorSettings, username: str, password: str) -> Any:
         session = login(settings, username, password)
@@ -109,15 +115,15 @@ def recording_issued(emulator: EmulatorServer) -> Iterator[Issued]:
             issued.add_session(session.aspxauth, session.session_id, session.loader, session.csrf)
         return session
 
-    def recording_issue_token(settings: EmulatorSettings, client_id: str, client_secret: str) -> Any:
-        token = issue_token(settings, client_id, client_secret)
-        if token is not None:
-            issued.add_token(token)
-        return token
+    def recording_grant(settings: EmulatorSettings, client_id: str, client_secret: str) -> Any:
+        outcome = grant(settings, client_id, client_secret)
+        if isinstance(outcome, Grant):
+            issued.add_token(outcome.access_token)
+        return outcome
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(registry, "login", recording_login)
-        patch.setattr(registry, "issue_token", recording_issue_token)
+        patch.setattr(identity, "grant", recording_grant)
         yield issued
 
 
@@ -176,13 +182,14 @@ def forms_config(url: str, password: str = PASSWORD) -> CreatioConfig:
     return CreatioConfig(base_url=url, username="Supervisor", password=password, retry=FAST)
 
 
-def oauth_config(url: str, secret: str = CLIENT_SECRET, identity: str | None = None) -> CreatioConfig:
+def oauth_config(url: str, identity: str | None, secret: str = CLIENT_SECRET) -> CreatioConfig:
+    """``identity`` None: derived from a ``*.creatio.com`` url."""
     return CreatioConfig(
         base_url=url,
         auth_type=AuthType.OAUTH,
         client_id=CLIENT_ID,
         client_secret=secret,
-        identity_server_url=identity or url,
+        identity_server_url=identity,
         retry=FAST,
     )
 
@@ -243,7 +250,7 @@ def test_no_secret_in_debug_logs_exception_texts_or_reprs(
             with pytest.raises(CreatioAuthError) as refused:
                 wrong.execute(read_contacts())
             failures.append(refused.value)
-        with running(kind, oauth_config(secret_creatio.url)) as oauth:
+        with running(kind, oauth_config(secret_creatio.url, secret_creatio.identity_url)) as oauth:
             oauth.execute(read_contacts())
             secret_creatio.expire_sessions()  # revokes the token: a new one is fetched
             oauth.execute(read_contacts())
@@ -251,7 +258,9 @@ def test_no_secret_in_debug_logs_exception_texts_or_reprs(
             with pytest.raises(CreatioAuthError) as rejected:
                 oauth.execute(read_contacts())
             failures.append(rejected.value)
-        with running(kind, oauth_config(secret_creatio.url, WRONG_CLIENT_SECRET)) as wrong_oauth:
+        with running(
+            kind, oauth_config(secret_creatio.url, secret_creatio.identity_url, WRONG_CLIENT_SECRET)
+        ) as wrong_oauth:
             with pytest.raises(CreatioAuthError) as invalid_client:
                 wrong_oauth.execute(read_contacts())
             failures.append(invalid_client.value)
@@ -280,7 +289,7 @@ def test_the_client_reports_every_secret_it_learns_for_masking(
             secret_creatio.expire_sessions()
             forms.execute(read_contacts())
             registered = set(forms.registered)
-        with running(kind, oauth_config(secret_creatio.url)) as oauth:
+        with running(kind, oauth_config(secret_creatio.url, secret_creatio.identity_url)) as oauth:
             oauth.execute(read_contacts())
             secret_creatio.expire_sessions()
             oauth.execute(read_contacts())
@@ -303,7 +312,7 @@ def test_the_hook_masks_every_secret_in_airflows_masker(
         auth_type="oauth",
         client_id=CLIENT_ID,
         client_secret=CLIENT_SECRET,
-        identity_server_url=secret_creatio.url,
+        identity_server_url=secret_creatio.identity_url,
     )
     with recording_issued(secret_creatio) as issued:
         with CreatioHook() as hook:
@@ -320,7 +329,7 @@ def test_the_hook_masks_every_secret_in_airflows_masker(
 
 def test_reprs_of_configuration_and_requests_hide_credentials() -> None:
     forms = forms_config("https://mysite.creatio.com")
-    oauth = oauth_config("https://mysite.creatio.com")
+    oauth = oauth_config("https://mysite.creatio.com", None)
     for config in (forms, oauth):
         assert leaks(repr(config), {PASSWORD, CLIENT_SECRET}) == []
         login = make_auth(config, SecretSink(None)).login_request()
@@ -348,14 +357,14 @@ def test_an_answers_repr_shows_no_cookie_or_token() -> None:
     ],
 )
 def test_an_unreadable_token_answer_does_not_quote_the_token(
-    kind: str, spoiled: str, how: dict[str, Any], secret_creatio: EmulatorServer, tampering_proxy: Any
+    kind: str, spoiled: str, how: dict[str, Any], secret_creatio: EmulatorServer, identity_proxy: Any
 ) -> None:
     """The identity server's answer carries the access token in its body; an error about that body must not
     quote it (the token was never accepted, so nothing would mask it)."""
-    tampering_proxy.spoil(r"/connect/token$", **how)
+    identity_proxy.spoil(r"/connect/token$", **how)
     with (
         recording_issued(secret_creatio) as issued,
-        running(kind, oauth_config(tampering_proxy.url)) as oauth,
+        running(kind, oauth_config(secret_creatio.url, identity_proxy.url)) as oauth,
         pytest.raises(CreatioError) as failed,
     ):
         oauth.execute(read_contacts())
@@ -501,11 +510,21 @@ def _redirected_calls() -> dict[str, tuple[str, Callable[[], Call[Any]]]]:
 @pytest.mark.parametrize("status", [302, 307, 308])
 @pytest.mark.parametrize("target", ["login", "odata-read", "batch", "run-process", "token"])
 def test_a_redirect_to_another_host_is_never_followed(
-    kind: str, status: int, target: str, secret_creatio: EmulatorServer, tampering_proxy: Any, trap: Any
+    kind: str,
+    status: int,
+    target: str,
+    secret_creatio: EmulatorServer,
+    tampering_proxy: Any,
+    identity_proxy: Any,
+    trap: Any,
 ) -> None:
     pattern, make_call = _redirected_calls()[target]
-    tampering_proxy.redirect(pattern, f"{trap.url}/stolen", status=status)
-    config = oauth_config(tampering_proxy.url) if target == "token" else forms_config(tampering_proxy.url)
+    if target == "token":
+        identity_proxy.redirect(pattern, f"{trap.url}/stolen", status=status)
+        config = oauth_config(secret_creatio.url, identity_proxy.url)
+    else:
+        tampering_proxy.redirect(pattern, f"{trap.url}/stolen", status=status)
+        config = forms_config(tampering_proxy.url)
     with running(kind, config) as client, pytest.raises(CreatioAuthError):
         client.execute(make_call())
     assert trap.received == []  # the redirect was not followed: no credential, cookie or token went there
@@ -525,17 +544,9 @@ def _connection(url: str, password: str = PASSWORD, **extra: Any) -> str:
     return connection_json(url, "Supervisor", password, backoff_initial=0.001, backoff_max=0.005, **extra)
 
 
-def _oauth_connection(url: str, secret: str) -> str:
-    return connection_json(
-        url,
-        "",
-        "",
-        auth_type="oauth",
-        client_id=CLIENT_ID,
-        client_secret=secret,
-        identity_server_url=url,
-        backoff_initial=0.001,
-        backoff_max=0.005,
+def _oauth_connection(creatio: EmulatorServer, secret: str) -> str:
+    return oauth_connection_json(
+        creatio.url, creatio.identity_url, CLIENT_ID, secret, backoff_initial=0.001, backoff_max=0.005
     )
 
 
@@ -678,10 +689,8 @@ def _run_secrets_dag(deployment: AirflowDeployment, creatio: EmulatorServer) -> 
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "DEBUG",
         connection_env_name("creatio_secrets"): _connection(creatio.url),
         connection_env_name("creatio_secrets_wrong"): _connection(creatio.url, WRONG_PASSWORD),
-        connection_env_name("creatio_secrets_oauth"): _oauth_connection(creatio.url, CLIENT_SECRET),
-        connection_env_name("creatio_secrets_oauth_wrong"): _oauth_connection(
-            creatio.url, WRONG_CLIENT_SECRET
-        ),
+        connection_env_name("creatio_secrets_oauth"): _oauth_connection(creatio, CLIENT_SECRET),
+        connection_env_name("creatio_secrets_oauth_wrong"): _oauth_connection(creatio, WRONG_CLIENT_SECRET),
     }
     output = deployment.dags_test(DAG_ID, env, tasks=len(EXPECTED_STATES))
     logs = deployment.home / "logs"

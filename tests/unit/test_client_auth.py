@@ -19,7 +19,13 @@ from airflow_provider_creatio.client.auth import (
     outgoing_for,
 )
 from airflow_provider_creatio.client.config import AuthType, CreatioConfig
-from airflow_provider_creatio.client.errors import CreatioAuthError, CreatioResponseError, CreatioServerError
+from airflow_provider_creatio.client.errors import (
+    CreatioAuthError,
+    CreatioConfigError,
+    CreatioResponseError,
+    CreatioServerError,
+    CreatioTokenError,
+)
 from airflow_provider_creatio.client.http import ApiRequest, ApiResponse, Idempotency, Service
 
 FORMS = CreatioConfig("https://site.example/0", username="Supervisor", password="pa55-word")
@@ -144,7 +150,10 @@ def test_oauth_token_is_renewed_shortly_before_it_expires() -> None:
 def test_oauth_refusal_and_missing_token() -> None:
     with pytest.raises(CreatioAuthError) as caught:
         oauth().accept_login(json_answer(400, {"error": "invalid_client"}, "/connect/token"), 0.0)
+    assert isinstance(caught.value, CreatioTokenError)
+    assert (caught.value.error, caught.value.error_description) == ("invalid_client", None)
     assert caught.value.server_message == "invalid_client"
+    assert str(caught.value).endswith("Identity server says: invalid_client")
     with pytest.raises(CreatioResponseError):
         oauth().accept_login(json_answer(200, {"token_type": "Bearer"}, "/connect/token"), 0.0)
 
@@ -233,3 +242,88 @@ def test_cookies_for_path_prefers_the_most_specific_path() -> None:
     jar.set_cookie(_cookie("Other", "o", "/0/odatax"))
     assert cookies_for_path(jar, "/0/odata/Contact") == {"BPMCSRF": "odata", ".ASPXAUTH": "a"}
     assert cookies_for_path(jar, "/0/ServiceModel/X") == {"BPMCSRF": "root", ".ASPXAUTH": "a"}
+
+
+def test_an_oauth_refusal_carries_the_error_and_its_description() -> None:
+    answer = {"error": "unauthorized_client", "error_description": "The client may not use\nthis grant."}
+    with pytest.raises(CreatioTokenError) as caught:
+        oauth().accept_login(json_answer(401, answer, "/connect/token"), 0.0)
+    assert caught.value.error == "unauthorized_client"
+    assert caught.value.error_description == "The client may not use this grant."  # one line
+    assert caught.value.status == 401
+    assert str(caught.value) == (
+        "get an OAuth token: the identity server refused the token request [HTTP 401 POST /connect/token] "
+        "Identity server says: unauthorized_client - The client may not use this grant."
+    )
+
+
+def test_a_failing_identity_server_is_a_server_error_not_a_refusal() -> None:
+    with pytest.raises(CreatioServerError) as caught:
+        oauth().accept_login(json_answer(503, {"Message": "Service Unavailable"}, "/connect/token"), 0.0)
+    assert not isinstance(caught.value, CreatioAuthError)
+    assert caught.value.operation == "get an OAuth token"
+
+
+@pytest.mark.parametrize(
+    ("status", "forms_expired", "oauth_expired"),
+    [(401, True, True), (302, True, True), (403, True, False), (404, False, False)],
+)
+def test_what_counts_as_an_expired_session(status: int, forms_expired: bool, oauth_expired: bool) -> None:
+    """A 403 is a stale BPMCSRF for cookie sessions (log in again), but a permission refusal for a bearer token
+    (a new token for the same client changes nothing)."""
+    answer = json_answer(status, {"Message": "x"}, "/0/odata/Contact")
+    assert forms().session_expired(answer) is forms_expired
+    assert oauth().session_expired(answer) is oauth_expired
+
+
+@pytest.mark.parametrize(
+    ("identity", "token_url"),
+    [
+        ("https://id.example.com", "https://id.example.com/connect/token"),
+        ("https://id.example.com/", "https://id.example.com/connect/token"),
+        ("https://id.example.com/connect/token", "https://id.example.com/connect/token"),
+        (" https://crm.example.com/identity/ ", "https://crm.example.com/identity/connect/token"),
+        ("http://localhost:8766", "http://localhost:8766/connect/token"),
+    ],
+)
+def test_the_token_endpoint_comes_from_the_identity_server_url(identity: str, token_url: str) -> None:
+    config = CreatioConfig(
+        "https://crm.example.com",
+        auth_type=AuthType.OAUTH,
+        client_id="cid",
+        client_secret="s",
+        identity_server_url=identity,
+    )
+    assert config.token_url == token_url
+
+
+def test_a_creatio_cloud_site_derives_its_identity_server() -> None:
+    cloud = CreatioConfig(
+        "https://acme-dev.creatio.com:8443/0", auth_type=AuthType.OAUTH, client_id="c", client_secret="s"
+    )
+    assert cloud.token_url == "https://acme-dev-is.creatio.com:8443/connect/token"
+
+
+@pytest.mark.parametrize(
+    ("identity", "message"),
+    [
+        ("http://id.example.com", "would send the client secret and tokens in clear text"),
+        ("id.example.com", "must start with https:// or http://"),
+        ("https://client:hunter2@id.example.com", "must not contain a user name or password"),
+    ],
+)
+def test_an_unsafe_identity_server_url_is_refused(identity: str, message: str) -> None:
+    with pytest.raises(CreatioConfigError, match=message) as caught:
+        CreatioConfig(
+            "https://crm.example.com",
+            auth_type=AuthType.OAUTH,
+            client_id="cid",
+            client_secret="s",
+            identity_server_url=identity,
+        )
+    assert "hunter2" not in str(caught.value)
+
+
+def test_oauth_outside_creatio_cloud_needs_the_identity_server_at_once() -> None:
+    with pytest.raises(CreatioConfigError, match="identity server URL"):
+        CreatioConfig("https://crm.example.com", auth_type=AuthType.OAUTH, client_id="c", client_secret="s")

@@ -33,7 +33,11 @@ def test_provider_info_declares_the_creatio_connection_type() -> None:
     assert conn_type["hook-name"] == "Creatio"
     assert conn_type["hook-class-name"] == "airflow_provider_creatio.hooks.creatio.CreatioHook"
     behaviour = conn_type["ui-field-behaviour"]
-    assert behaviour["relabeling"] == {"host": "Creatio URL", "login": "User name"}
+    assert behaviour["relabeling"] == {
+        "host": "Creatio URL",
+        "login": "User name (forms)",
+        "password": "Password (forms)",
+    }
     assert set(behaviour["hidden-fields"]) == {"schema", "port"}
     assert CONN_FIELDS["client_secret"]["schema"]["format"] == "password"
     assert CONN_FIELDS["verify"]["schema"]["default"] is True

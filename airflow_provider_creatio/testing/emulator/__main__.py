@@ -1,8 +1,8 @@
 """Serve the emulator until SIGINT/SIGTERM::
 
-    python -m airflow_provider_creatio.testing.emulator --port 8765 [--net-core] [--expiry-form 302]
+    python -m airflow_provider_creatio.testing.emulator --port 8765 [--identity-port 8766] [--net-core]
 
-Prints one line with its URL once it is ready.
+Prints the site's URL and the identity server's URL once both are ready.
 """
 
 from __future__ import annotations
@@ -21,12 +21,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument(
+        "--identity-port",
+        type=int,
+        default=None,
+        help="port of the identity server (OAuth /connect/token); default --port + 1, or any free one for --port 0",
+    )
+    parser.add_argument(
         "--net-core", action="store_true", help="serve the .NET Core layout (/odata, /ServiceModel)"
     )
     parser.add_argument("--username", default="Supervisor")
     parser.add_argument("--password", default="Supervisor")
     parser.add_argument("--session-lifetime", type=float, default=None, help="inactivity timeout in seconds")
     parser.add_argument("--expiry-form", choices=EXPIRY_FORMS, default="401")
+    parser.add_argument("--client-id", default="airflow-client", help="the OAuth client registered at start")
+    parser.add_argument("--client-secret", default="airflow-secret")
+    parser.add_argument("--token-lifetime", type=float, default=3600, help="bearer token lifetime in seconds")
     return parser.parse_args(argv)
 
 
@@ -38,6 +47,9 @@ def main(argv: list[str] | None = None) -> None:
         net_core=args.net_core,
         session_lifetime=args.session_lifetime,
         expiry_form=args.expiry_form,
+        oauth_client_id=args.client_id,
+        oauth_client_secret=args.client_secret,
+        token_lifetime=args.token_lifetime,
     )
     stop = threading.Event()
 
@@ -46,8 +58,13 @@ def main(argv: list[str] | None = None) -> None:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
-    with EmulatorServer(settings, port=args.port, host=args.host) as server:
-        print(f"Creatio emulator serving at {server.url}", flush=True)
+    identity_port = args.identity_port
+    if identity_port is None:
+        identity_port = args.port + 1 if args.port else 0
+    with EmulatorServer(settings, port=args.port, host=args.host, identity_port=identity_port) as server:
+        print(
+            f"Creatio emulator serving at {server.url} (identity server at {server.identity_url})", flush=True
+        )
         stop.wait()
 
 

@@ -2,7 +2,9 @@
 emulator in another process. Everything here is also available in Python on ``EmulatorServer``.
 
 GET requests · GET stats · GET settings · POST reset · POST settings (JSON patch) · POST script
-(``{"path_regex", "statuses", "retry_after"?, "method"?}``) · POST expire-sessions.
+(``{"path_regex", "statuses", "retry_after"?, "method"?}``) · POST expire-sessions (sessions and tokens) ·
+POST expire-tokens · POST oauth-clients (``{"client_id", "client_secret", "token_lifetime"?}``) ·
+DELETE oauth-clients/{client_id}.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ def routes(state: EmulatorState) -> list[Route]:
         return _ok([entry.as_json() for entry in state.log.snapshot()])
 
     async def stats(_request: Request) -> Response:
-        return _ok({**state.log.stats(), "sessions": state.auth.session_count()})
+        return _ok({**state.log.stats(), "sessions": state.auth.session_count(), **state.identity.stats()})
 
     async def get_settings(_request: Request) -> Response:
         return _ok(state.settings.public_view())
@@ -75,8 +77,31 @@ def routes(state: EmulatorState) -> list[Route]:
         return _ok({"scripted": True})
 
     async def expire_sessions(_request: Request) -> Response:
-        state.auth.expire_all()
+        state.expire_credentials()
         return _ok({"expired": True})
+
+    async def expire_tokens(_request: Request) -> Response:
+        return _ok({"expired": state.identity.expire_tokens()})
+
+    async def register_client(request: Request) -> Response:
+        try:
+            body = await _json_object(request)
+            lifetime = body.get("token_lifetime")
+            state.identity.register(
+                str(body["client_id"]),
+                str(body["client_secret"]),
+                None if lifetime is None else float(lifetime),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            # No message here quotes the secret: they name a missing field or a bad lifetime.
+            return _bad(f"expected {{client_id, client_secret, token_lifetime?}}: {exc}")
+        return _ok({"registered": str(body["client_id"])})
+
+    async def unregister_client(request: Request) -> Response:
+        client_id = request.path_params["client_id"]
+        if not state.identity.unregister(client_id):
+            return Reply(404, {"error": f"no registered OAuth client {client_id!r}"}).to_response()
+        return _ok({"unregistered": client_id})
 
     return [
         Route(f"{PREFIX}/requests", requests, methods=["GET"]),
@@ -86,4 +111,7 @@ def routes(state: EmulatorState) -> list[Route]:
         Route(f"{PREFIX}/settings", patch_settings, methods=["POST"]),
         Route(f"{PREFIX}/script", script, methods=["POST"]),
         Route(f"{PREFIX}/expire-sessions", expire_sessions, methods=["POST"]),
+        Route(f"{PREFIX}/expire-tokens", expire_tokens, methods=["POST"]),
+        Route(f"{PREFIX}/oauth-clients", register_client, methods=["POST"]),
+        Route(f"{PREFIX}/oauth-clients/{{client_id}}", unregister_client, methods=["DELETE"]),
     ]

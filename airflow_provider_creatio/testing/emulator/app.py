@@ -20,14 +20,22 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from airflow_provider_creatio.testing.emulator import admin, auth_routes, odata_routes, process_routes
+from airflow_provider_creatio.testing.emulator import (
+    admin,
+    auth_routes,
+    identity_routes,
+    odata_routes,
+    process_routes,
+)
 from airflow_provider_creatio.testing.emulator.gate import Gate
 from airflow_provider_creatio.testing.emulator.replies import aspnet_error, method_not_allowed, routing_error
 from airflow_provider_creatio.testing.emulator.state import SERVICE_ROOTS, EmulatorState
 
 
 def build_app(state: EmulatorState) -> Starlette:
+    """The Creatio site: AuthService, OData 4, ProcessEngineService, the login pages and the admin endpoints."""
     service_routes: list[BaseRoute] = list(process_routes.routes(state))
     routes: list[BaseRoute] = [
         *admin.routes(state),
@@ -40,6 +48,30 @@ def build_app(state: EmulatorState) -> Starlette:
         middleware=[Middleware(Gate, state=state)],
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
     )
+
+
+def build_identity_app(state: EmulatorState) -> Starlette:
+    """The identity server: ``/connect/token`` only, on a port of its own."""
+    return Starlette(
+        routes=list(identity_routes.routes(state)),
+        middleware=[Middleware(Gate, state=state, service="identity")],
+        exception_handlers={Exception: _server_error},
+    )
+
+
+class PortRouter:
+    """One uvicorn server, two listening sockets: requests that arrived on ``identity_port`` go to the identity
+    server, every other one to the Creatio site."""
+
+    def __init__(self, site: ASGIApp, identity: ASGIApp, identity_port: int) -> None:
+        self.site = site
+        self.identity = identity
+        self.identity_port = identity_port
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        server = scope.get("server")
+        on_identity_port = server is not None and server[1] == self.identity_port
+        await (self.identity if on_identity_port else self.site)(scope, receive, send)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -1,4 +1,5 @@
-"""Forms sessions (cookies + BPMCSRF) and OAuth bearer tokens: who may call, and for how long.
+"""Forms sessions (cookies + BPMCSRF): who may call with cookies, and for how long. Bearer tokens are the identity
+server's (``identity.py``); :func:`bearer_token` reads one from a request.
 
 A session lives while it is used: ``session_lifetime`` is an inactivity timeout, as Creatio's UserSessionTimeout.
 Settings are passed in on every call, so changing them changes the next answer.
@@ -54,7 +55,6 @@ class AuthRegistry:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._sessions: dict[str, Session] = {}  # by .ASPXAUTH and by BPMSESSIONID value
-        self._tokens: dict[str, float] = {}  # access token -> monotonic expiry
 
     def login(self, settings: EmulatorSettings, username: str, password: str) -> Session | None:
         if not (_same(username, settings.username) and _same(password, settings.password)):
@@ -72,23 +72,10 @@ class AuthRegistry:
             if session is not None:
                 self._drop(session)
 
-    def issue_token(self, settings: EmulatorSettings, client_id: str, client_secret: str) -> str | None:
-        if not (
-            _same(client_id, settings.oauth_client_id) and _same(client_secret, settings.oauth_client_secret)
-        ):
-            return None
-        token = _token()
-        with self._lock:
-            self._tokens[token] = time.monotonic() + settings.token_lifetime
-        return token
-
     def check(
         self, settings: EmulatorSettings, headers: Mapping[str, str], cookies: Mapping[str, str]
     ) -> Verdict:
-        """Whether a request may call Creatio. A bearer token, when sent, is the only credential looked at."""
-        authorization = headers.get("authorization", "")
-        if authorization[:7].lower() == "bearer ":
-            return self._check_token(authorization[7:].strip())
+        """Whether a request without a bearer token may call Creatio: a live session and its BPMCSRF header."""
         now = time.monotonic()
         with self._lock:
             session = self._find(cookies)
@@ -119,22 +106,13 @@ class AuthRegistry:
             return session.csrf
 
     def expire_all(self) -> None:
-        """End every session and revoke every token now."""
+        """End every session now."""
         with self._lock:
             self._sessions.clear()
-            self._tokens.clear()
 
     def session_count(self) -> int:
         with self._lock:
             return len({id(session) for session in self._sessions.values()})
-
-    def _check_token(self, token: str) -> Verdict:
-        with self._lock:
-            expiry = self._tokens.get(token)
-            if expiry is not None and time.monotonic() >= expiry:
-                del self._tokens[token]
-                expiry = None
-        return Verdict.BAD_TOKEN if expiry is None else Verdict.BEARER
 
     def _find(self, cookies: Mapping[str, str]) -> Session | None:
         for name in SESSION_COOKIES:
@@ -146,3 +124,9 @@ class AuthRegistry:
     def _drop(self, session: Session) -> None:
         self._sessions.pop(session.aspxauth, None)
         self._sessions.pop(session.session_id, None)
+
+
+def bearer_token(headers: Mapping[str, str]) -> str | None:
+    """The token of an ``Authorization: Bearer`` header, or None when the request sends none."""
+    authorization = headers.get("authorization", "")
+    return authorization[7:].strip() if authorization[:7].lower() == "bearer " else None

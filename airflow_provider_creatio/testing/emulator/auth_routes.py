@@ -1,24 +1,23 @@
-"""AuthService.svc Login/Logout (cookie sessions), the OAuth 2.0 token endpoint and the login pages."""
+"""AuthService.svc Login/Logout (cookie sessions) and the login pages. The OAuth token endpoint is the identity
+server's (``identity_routes.py``)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from typing import Any
-from urllib.parse import parse_qsl, unquote
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from airflow_provider_creatio.testing.emulator.auth import Session
-from airflow_provider_creatio.testing.emulator.gate import LOGIN_PATH, LOGOUT_PATH, TOKEN_PATH
+from airflow_provider_creatio.testing.emulator.gate import LOGIN_PATH, LOGOUT_PATH
 from airflow_provider_creatio.testing.emulator.replies import (
     Reply,
     aspnet_error,
     auth_failed,
     login_page,
+    media_type,
     unsupported_media_type,
 )
 from airflow_provider_creatio.testing.emulator.state import EmulatorState
@@ -35,10 +34,6 @@ def login_answer(code: int, message: str = "") -> dict[str, Any]:
         "PasswordChangeUrl": None,
         "RedirectUrl": None,
     }
-
-
-def _media_type(request: Request) -> str:
-    return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
 def _user_name_cookie(user: str) -> str:
@@ -60,8 +55,9 @@ def _set_session_cookies(response: Response, session: Session) -> None:
 
 def routes(state: EmulatorState) -> list[Route]:
     async def login(request: Request) -> Response:
-        if _media_type(request) != "application/json":
-            return unsupported_media_type(_media_type(request) or "application/octet-stream").to_response()
+        sent_type = media_type(request.headers)
+        if sent_type != "application/json":
+            return unsupported_media_type(sent_type or "application/octet-stream").to_response()
         try:
             body = json.loads(await request.body())
         except ValueError:
@@ -94,23 +90,6 @@ def routes(state: EmulatorState) -> list[Route]:
             response.delete_cookie(name, path="/")
         return response
 
-    async def token(request: Request) -> Response:
-        if _media_type(request) != "application/x-www-form-urlencoded":
-            return _oauth_error("invalid_request")
-        form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
-        if form.get("grant_type") != "client_credentials":
-            return _oauth_error("unsupported_grant_type")
-        client_id, secret = _client_credentials(request, form)
-        access_token = state.auth.issue_token(state.settings, client_id, secret)
-        if access_token is None:
-            return _oauth_error("invalid_client")
-        answer = {
-            "access_token": access_token,
-            "expires_in": int(state.settings.token_lifetime),
-            "token_type": "Bearer",
-        }
-        return Reply(200, answer, headers={"Cache-Control": "no-store"}).to_response()
-
     async def page(_request: Request) -> Response:
         return login_page().to_response()
 
@@ -119,24 +98,6 @@ def routes(state: EmulatorState) -> list[Route]:
         Route(f"/0{LOGIN_PATH}", login_below_zero, methods=["POST"]),
         Route(LOGOUT_PATH, logout, methods=["POST"]),
         Route(f"/0{LOGOUT_PATH}", logout, methods=["POST"]),
-        Route(TOKEN_PATH, token, methods=["POST"]),
         Route("/Login/NuiLogin.aspx", page, methods=["GET"]),
         Route("/Login/Login.html", page, methods=["GET"]),
     ]
-
-
-def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str, str]:
-    """client_secret_post (form fields) or client_secret_basic (an Authorization: Basic header)."""
-    authorization = request.headers.get("authorization", "")
-    if authorization[:6].lower() == "basic ":
-        try:
-            decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError):
-            return "", ""
-        client_id, _, secret = decoded.partition(":")
-        return unquote(client_id), unquote(secret)
-    return form.get("client_id", ""), form.get("client_secret", "")
-
-
-def _oauth_error(error: str) -> Response:
-    return Reply(400, {"error": error}, headers={"Cache-Control": "no-store"}).to_response()

@@ -2,16 +2,19 @@
 
 1. the fault check: scripted faults (``state.faults.next_fault``) and seeded random ones (``state.chaos``, from the
    ``faults`` setting): the one seam where injected faults answer instead of Creatio, or damage its answer;
-2. public paths (login, logout, OAuth token, login pages) go straight to their routes;
+2. public paths (login, logout, login pages) go straight to their routes;
 3. paths the current layout does not serve get the routing 404 (``/odata`` on a .NET Framework site);
 4. everything else needs a session cookie with a matching BPMCSRF header, or a bearer token.
 
-Each answer is logged (method, path, status, credential kind). The admin endpoints bypass the gate entirely.
+The identity server has a gate of its own (``service="identity"``): faults apply, and its one route is public.
+Each answer is logged (service, method, path, status, credential kind, whether cookies or a BPMCSRF header came
+with it, and the client's product name). The admin endpoints bypass the gate entirely.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import replace
 
 from starlette.requests import HTTPConnection
@@ -19,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from airflow_provider_creatio.testing.emulator.auth import Verdict
 from airflow_provider_creatio.testing.emulator.faults import Draw, Fault
+from airflow_provider_creatio.testing.emulator.log import LoggedRequest
 from airflow_provider_creatio.testing.emulator.replies import (
     Reply,
     auth_failed,
@@ -35,14 +39,12 @@ from airflow_provider_creatio.testing.emulator.state import EmulatorState
 ADMIN_PREFIX = "/__emulator__"
 LOGIN_PATH = "/ServiceModel/AuthService.svc/Login"
 LOGOUT_PATH = "/ServiceModel/AuthService.svc/Logout"
-TOKEN_PATH = "/connect/token"
 PUBLIC_PATHS = frozenset(
     {
         LOGIN_PATH,
         LOGOUT_PATH,
         f"/0{LOGIN_PATH}",
         f"/0{LOGOUT_PATH}",
-        TOKEN_PATH,
         "/Login/NuiLogin.aspx",
         "/Login/Login.html",
     }
@@ -73,9 +75,10 @@ def fault_reply(fault: Fault, settings: EmulatorSettings, path: str) -> Reply:
 
 
 class Gate:
-    def __init__(self, app: ASGIApp, state: EmulatorState) -> None:
+    def __init__(self, app: ASGIApp, state: EmulatorState, service: str = "creatio") -> None:
         self.app = app
         self.state = state
+        self.service = service  # "creatio" (the site) or "identity" (the identity server)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX):
@@ -95,7 +98,7 @@ class Gate:
         if draw.latency:
             await asyncio.sleep(draw.latency)
         if draw.expire_sessions:
-            self.state.auth.expire_all()
+            self.state.expire_credentials()
         reply, credential = self.screen(request, draw)
         try:
             if reply is not None:
@@ -106,7 +109,20 @@ class Gate:
             else:
                 await self.app(scope, receive, damaging(draw, request, self.state, send_noting_status))
         finally:
-            self.state.log.record(scope["method"], scope["path"], request.url.query, status, credential)
+            self.state.log.record(
+                LoggedRequest(
+                    method=scope["method"],
+                    path=scope["path"],
+                    query=request.url.query,
+                    status=status,
+                    timestamp=time.time(),
+                    auth=credential,
+                    service=self.service,
+                    sent_cookies=bool(request.cookies),
+                    sent_csrf="bpmcsrf" in request.headers,
+                    agent=request.headers.get("user-agent", "").split("/")[0].strip(),
+                )
+            )
 
     def screen(self, request: HTTPConnection, draw: Draw) -> tuple[Reply | None, str]:
         """An answer that replaces normal handling (or None), and the credential kind for the log."""
@@ -117,7 +133,7 @@ class Gate:
             fault = Fault(draw.status, self.state.chaos.retry_after if draw.status == 429 else None)
         if fault is not None:
             return fault_reply(fault, settings, path), "none"
-        if path in PUBLIC_PATHS:
+        if self.service == "identity" or path in PUBLIC_PATHS:
             return None, "none"
         if not self.served(path):
             return routing_error(str(request.url), path.strip("/").split("/")[0]), "none"

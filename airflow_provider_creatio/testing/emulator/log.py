@@ -1,12 +1,13 @@
 """What the emulator was asked: a thread-safe request log and counters, for tests to assert on.
 
-Only method, path, query string, status, time and the kind of credential are kept: never headers, cookies or bodies.
+Only service, method, path, query string, status, time, the kind of credential, whether cookies or a BPMCSRF
+header were sent, and the client's product name (``python-requests``, ``python-httpx``) are kept: never other
+header values, cookies or bodies.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -20,6 +21,10 @@ class LoggedRequest:
     status: int
     timestamp: float  # time.time() when the answer started
     auth: str  # "cookie", "bearer" or "none"
+    service: str = "creatio"  # "creatio" (the site) or "identity" (the identity server)
+    sent_cookies: bool = False  # the request carried a Cookie header
+    sent_csrf: bool = False  # the request carried a BPMCSRF header
+    agent: str = ""  # the User-Agent's product name, without its version: which HTTP client sent it
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -32,11 +37,10 @@ class RequestLog:
         self._per_path: Counter[str] = Counter()
         self._logins = 0
 
-    def record(self, method: str, path: str, query: str, status: int, auth: str) -> None:
-        entry = LoggedRequest(method, path, query, status, time.time(), auth)
+    def record(self, entry: LoggedRequest) -> None:
         with self._lock:
             self._entries.append(entry)
-            self._per_path[path] += 1
+            self._per_path[entry.path] += 1
 
     def note_login(self) -> None:
         with self._lock:

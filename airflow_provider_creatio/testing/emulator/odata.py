@@ -25,6 +25,7 @@ from airflow_provider_creatio.testing.emulator.replies import (
     ODATA_JSON,
     TEXT,
     Reply,
+    media_type,
     method_not_allowed,
     odata_error,
     routing_error,
@@ -127,9 +128,9 @@ def _service_document(store: EntityStore, request: ODataRequest) -> Reply:
 
 def _json_object(request: ODataRequest) -> dict[str, Any]:
     """The request body as a JSON object, without ``@odata.*`` annotations."""
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type != "application/json":
-        raise _Refusal(unsupported_media_type(media_type or "application/octet-stream"))
+    sent_type = media_type(request.headers)
+    if sent_type != "application/json":
+        raise _Refusal(unsupported_media_type(sent_type or "application/octet-stream"))
     try:
         body = json.loads(request.body or b"null")
     except ValueError:

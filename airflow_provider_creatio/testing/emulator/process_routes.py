@@ -38,6 +38,7 @@ from airflow_provider_creatio.testing.emulator.replies import (
     JSON,
     Reply,
     aspnet_error,
+    media_type,
     unsupported_media_type,
 )
 from airflow_provider_creatio.testing.emulator.state import EmulatorState
@@ -178,9 +179,9 @@ class ProcessEngineService:
         return Response(execute_body(instance.output_value(result_name)), 200, media_type=XML)
 
     async def run_process(self, request: Request) -> Response:
-        media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if media_type != "application/json":
-            return unsupported_media_type(media_type or "application/octet-stream").to_response()
+        sent_type = media_type(request.headers)
+        if sent_type != "application/json":
+            return unsupported_media_type(sent_type or "application/octet-stream").to_response()
         try:
             body = json.loads(await request.body())
         except ValueError:

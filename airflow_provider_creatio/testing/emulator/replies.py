@@ -52,6 +52,11 @@ class Reply:
         return Response(content, self.status, dict(self.headers), self.media_type)
 
 
+def media_type(headers: Mapping[str, str]) -> str:
+    """The request's media type, lower case, without parameters (``charset``...); empty when none was sent."""
+    return headers.get("content-type", "").split(";")[0].strip().lower()
+
+
 def odata_error(status: int, message: str, code: str = "") -> Reply:
     return Reply(status, {"error": {"code": code, "message": message}}, media_type=ODATA_JSON)
 

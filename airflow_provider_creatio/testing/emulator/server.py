@@ -1,4 +1,7 @@
-"""``EmulatorServer``: the emulator under uvicorn in a background thread, with a Python API for tests."""
+"""``EmulatorServer``: the emulator under uvicorn in a background thread, with a Python API for tests.
+
+One uvicorn server listens on two sockets: the Creatio site (``url``) and its identity server (``identity_url``).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from types import TracebackType
 
 import uvicorn
 
-from airflow_provider_creatio.testing.emulator.app import build_app
+from airflow_provider_creatio.testing.emulator.app import PortRouter, build_app, build_identity_app
 from airflow_provider_creatio.testing.emulator.log import LoggedRequest
 from airflow_provider_creatio.testing.emulator.settings import EmulatorSettings
 from airflow_provider_creatio.testing.emulator.state import EmulatorState
@@ -20,35 +23,40 @@ SHUTDOWN_TIMEOUT = 5.0
 
 
 class EmulatorServer:
-    """A running stand-in Creatio site. Use as a context manager::
+    """A running stand-in Creatio site and its identity server. Use as a context manager::
 
         with EmulatorServer(EmulatorSettings(net_core=True)) as creatio:
             requests.post(f"{creatio.url}/ServiceModel/AuthService.svc/Login", json={...})
+            requests.post(f"{creatio.identity_url}/connect/token", data={...})
 
-    ``settings`` is live: changing a field changes the next answer. ``port=0`` picks a free port.
+    ``settings`` is live: changing a field changes the next answer. Port 0 (the default for both) picks a free one.
     """
 
     def __init__(
-        self, settings: EmulatorSettings | None = None, port: int = 0, host: str = "127.0.0.1"
+        self,
+        settings: EmulatorSettings | None = None,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        identity_port: int = 0,
     ) -> None:
         self.state = EmulatorState(settings)
         self.host = host
         self._port = port
+        self._identity_port = identity_port
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
-        self._socket: socket.socket | None = None
+        self._sockets: list[socket.socket] = []
 
     # -- lifecycle ------------------------------------------------------------------------------------------
 
     def start(self) -> EmulatorServer:
         if self._server is not None:
             raise RuntimeError("the emulator is already running")
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self._port))
-        self._port = sock.getsockname()[1]
+        site, identity = self._listen(self._port), self._listen(self._identity_port)
+        self._port, self._identity_port = site.getsockname()[1], identity.getsockname()[1]
+        app = PortRouter(build_app(self.state), build_identity_app(self.state), self._identity_port)
         config = uvicorn.Config(
-            build_app(self.state),
+            app,
             log_config=None,  # leave the host process's logging alone (Airflow configures its own)
             log_level="warning",
             access_log=False,
@@ -57,13 +65,19 @@ class EmulatorServer:
             backlog=2048,
         )
         self._server = uvicorn.Server(config)
-        self._socket = sock
+        self._sockets = [site, identity]
         self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [sock]}, name="creatio-emulator", daemon=True
+            target=self._server.run, kwargs={"sockets": self._sockets}, name="creatio-emulator", daemon=True
         )
         self._thread.start()
         self._wait_until_serving()
         return self
+
+    def _listen(self, port: int) -> socket.socket:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, port))
+        return sock
 
     def _wait_until_serving(self) -> None:
         assert self._server is not None and self._thread is not None
@@ -75,8 +89,8 @@ class EmulatorServer:
             time.sleep(0.005)
 
     def stop(self) -> None:
-        server, thread, sock = self._server, self._thread, self._socket
-        self._server = self._thread = self._socket = None
+        server, thread, sockets = self._server, self._thread, self._sockets
+        self._server, self._thread, self._sockets = None, None, []
         if server is None or thread is None:
             return
         server.should_exit = True
@@ -84,7 +98,7 @@ class EmulatorServer:
         if thread.is_alive():
             server.force_exit = True
             thread.join(SHUTDOWN_TIMEOUT)
-        if sock is not None:
+        for sock in sockets:
             sock.close()
 
     def __enter__(self) -> EmulatorServer:
@@ -112,6 +126,17 @@ class EmulatorServer:
         return f"http://{self.host}:{self._port}"
 
     @property
+    def identity_port(self) -> int:
+        return self._identity_port
+
+    @property
+    def identity_url(self) -> str:
+        """The identity server, ``http://127.0.0.1:PORT`` (its token endpoint is ``/connect/token`` below it)."""
+        if self._server is None:
+            raise RuntimeError("the emulator is not running")
+        return f"http://{self.host}:{self._identity_port}"
+
+    @property
     def settings(self) -> EmulatorSettings:
         return self.state.settings
 
@@ -136,9 +161,24 @@ class EmulatorServer:
     def login_count(self) -> int:
         return self.state.log.login_count
 
+    @property
+    def token_request_count(self) -> int:
+        """Token requests the identity server answered (granted or refused) since the last reset."""
+        return sum(1 for entry in self.requests if entry.service == "identity")
+
     def expire_sessions(self) -> None:
-        """End every session and revoke every bearer token now."""
-        self.state.auth.expire_all()
+        """End every session and make every bearer token expire, now."""
+        self.state.expire_credentials()
+
+    def expire_tokens(self) -> None:
+        """Make every bearer token expire now; cookie sessions live on."""
+        self.state.identity.expire_tokens()
+
+    def register_oauth_client(
+        self, client_id: str, client_secret: str, token_lifetime: float | None = None
+    ) -> None:
+        """Register one more OAuth client (until a reset). ``token_lifetime`` None: the settings' lifetime."""
+        self.state.identity.register(client_id, client_secret, token_lifetime)
 
     def script(
         self,
@@ -151,5 +191,6 @@ class EmulatorServer:
         self.state.faults.script(path_regex, statuses, retry_after=retry_after, method=method)
 
     def reset(self) -> None:
-        """Fresh seed data, empty log, no sessions, tokens or scripted faults. Settings are kept."""
+        """Fresh seed data, empty log, no sessions, tokens, extra OAuth clients or scripted faults. Settings are
+        kept."""
         self.state.reset()

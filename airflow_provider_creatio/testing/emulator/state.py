@@ -2,7 +2,8 @@
 
 The process engine (``process_routes.routes(state)``) reaches everything through this object:
 ``state.settings`` (live), ``state.store``, ``state.log``, ``state.check_auth(request)`` and
-``state.register_schema(install)`` for entities that must exist again after every reset.
+``state.register_schema(install)`` for entities that must exist again after every reset. ``state.identity`` is the
+identity server: the OAuth clients and the bearer tokens it issued.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from collections.abc import Callable
 
 from starlette.requests import HTTPConnection
 
-from airflow_provider_creatio.testing.emulator.auth import AuthRegistry, Verdict
+from airflow_provider_creatio.testing.emulator.auth import AuthRegistry, Verdict, bearer_token
 from airflow_provider_creatio.testing.emulator.faults import ChaosPlan, FaultPlan
+from airflow_provider_creatio.testing.emulator.identity import IdentityServer
 from airflow_provider_creatio.testing.emulator.log import RequestLog
 from airflow_provider_creatio.testing.emulator.seed import install_seed
 from airflow_provider_creatio.testing.emulator.settings import EmulatorSettings
@@ -29,6 +31,7 @@ class EmulatorState:
         self.store = EntityStore(seed=self.settings.seed)
         self.log = RequestLog()
         self.auth = AuthRegistry()
+        self.identity = IdentityServer()
         self.faults = FaultPlan()
         self.chaos = ChaosPlan()
         self._installers: list[SchemaInstaller] = []
@@ -41,7 +44,8 @@ class EmulatorState:
             install(self.store)
 
     def reset(self) -> None:
-        """Fresh seed data (and registered schemas), empty log, no sessions, tokens or scripted faults."""
+        """Fresh seed data (and registered schemas), empty log, no sessions, tokens, registered OAuth clients or
+        scripted faults."""
         with self.store.lock:
             self.store.clear(self.settings.seed)
             install_seed(self.store, self.settings)
@@ -49,12 +53,22 @@ class EmulatorState:
                 install(self.store)
         self.log.clear()
         self.auth.expire_all()
+        self.identity.clear()
         self.faults.clear()
         self.chaos.configure(self.settings.faults)
 
     def check_auth(self, request: HTTPConnection) -> Verdict:
-        """May this request call Creatio? The gate asks this for every protected path, so routes need not."""
+        """May this request call Creatio? The gate asks this for every protected path, so routes need not.
+        A bearer token, when sent, is the only credential looked at."""
+        token = bearer_token(request.headers)
+        if token is not None:
+            return Verdict.BEARER if self.identity.accepts(token) else Verdict.BAD_TOKEN
         return self.auth.check(self.settings, request.headers, request.cookies)
+
+    def expire_credentials(self) -> None:
+        """End every session and make every bearer token expire, now."""
+        self.auth.expire_all()
+        self.identity.expire_tokens()
 
     def odata_roots(self) -> tuple[str, ...]:
         """The OData roots the current layout serves: ``/0/odata``, and ``/odata`` on .NET Core."""
