@@ -31,7 +31,6 @@ import pytest
 
 from airflow_provider_creatio.testing.connection import connection_env_name, emulator_connection_json
 
-
 DEPLOYMENTS = [("forms", False), ("forms", True), ("oauth", False), ("oauth", True)]
 EVERY_DEPLOYMENT = "creatio_every_deployment"
 
@@ -45,7 +44,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if metafunc.definition.get_closest_marker(EVERY_DEPLOYMENT) and "creatio_connection" in metafunc.fixturenames:
+    if (
+        metafunc.definition.get_closest_marker(EVERY_DEPLOYMENT)
+        and "creatio_connection" in metafunc.fixturenames
+    ):
         ids = [f"{auth}-{'netcore' if net_core else 'netfx'}" for auth, net_core in DEPLOYMENTS]
         metafunc.parametrize(("creatio_auth_type", "creatio_net_core"), DEPLOYMENTS, ids=ids)
 
