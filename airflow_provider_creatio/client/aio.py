@@ -11,13 +11,15 @@ operator modules that name a trigger are imported at every DAG parse.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import random
 import re
 import ssl
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, TypeVar
 
@@ -284,3 +286,51 @@ class AsyncCreatioClient:
             method=outgoing.method,
             path=outgoing.path,
         )
+
+
+@dataclass
+class _Share:
+    client: AsyncCreatioClient
+    users: int = 0
+
+
+class SharedAsyncClients:
+    """Async clients shared within one event loop: one client (one login, one connection pool) per configuration,
+    closed, and so logged out, when its last user lets go.
+
+    Airflow's triggerer runs every trigger of its process in one event loop. With a client each, 1,000 record
+    triggers on one connection would make 1,000 logins and hold 1,000 connection pools; shared, they make one
+    login, and httpx's pool limit (100 connections) also caps how hard they press on Creatio together.
+    """
+
+    def __init__(self) -> None:
+        self._shares: dict[tuple[asyncio.AbstractEventLoop, CreatioConfig], _Share] = {}
+
+    @contextlib.asynccontextmanager
+    async def use(
+        self, config: CreatioConfig, *, on_secret: Callable[[str], None] | None = None
+    ) -> AsyncIterator[AsyncCreatioClient]:
+        """The shared client of ``config`` in the running loop, for the duration of the ``async with``
+        (``on_secret`` is the first user's)."""
+        key = (asyncio.get_running_loop(), config)
+        share = self._shares.get(key)
+        if share is None:
+            share = self._shares[key] = _Share(AsyncCreatioClient(config, on_secret=on_secret))
+        share.users += 1
+        try:
+            yield share.client
+        finally:
+            share.users -= 1
+            if share.users == 0:
+                # Forgotten before the first await: a user that comes while this one logs out gets a new client.
+                del self._shares[key]
+                # Shielded: a user cancelled while closing still logs out and releases the connections.
+                await asyncio.shield(share.client.close())
+
+    def users(self, config: CreatioConfig) -> int:
+        """How many users hold the shared client of ``config`` in the running loop (0: none is open)."""
+        share = self._shares.get((asyncio.get_running_loop(), config))
+        return 0 if share is None else share.users
+
+
+shared_clients = SharedAsyncClients()
