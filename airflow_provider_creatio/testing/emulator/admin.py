@@ -2,7 +2,9 @@
 emulator in another process. Everything here is also available in Python on ``EmulatorServer``.
 
 GET requests · GET stats · GET settings · POST reset · POST settings (JSON patch) · POST script
-(``{"path_regex", "statuses", "retry_after"?, "method"?}``) · POST expire-sessions.
+(``{"path_regex", "statuses", "retry_after"?, "method"?}``) · POST expire-sessions · POST records
+(``{"entity", "records": [...]}``: stored as given, in order, stopping at the first refused record; for seeding
+large tables without going through OData).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from starlette.routing import Route
 from airflow_provider_creatio.testing.emulator.replies import Reply
 from airflow_provider_creatio.testing.emulator.settings import SettingsError
 from airflow_provider_creatio.testing.emulator.state import EmulatorState
+from airflow_provider_creatio.testing.emulator.store import StoreError
 
 PREFIX = "/__emulator__"
 
@@ -78,6 +81,18 @@ def routes(state: EmulatorState) -> list[Route]:
         state.auth.expire_all()
         return _ok({"expired": True})
 
+    async def insert_records(request: Request) -> Response:
+        try:
+            body = await _json_object(request)
+            entity, records = str(body["entity"]), body["records"]
+            if not isinstance(records, list) or not all(isinstance(record, dict) for record in records):
+                raise TypeError("records must be a list of objects")
+            for record in records:
+                state.store.insert(entity, record)
+        except (KeyError, TypeError, ValueError, StoreError) as exc:
+            return _bad(f"expected {{entity, records: [...]}}: {exc}")
+        return _ok({"inserted": len(records)})
+
     return [
         Route(f"{PREFIX}/requests", requests, methods=["GET"]),
         Route(f"{PREFIX}/stats", stats, methods=["GET"]),
@@ -86,4 +101,5 @@ def routes(state: EmulatorState) -> list[Route]:
         Route(f"{PREFIX}/settings", patch_settings, methods=["POST"]),
         Route(f"{PREFIX}/script", script, methods=["POST"]),
         Route(f"{PREFIX}/expire-sessions", expire_sessions, methods=["POST"]),
+        Route(f"{PREFIX}/records", insert_records, methods=["POST"]),
     ]
