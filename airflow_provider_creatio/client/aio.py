@@ -57,6 +57,12 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+# At most this many requests of one client are on the wire at once; the others wait their turn on a semaphore.
+# httpcore's pool scans every waiting request against every connection on each change (quadratic in a long
+# queue), and closes a connection beyond its keep-alive limit as soon as it falls idle; so the pool keeps alive
+# exactly as many connections as may be busy, and no request ever waits inside it. This is also the most
+# requests that 1,000 triggers sharing one client put on Creatio at a time.
+MAX_CONNECTIONS = 20
 _SET_COOKIE_RE = re.compile(r"""(\(b(['"])set-cookie\2,\s*)b(['"]).*?\3\)""", re.IGNORECASE)
 
 
@@ -130,6 +136,7 @@ class AsyncCreatioClient:
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self._clock = clock or time.monotonic
         self._login_lock = asyncio.Lock()
+        self._on_the_wire = asyncio.Semaphore(MAX_CONNECTIONS)
         self.login_count = 0
         self.request_count = 0
 
@@ -221,6 +228,7 @@ class AsyncCreatioClient:
             verify=_verify_setting(self.config.verify),
             timeout=self._timeout(),
             follow_redirects=False,
+            limits=httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS),
         )
         client.cookies.jar.set_policy(self._auth.cookie_policy())
         return client
@@ -267,14 +275,15 @@ class AsyncCreatioClient:
             outgoing = outgoing.with_headers(self._auth.headers(cookies_for_path(jar, outgoing.path)))
         self.request_count += 1
         try:
-            raw = await client.request(
-                outgoing.method,
-                outgoing.url,
-                content=outgoing.content,
-                headers=dict(outgoing.headers),
-                timeout=self._timeout(),
-                follow_redirects=False,
-            )
+            async with self._on_the_wire:
+                raw = await client.request(
+                    outgoing.method,
+                    outgoing.url,
+                    content=outgoing.content,
+                    headers=dict(outgoing.headers),
+                    timeout=self._timeout(),
+                    follow_redirects=False,
+                )
         except httpx.HTTPError as exc:
             raise TransportFailure(failure_kind(exc), describe_cause(exc)) from None
         log.debug("Creatio %s %s -> %d", outgoing.method, outgoing.path, raw.status_code)
@@ -300,7 +309,7 @@ class SharedAsyncClients:
 
     Airflow's triggerer runs every trigger of its process in one event loop. With a client each, 1,000 record
     triggers on one connection would make 1,000 logins and hold 1,000 connection pools; shared, they make one
-    login, and httpx's pool limit (100 connections) also caps how hard they press on Creatio together.
+    login, and at most :data:`MAX_CONNECTIONS` of their requests are on the wire at once.
     """
 
     def __init__(self) -> None:

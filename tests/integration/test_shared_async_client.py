@@ -125,3 +125,47 @@ async def test_process_triggers_share_the_client_too(creatio_connection: Any) ->
     events = await asyncio.gather(*(first_event(trigger) for trigger in triggers))
     assert [event["status"] for event in events] == ["success"] * 5
     assert emulator.login_count - logins == 1
+
+
+class CountingTransport:
+    """httpx's transport, counting the requests on the wire at once."""
+
+    def __init__(self) -> None:
+        import httpx
+
+        self.inner = httpx.AsyncHTTPTransport()
+        self.busy = self.most = 0
+
+    async def handle_async_request(self, request: Any) -> Any:
+        self.busy += 1
+        self.most = max(self.most, self.busy)
+        try:
+            response = await self.inner.handle_async_request(request)
+            await response.aread()
+            return response
+        finally:
+            self.busy -= 1
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+async def test_one_client_puts_at_most_max_connections_requests_on_the_wire(creatio_connection: Any) -> None:
+    import httpx
+
+    from airflow_provider_creatio.client import odata
+    from airflow_provider_creatio.client.aio import MAX_CONNECTIONS, AsyncCreatioClient
+
+    emulator = creatio_connection
+    emulator.settings.faults = {"latency": 0.02}
+    transport = CountingTransport()
+    http = httpx.AsyncClient(transport=transport)  # type: ignore[arg-type]
+    try:
+        async with AsyncCreatioClient(default_config(), http_client=http) as client:
+            call = odata.query_records("Contact", select=["Id"], top=1)
+            await asyncio.gather(*(client.execute(call) for _ in range(3 * MAX_CONNECTIONS)))
+    finally:
+        emulator.settings.faults = {}
+        await http.aclose()
+    assert transport.most == MAX_CONNECTIONS  # the rest waited their turn
+    assert emulator.count("GET", "/Contact") == 3 * MAX_CONNECTIONS and emulator.login_count == 1
