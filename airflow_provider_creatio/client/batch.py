@@ -42,7 +42,12 @@ from airflow_provider_creatio.client.odata import (
     record_body,
     record_path,
 )
-from airflow_provider_creatio.client.responses import decode_json, error_for_response, message_from_json
+from airflow_provider_creatio.client.responses import (
+    decode_json,
+    error_for_response,
+    message_from_json,
+    unreadable,
+)
 
 MAX_BATCH_SIZE = 100  # Creatio's limit per $batch
 # A lookup GET names up to 100 Ids in its $filter, about 5.4 KB of URL: too long for IIS's 2,048-byte query
@@ -308,13 +313,7 @@ def _response_items(response: ApiResponse, operation: str) -> list[dict[str, Any
     document = decode_json(response, operation=operation)
     items = document.get("responses") if isinstance(document, dict) else None
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-        raise CreatioResponseError(
-            "the $batch answer has no 'responses' list",
-            status=response.status,
-            method=response.method,
-            path=response.path,
-            operation=operation,
-        )
+        raise unreadable(response, "the $batch answer has no 'responses' list", operation, quote_body=False)
     return items
 
 
@@ -360,12 +359,8 @@ def _found_ids(
 ) -> set[str]:
     status = None if item is None else _status(item)
     if item is None or status is None:
-        raise CreatioResponseError(
-            "Creatio sent no status for one of the lookup requests",
-            status=response.status,
-            method=response.method,
-            path=response.path,
-            operation=operation,
+        raise unreadable(
+            response, "Creatio sent no status for one of the lookup requests", operation, quote_body=False
         )
     body = _body(item)
     if not 200 <= status < 300:
