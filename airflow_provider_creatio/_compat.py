@@ -52,10 +52,10 @@ if TYPE_CHECKING:
 
 # Names that DAG parsing never needs, imported on first use (PEP 562): the trigger base pulls in about 4 ms of
 # modules and the cron timetable croniter (about 3 ms), and operator modules are imported at every DAG parse.
-_LAZY = {
-    "BaseTrigger": ("airflow.triggers.base", "airflow.triggers.base"),
-    "TriggerEvent": ("airflow.triggers.base", "airflow.triggers.base"),
-    "CronTriggerTimetable": ("airflow.sdk", "airflow.timetables.trigger"),  # Airflow 3.x, then 2.x
+_LAZY = {  # the modules to try, in order (Airflow 3.x, then 2.x)
+    "BaseTrigger": ("airflow.triggers.base",),
+    "TriggerEvent": ("airflow.triggers.base",),
+    "CronTriggerTimetable": ("airflow.sdk", "airflow.timetables.trigger"),
 }
 
 
