@@ -97,5 +97,6 @@ def run(bench: Bench) -> Result:
             ),
         ],
         figures=figures,
+        columns=("figure", "bulk operator", "one POST per record", "ratio"),
         targets=[Target(f"at least {TARGET_SPEEDUP}x faster: {speedup:.1f}x", speedup >= TARGET_SPEEDUP)],
     )

@@ -78,6 +78,7 @@ def run(bench: Bench) -> Result:
             ("already imported by airflow.sdk", ", ".join(by_sdk) or "none", "-", "-"),
             ("imported by neither", ", ".join(not_imported) or "none", "-", "-"),
         ],
+        columns=("figure", "the provider's modules", "compared with", "share"),
         figures={
             "provider_ms_median": provider,
             "sdk_ms_median": sdk,

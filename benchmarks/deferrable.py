@@ -223,6 +223,7 @@ def run(bench: Bench) -> Result:
         "process of its own",
         rows=rows(figures, poke),
         figures=figures,
+        columns=("figure", f"{count:,} triggers", f"{count:,} poke-mode sensors", "ratio"),
         targets=[
             Target(
                 f"no thread held per trigger: {figures['threads_added']} added",

@@ -19,7 +19,7 @@ import requests
 from airflow_provider_creatio.testing.connection import connection_env_name, connection_json
 
 T = TypeVar("T")
-Row = tuple[str, str, str, str]  # figure, provider, compared with, ratio
+Row = tuple[str, str, str, str]
 USER = PASSWORD = "Supervisor"
 CONN_ID = "creatio_bench"
 
@@ -75,7 +75,8 @@ class Result:
     key: str
     title: str
     measures: str
-    rows: list[Row]  # the side-by-side table
+    columns: Row  # the headings of the side-by-side table: figure, provider, compared with, ratio
+    rows: list[Row]
     figures: dict[str, Any]  # every number measured, for results.json
     targets: list[Target]
     notes: list[str] = field(default_factory=list)  # explanations, profile excerpts

@@ -137,15 +137,15 @@ def run(bench: Bench) -> Result:
         client = client_rate(bench, load)
         unit = "polls" if load.items == 1 else "records"
         if client is None:
-            rows.append((load.name, f"{served:,.0f} {unit}/s served", "-", "-"))
+            rows.append((load.name, f"{served:,.0f} {unit}/s", "-", "-"))
             continue
         figures[load.name]["headroom"] = served / client
         rows.append(
             (
                 load.name,
-                f"{served:,.0f} {unit}/s served",
-                f"{client:,.0f} {unit}/s reached by the client",
-                f"{served / client:.1f}x headroom",
+                f"{served:,.0f} {unit}/s",
+                f"{client:,.0f} {unit}/s",
+                f"{served / client:.1f}x",
             )
         )
         targets.append(
@@ -164,4 +164,5 @@ def run(bench: Bench) -> Result:
         rows=rows,
         figures=figures,
         targets=targets,
+        columns=("request", "the emulator serves", "the client reached", "headroom"),
     )

@@ -41,11 +41,10 @@ def _memory() -> str:
     return f"{psutil.virtual_memory().total / 2**30:.0f} GiB"
 
 
-def _table(rows: list[Row]) -> list[str]:
-    header = ("figure", "provider", "compared with", "ratio")
+def _table(columns: Row, rows: list[Row]) -> list[str]:
     return [
-        "| " + " | ".join(header) + " |",
-        "|" + "---|" * len(header),
+        "| " + " | ".join(columns) + " |",
+        "|" + "---|" * len(columns),
         *("| " + " | ".join(row) + " |" for row in rows),
     ]
 
@@ -62,12 +61,12 @@ def section(result: Result) -> list[str]:
         "",
         f"Reproduce: `{result.command}`",
         "",
-        *_table(result.rows),
+        *_table(result.columns, result.rows),
         "",
         *(f"- {_verdict(target.met)}: {target.text}" for target in result.targets),
     ]
-    if result.notes:
-        lines += ["", *result.notes]
+    for note in result.notes:
+        lines += ["", note]
     return [*lines, ""]
 
 
@@ -110,7 +109,7 @@ def document(results: list[Result], described: dict[str, str], scale: Scale) -> 
 
 def console(result: Result) -> str:
     """One benchmark as aligned text, printed as soon as it has run."""
-    rows = [("figure", "provider", "compared with", "ratio"), *result.rows]
+    rows = [result.columns, *result.rows]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = [f"{result.title} ({result.command})"]
     lines += [

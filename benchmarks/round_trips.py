@@ -157,6 +157,7 @@ def run(bench: Bench) -> Result:
         rows=rows,
         figures={name: figures for name, (_, figures) in measured.items()},
         targets=targets,
+        columns=("task", "requests", "lower bound", "ratio"),
         notes=[
             "The bound of an upsert includes one existence lookup (a `$batch` of GETs, 10,000 Ids per batch): "
             "Creatio has no upsert verb, and a PATCH of a missing record answers 404, so knowing which records "

@@ -107,6 +107,7 @@ def run(bench: Bench) -> Result:
             "$skip), and CPython's type attribute cache (4,096 entries) keeps the attribute names that "
             "http.cookiejar builds for every request. Both stop growing once full."
         ],
+        columns=("records", "streaming", "holding every record", "ratio"),
         targets=[
             Target(
                 f"streaming peak flat from {min(sizes):,} to {max(sizes):,} records "
