@@ -11,13 +11,15 @@ operator modules that name a trigger are imported at every DAG parse.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import random
 import re
 import ssl
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, TypeVar
 
@@ -54,6 +56,12 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+# At most this many requests of one client are on the wire at once; the others wait their turn on a semaphore.
+# httpcore's pool scans every waiting request against every connection on each change (quadratic in a long
+# queue), and closes a connection beyond its keep-alive limit as soon as it falls idle; so the pool keeps alive
+# exactly as many connections as may be busy, and no request ever waits inside it. This is also the most
+# requests that 1,000 triggers sharing one client put on Creatio at a time.
+MAX_CONNECTIONS = 20
 _SET_COOKIE_RE = re.compile(r"""(\(b(['"])set-cookie\2,\s*)b(['"]).*?\3\)""", re.IGNORECASE)
 
 
@@ -127,6 +135,7 @@ class AsyncCreatioClient:
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self._clock = clock or time.monotonic
         self._login_lock = asyncio.Lock()
+        self._on_the_wire = asyncio.Semaphore(MAX_CONNECTIONS)
         self.login_count = 0
         self.request_count = 0
 
@@ -218,6 +227,7 @@ class AsyncCreatioClient:
             verify=_verify_setting(self.config.verify),
             timeout=self._timeout(),
             follow_redirects=False,
+            limits=httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS),
         )
         client.cookies.jar.set_policy(self._auth.cookie_policy())
         return client
@@ -264,14 +274,15 @@ class AsyncCreatioClient:
             outgoing = outgoing.with_headers(self._auth.headers(cookies_for_path(jar, outgoing.path)))
         self.request_count += 1
         try:
-            raw = await client.request(
-                outgoing.method,
-                outgoing.url,
-                content=outgoing.content,
-                headers=dict(outgoing.headers),
-                timeout=self._timeout(),
-                follow_redirects=False,
-            )
+            async with self._on_the_wire:
+                raw = await client.request(
+                    outgoing.method,
+                    outgoing.url,
+                    content=outgoing.content,
+                    headers=dict(outgoing.headers),
+                    timeout=self._timeout(),
+                    follow_redirects=False,
+                )
         except httpx.HTTPError as exc:
             raise TransportFailure(failure_kind(exc), describe_cause(exc)) from None
         log.debug("Creatio %s %s -> %d", outgoing.method, outgoing.path, raw.status_code)
@@ -283,3 +294,51 @@ class AsyncCreatioClient:
             method=outgoing.method,
             path=outgoing.path,
         )
+
+
+@dataclass
+class _Share:
+    client: AsyncCreatioClient
+    users: int = 0
+
+
+class SharedAsyncClients:
+    """Async clients shared within one event loop: one client (one login, one connection pool) per configuration,
+    closed, and so logged out, when its last user lets go.
+
+    Airflow's triggerer runs every trigger of its process in one event loop. With a client each, 1,000 record
+    triggers on one connection would make 1,000 logins and hold 1,000 connection pools; shared, they make one
+    login, and at most :data:`MAX_CONNECTIONS` of their requests are on the wire at once.
+    """
+
+    def __init__(self) -> None:
+        self._shares: dict[tuple[asyncio.AbstractEventLoop, CreatioConfig], _Share] = {}
+
+    @contextlib.asynccontextmanager
+    async def use(
+        self, config: CreatioConfig, *, on_secret: Callable[[str], None] | None = None
+    ) -> AsyncIterator[AsyncCreatioClient]:
+        """The shared client of ``config`` in the running loop, for the duration of the ``async with``
+        (``on_secret`` is the first user's)."""
+        key = (asyncio.get_running_loop(), config)
+        share = self._shares.get(key)
+        if share is None:
+            share = self._shares[key] = _Share(AsyncCreatioClient(config, on_secret=on_secret))
+        share.users += 1
+        try:
+            yield share.client
+        finally:
+            share.users -= 1
+            if share.users == 0:
+                # Forgotten before the first await: a user that comes while this one logs out gets a new client.
+                del self._shares[key]
+                # Shielded: a user cancelled while closing still logs out and releases the connections.
+                await asyncio.shield(share.client.close())
+
+    def users(self, config: CreatioConfig) -> int:
+        """How many users hold the shared client of ``config`` in the running loop (0: none is open)."""
+        share = self._shares.get((asyncio.get_running_loop(), config))
+        return 0 if share is None else share.users
+
+
+shared_clients = SharedAsyncClients()

@@ -1,4 +1,5 @@
-"""OData 4 ``$batch`` in the JSON format: encode up to 100 writes, parse the per-request answers. No I/O here.
+"""OData 4 ``$batch`` in the JSON format: encode up to 100 writes, parse the per-request answers, and existence
+lookups (which Ids exist) as batches of GETs. No I/O here.
 
 Request document (URLs relative to the OData root)::
 
@@ -25,7 +26,14 @@ from typing import Any
 
 from airflow_provider_creatio.client import validation as v
 from airflow_provider_creatio.client.errors import CreatioResponseError, CreatioValidationError
-from airflow_provider_creatio.client.http import ApiRequest, ApiResponse, Call, Idempotency, Service
+from airflow_provider_creatio.client.http import (
+    ApiRequest,
+    ApiResponse,
+    Call,
+    Idempotency,
+    Service,
+    encode_query,
+)
 from airflow_provider_creatio.client.odata import (
     ACCEPT_JSON,
     JSON_CONTENT_TYPE,
@@ -34,9 +42,18 @@ from airflow_provider_creatio.client.odata import (
     record_body,
     record_path,
 )
-from airflow_provider_creatio.client.responses import decode_json, message_from_json
+from airflow_provider_creatio.client.responses import (
+    decode_json,
+    error_for_response,
+    message_from_json,
+    unreadable,
+)
 
 MAX_BATCH_SIZE = 100  # Creatio's limit per $batch
+# A lookup GET names up to 100 Ids in its $filter, about 5.4 KB of URL: too long for IIS's 2,048-byte query
+# string as a plain GET, but a $batch sub-request travels in the body, where that limit does not apply.
+LOOKUP_IDS_PER_REQUEST = 100
+LOOKUP_IDS_PER_BATCH = LOOKUP_IDS_PER_REQUEST * MAX_BATCH_SIZE
 CONTINUE_ON_ERROR: Mapping[str, str] = {"Prefer": "continue-on-error"}
 
 
@@ -132,6 +149,10 @@ class BatchResult:
     def executed(self) -> bool:
         return self.status is not None
 
+    def as_response(self) -> ApiResponse:
+        """The sub-request's answer as an :class:`ApiResponse`, for the shared error classification."""
+        return _sub_response(self.status or 0, self.body, _METHODS[self.operation.kind], _url(self.operation))
+
     @property
     def needs_create(self) -> bool:
         """An upsert whose PATCH found no record: :func:`upsert_fallback` creates it."""
@@ -193,17 +214,7 @@ def parse_batch_response(
     response: ApiResponse, ops: Sequence[BatchOperation], continue_on_error: bool, operation: str = "batch"
 ) -> list[BatchResult]:
     """One result per operation, matching responses by id (by order for a response without one)."""
-    document = decode_json(response, operation=operation)
-    items = document.get("responses") if isinstance(document, dict) else None
-    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-        raise CreatioResponseError(
-            "the $batch answer has no 'responses' list",
-            status=response.status,
-            method=response.method,
-            path=response.path,
-            operation=operation,
-        )
-    by_id = _match_responses(items, len(ops))
+    by_id = _match_responses(_response_items(response, operation), len(ops))
     missing = (
         "not executed: Creatio sent no answer for this request"
         if continue_on_error
@@ -218,6 +229,18 @@ def upsert_fallback(results: Iterable[BatchResult]) -> list[BatchOperation]:
         BatchOperation.create(r.operation.entity, r.operation.data or {}, r.operation.record_id)
         for r in results
         if r.needs_create
+    ]
+
+
+def lookup_calls(entity: str, record_ids: Iterable[str | uuid.UUID]) -> list[Call[set[str]]]:
+    """The ``$batch`` calls that tell which of ``record_ids`` exist: GETs of
+    ``Entity?$filter=Id eq .. or Id eq ..&$select=Id&$top=n`` with 100 Ids each, 100 GETs per call, so one call
+    checks 10,000 Ids. A lookup only reads (safe to retry); a GET that fails fails its call."""
+    name = entity_path(entity)
+    ids = list(dict.fromkeys(v.parse_guid(record_id, "record_id") for record_id in record_ids))
+    return [
+        _lookup_call(name, ids[start : start + LOOKUP_IDS_PER_BATCH])
+        for start in range(0, len(ids), LOOKUP_IDS_PER_BATCH)
     ]
 
 
@@ -284,6 +307,74 @@ def _match_responses(items: list[dict[str, Any]], count: int) -> dict[str, dict[
             if request_id is not None:
                 by_id[request_id] = item
     return by_id
+
+
+def _response_items(response: ApiResponse, operation: str) -> list[dict[str, Any]]:
+    document = decode_json(response, operation=operation)
+    items = document.get("responses") if isinstance(document, dict) else None
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise unreadable(response, "the $batch answer has no 'responses' list", operation, quote_body=False)
+    return items
+
+
+def _sub_response(status: int, body: Any, method: str, path: str) -> ApiResponse:
+    """A sub-request's status and body as an :class:`ApiResponse` (``path`` relative to the OData root)."""
+    content = b"" if body is None else json.dumps(body).encode("utf-8")
+    return ApiResponse(status, {"content-type": "application/json"}, content, method=method, path=path)
+
+
+def _lookup_call(entity: str, ids: list[str]) -> Call[set[str]]:
+    groups = [
+        ids[start : start + LOOKUP_IDS_PER_REQUEST] for start in range(0, len(ids), LOOKUP_IDS_PER_REQUEST)
+    ]
+    document = {
+        "requests": [
+            {"id": str(i), "method": "GET", "url": _lookup_url(entity, group), "headers": dict(ACCEPT_JSON)}
+            for i, group in enumerate(groups, start=1)
+        ]
+    }
+    operation = f"existence lookup of {len(ids)} {entity} Ids"
+    # Without continue-on-error a failed GET ends the batch; the answers are read in order, so it is reported.
+    request = ApiRequest(
+        "POST", Service.ODATA, "$batch", json_body=document, headers=SEND_JSON, operation=operation
+    )
+
+    def parse(response: ApiResponse) -> set[str]:
+        by_id = _match_responses(_response_items(response, operation), len(groups))
+        found: set[str] = set()
+        for request_id in range(1, len(groups) + 1):
+            found |= _found_ids(entity, by_id.get(str(request_id)), response, operation)
+        return found
+
+    return Call(request, parse)
+
+
+def _lookup_url(entity: str, ids: list[str]) -> str:
+    conditions = " or ".join(f"Id eq {record_id}" for record_id in ids)
+    return f"{entity}?{encode_query((('$filter', conditions), ('$select', 'Id'), ('$top', str(len(ids)))))}"
+
+
+def _found_ids(
+    entity: str, item: Mapping[str, Any] | None, response: ApiResponse, operation: str
+) -> set[str]:
+    status = None if item is None else _status(item)
+    if item is None or status is None:
+        raise unreadable(
+            response, "Creatio sent no status for one of the lookup requests", operation, quote_body=False
+        )
+    body = _body(item)
+    if not 200 <= status < 300:
+        raise error_for_response(_sub_response(status, body, "GET", entity), operation=operation)
+    rows = body.get("value") if isinstance(body, dict) else None
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+        raise CreatioResponseError(
+            "a lookup answer has no 'value' list of records",
+            status=status,
+            method="GET",
+            path=entity,
+            operation=operation,
+        )
+    return {v.parse_guid(row.get("Id"), f"{entity} Id in the lookup answer") for row in rows}
 
 
 def _status(item: Mapping[str, Any]) -> int | None:

@@ -12,7 +12,6 @@ with the same code, so the two modes cannot drift apart.
 from __future__ import annotations
 
 import enum
-import json
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,9 +29,6 @@ from airflow_provider_creatio.client.http import ApiResponse, Call
 T = TypeVar("T")
 
 DEFAULT_PAGE_SIZE = 1000
-# IIS refuses a query string over 2,048 bytes by default (404.15). One "Id eq <guid> or " costs 54 encoded bytes,
-# so 30 ids keep an existence lookup near 1,650 bytes, with room for the rest of the URL.
-ID_LOOKUP_SIZE = 30
 
 
 class CallExecutor(Protocol):
@@ -193,24 +189,6 @@ def iter_records(
             return
 
 
-def existing_ids(
-    client: CallExecutor, entity: str, record_ids: Sequence[str], lookup_size: int = ID_LOOKUP_SIZE
-) -> set[str]:
-    """Which of ``record_ids`` exist: ``Id eq .. or Id eq ..`` GETs selecting only the Id, ``lookup_size`` ids
-    each (short enough for default IIS URL limits)."""
-    _positive(lookup_size, "lookup_size")
-    ids = list(dict.fromkeys(v.parse_guid(record_id, "record_id") for record_id in record_ids))
-    found: set[str] = set()
-    for start in range(0, len(ids), lookup_size):
-        group = ids[start : start + lookup_size]
-        conditions = " or ".join(f"Id eq {record_id}" for record_id in group)
-        for record in iter_records(
-            client, entity, filter=conditions, select=["Id"], page_size=len(group), max_records=len(group)
-        ):
-            found.add(v.parse_guid(record.get("Id"), f"{entity} Id in the lookup answer"))
-    return found
-
-
 # --- bulk writes through $batch -----------------------------------------------------------------------------------
 
 
@@ -352,9 +330,7 @@ def _is_conflict(result: batch.BatchResult) -> bool:
     """409, or whatever else the shared classification calls a conflict (a duplicate-key 500 on real sites)."""
     if result.status is None or result.status < 400:
         return False
-    body = b"" if result.body is None else json.dumps(result.body).encode("utf-8")
-    answer = ApiResponse(result.status, {"content-type": "application/json"}, body)
-    return isinstance(responses.error_for_response(answer), CreatioConflictError)
+    return isinstance(responses.error_for_response(result.as_response()), CreatioConflictError)
 
 
 def _check_batch_size(batch_size: object) -> int:
@@ -378,14 +354,12 @@ class _BulkRun:
         *,
         continue_on_error: bool,
         missing_ok: bool,
-        lookup_size: int,
     ) -> None:
         self.client = client
         self.operation = operation
         self.entity = v.check_entity_name(entity)
         self.continue_on_error = continue_on_error
         self.missing_ok = missing_ok
-        self.lookup_size = _positive(lookup_size, "lookup_size")
         self.report = BulkReport(operation, self.entity)
         self.outcomes: dict[int, RecordOutcome] = {}
         self.stopped = False
@@ -403,24 +377,28 @@ class _BulkRun:
         return pending
 
     def send(self, pending: list[_Pending], batch_size: int) -> None:
+        upserting = self.operation is BulkOperation.UPSERT
+        if upserting and pending and not self.stopped:
+            pending = self._decide_upserts(pending)
         for start in range(0, len(pending), batch_size):
             chunk = pending[start : start + batch_size]
             if self.stopped:
                 for item in chunk:
                     self._note(item.index, item.op.record_id, "skipped", None, "not sent: the run stopped")
                 continue
-            if self.operation is BulkOperation.UPSERT:
-                chunk = self._decide_upserts(chunk)
-            retries = self._send(chunk, allow_retry=self.operation is BulkOperation.UPSERT)
+            retries = self._send(chunk, allow_retry=upserting)
             if retries:
                 self._send(retries, allow_retry=False)
 
-    def _decide_upserts(self, chunk: list[_Pending]) -> list[_Pending]:
-        ids = [str(item.op.record_id) for item in chunk]
-        present = existing_ids(self.client, self.entity, ids, self.lookup_size)
+    def _decide_upserts(self, pending: list[_Pending]) -> list[_Pending]:
+        """PATCH for the records that exist, POST with the Id for the others: one lookup for the whole run
+        (a ``$batch`` of GETs per 10,000 records), not one per chunk."""
+        calls = batch.lookup_calls(self.entity, [str(item.op.record_id) for item in pending])
+        self.report.batch_calls += len(calls)
+        present = set().union(*(self.client.execute(call) for call in calls))
         return [
             item if item.op.record_id in present else _Pending(item.index, _as_create(item.op))
-            for item in chunk
+            for item in pending
         ]
 
     def _send(self, chunk: list[_Pending], *, allow_retry: bool) -> list[_Pending]:
@@ -478,15 +456,14 @@ def bulk(
     continue_on_error: bool = True,
     batch_size: int = batch.MAX_BATCH_SIZE,
     missing_ok: bool = False,
-    lookup_size: int = ID_LOOKUP_SIZE,
 ) -> BulkReport:
     """Create, update, upsert or delete many records through ``$batch``, ``batch_size`` (at most 100) per call.
 
     * create: POST with the record's Id, or a new one; an Id already taken is reported as ``existed``.
     * update: PATCH by Id; a missing record fails.
-    * upsert: first asks which Ids exist (GETs selecting only the Id), then sends PATCH or POST-with-Id in one
-      batch per chunk, so 1,000 records take 10 batches. A record that appears or vanishes between the lookup and
-      the batch is sent once more the other way.
+    * upsert: first asks which Ids exist (one ``$batch`` of GETs selecting only the Id, per 10,000 records),
+      then sends PATCH or POST-with-Id, one batch per chunk: 1,000 records take 1 + 10 batches. A record that
+      appears or vanishes between the lookup and its batch is sent once more the other way.
     * delete: by Id (records may be bare Ids); a missing record fails unless ``missing_ok``.
 
     With ``continue_on_error`` (``Prefer: continue-on-error``) every record is tried and gets its own outcome;
@@ -502,7 +479,6 @@ def bulk(
         entity,
         continue_on_error=continue_on_error,
         missing_ok=missing_ok,
-        lookup_size=lookup_size,
     )
     run.send(run.prepare(records), size)
     return run.finish()

@@ -6,7 +6,8 @@ encoding) lives in :mod:`airflow_provider_creatio.client`, which has no Airflow 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -175,13 +176,20 @@ class CreatioHook(EntityCallsMixin, ProcessCallsMixin, BaseHook):  # type: ignor
         return AsyncCreatioClient(self.config, on_secret=mask_secret)
 
     @classmethod
-    async def aget_async_client(cls, creatio_conn_id: str, **overrides: Any) -> AsyncCreatioClient:
-        """An async client built from a connection looked up without blocking the event loop (triggers)."""
+    @contextlib.asynccontextmanager
+    async def shared_async_client(
+        cls, creatio_conn_id: str, **overrides: Any
+    ) -> AsyncIterator[AsyncCreatioClient]:
+        """For triggers: the async client of this connection shared by every user in the running event loop (one
+        login, one connection pool), held for the ``async with`` and logged out after its last user. The
+        connection is looked up without blocking the event loop."""
         from airflow_provider_creatio._compat import aget_connection
-        from airflow_provider_creatio.client.aio import AsyncCreatioClient
+        from airflow_provider_creatio.client.aio import shared_clients
 
         conn = await aget_connection(creatio_conn_id)
-        return AsyncCreatioClient(cls.config_from_connection(conn, **overrides), on_secret=mask_secret)
+        config = cls.config_from_connection(conn, **overrides)
+        async with shared_clients.use(config, on_secret=mask_secret) as client:
+            yield client
 
     def call(self, call: Call[T]) -> T:
         """Execute one protocol call on this hook's session."""

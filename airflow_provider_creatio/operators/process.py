@@ -16,7 +16,6 @@ from airflow_provider_creatio._compat import (
 from airflow_provider_creatio.hooks.creatio import CreatioHook
 from airflow_provider_creatio.links import CreatioProcessLogLink, process_log_url
 from airflow_provider_creatio.operators.base import CreatioHookMixin
-from airflow_provider_creatio.triggers.process import CreatioProcessTrigger
 
 if TYPE_CHECKING:
     from airflow_provider_creatio._compat import Context
@@ -178,6 +177,8 @@ class CreatioRunProcessOperator(CreatioHookMixin, BaseOperator):  # type: ignore
         if not run.process_id:
             raise AirflowException(f"process {self.process_name} gave no process id to follow")
         if self.deferrable:
+            from airflow_provider_creatio.triggers.process import CreatioProcessTrigger
+
             end_time = time.time() + self.timeout if self.timeout is not None else None
             self.defer(
                 trigger=CreatioProcessTrigger(

@@ -15,7 +15,6 @@ from airflow_provider_creatio._compat import (
 )
 from airflow_provider_creatio.hooks.creatio import CreatioHook
 from airflow_provider_creatio.operators.base import CreatioHookMixin, FirstLookMixin
-from airflow_provider_creatio.triggers.entity import CreatioEntityTrigger
 
 if TYPE_CHECKING:
     from airflow_provider_creatio._compat import Context
@@ -166,6 +165,8 @@ class CreatioEntitySensor(CreatioHookMixin, FirstLookMixin, BaseSensorOperator):
             if first.is_done:
                 return first.xcom_value
             spec, condition = self._watch()
+            from airflow_provider_creatio.triggers.entity import CreatioEntityTrigger
+
             self.defer(
                 trigger=CreatioEntityTrigger(
                     creatio_conn_id=self.creatio_conn_id,

@@ -18,7 +18,6 @@ from airflow_provider_creatio._compat import (
 from airflow_provider_creatio.hooks.creatio import CreatioHook
 from airflow_provider_creatio.links import CreatioProcessLogLink, process_log_url
 from airflow_provider_creatio.operators.base import CreatioHookMixin, FirstLookMixin
-from airflow_provider_creatio.triggers.process import CreatioProcessTrigger
 
 if TYPE_CHECKING:
     from airflow_provider_creatio._compat import Context
@@ -81,6 +80,8 @@ class CreatioProcessSensor(CreatioHookMixin, FirstLookMixin, BaseSensorOperator)
             first = self.first_look(context)
             if first.is_done:
                 return first.xcom_value
+            from airflow_provider_creatio.triggers.process import CreatioProcessTrigger
+
             self.defer(
                 trigger=CreatioProcessTrigger(
                     creatio_conn_id=self.creatio_conn_id,

@@ -70,22 +70,21 @@ class CreatioEntityTrigger(BaseTrigger):  # type: ignore[misc]
         try:
             spec = entities.WatchSpec.from_dict(self.watch)
             condition = entities.RecordCondition.build(self.success_values, self.failure_values)
-            client = await CreatioHook.aget_async_client(self.creatio_conn_id, **(self.hook_params or {}))
         except CreatioError as err:
             return {"status": "error", "message": str(err)}
+        hook_params = self.hook_params or {}
         try:
-            while True:
-                snapshot = await client.execute(entities.watch_call(spec))
-                outcome = entities.evaluate(spec, condition, snapshot)
-                if outcome.state is not entities.WatchState.WAITING:
-                    return {
-                        "status": outcome.state.value,
-                        "record": outcome.record,
-                        "message": outcome.message,
-                    }
-                self.log.info("%s; next look in %s s", outcome.message, self.poll_interval)
-                await asyncio.sleep(self.poll_interval)
+            async with CreatioHook.shared_async_client(self.creatio_conn_id, **hook_params) as client:
+                while True:
+                    snapshot = await client.execute(entities.watch_call(spec))
+                    outcome = entities.evaluate(spec, condition, snapshot)
+                    if outcome.state is not entities.WatchState.WAITING:
+                        return {
+                            "status": outcome.state.value,
+                            "record": outcome.record,
+                            "message": outcome.message,
+                        }
+                    self.log.info("%s; next look in %s s", outcome.message, self.poll_interval)
+                    await asyncio.sleep(self.poll_interval)
         except CreatioError as err:
             return {"status": "error", "message": f"watching {spec.describe} failed: {err}"}
-        finally:
-            await client.close()

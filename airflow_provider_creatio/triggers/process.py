@@ -10,9 +10,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_creatio._compat import BaseTrigger, TriggerEvent
+
+if TYPE_CHECKING:
+    from airflow_provider_creatio.client.process import ProcessLogEntry
 
 
 class CreatioProcessTrigger(BaseTrigger):  # type: ignore[misc]
@@ -67,33 +70,34 @@ class CreatioProcessTrigger(BaseTrigger):  # type: ignore[misc]
         from airflow_provider_creatio.client.errors import CreatioError
         from airflow_provider_creatio.hooks.creatio import CreatioHook
 
-        try:
-            client = await CreatioHook.aget_async_client(self.creatio_conn_id, **(self.hook_params or {}))
-        except CreatioError as err:
-            return self._event("error", str(err))
         entry: dict[str, Any] | None = None
+        hook_params = self.hook_params or {}
         try:
-            while True:
-                log_entry = await client.execute(process.get_process_log(self.process_id))
-                entry = log_entry.to_dict()
-                if log_entry.is_final:
-                    ok = log_entry.state is process.ProcessState.COMPLETED
-                    message = f"process {self.process_id} is {log_entry.state.value}"
-                    if log_entry.error_description:
-                        message += f": {log_entry.error_description}"
-                    return self._event("success" if ok else "failure", message, entry)
-                if self.end_time is not None and time.time() + self.poll_interval > self.end_time:
-                    return self._event(
-                        "timeout", f"process {self.process_id} still running at timeout", entry
+            async with CreatioHook.shared_async_client(self.creatio_conn_id, **hook_params) as client:
+                while True:
+                    log_entry = await client.execute(process.get_process_log(self.process_id))
+                    entry = log_entry.to_dict()
+                    if log_entry.is_final:
+                        return self._final_event(log_entry, entry)
+                    if self.end_time is not None and time.time() + self.poll_interval > self.end_time:
+                        return self._event(
+                            "timeout", f"process {self.process_id} still running at timeout", entry
+                        )
+                    self.log.info(
+                        "Process %s is %s; next look in %s s",
+                        self.process_id,
+                        log_entry.state.value,
+                        self.poll_interval,
                     )
-                self.log.info(
-                    "Process %s is %s; next look in %s s",
-                    self.process_id,
-                    log_entry.state.value,
-                    self.poll_interval,
-                )
-                await asyncio.sleep(self.poll_interval)
+                    await asyncio.sleep(self.poll_interval)
         except CreatioError as err:
             return self._event("error", f"following process {self.process_id} failed: {err}", entry)
-        finally:
-            await client.close()
+
+    def _final_event(self, log_entry: ProcessLogEntry, entry: dict[str, Any]) -> dict[str, Any]:
+        from airflow_provider_creatio.client.process import ProcessState
+
+        ok = log_entry.state is ProcessState.COMPLETED
+        message = f"process {self.process_id} is {log_entry.state.value}"
+        if log_entry.error_description:
+            message += f": {log_entry.error_description}"
+        return self._event("success" if ok else "failure", message, entry)

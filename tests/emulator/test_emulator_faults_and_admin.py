@@ -214,6 +214,27 @@ def test_admin_script_refuses_bad_scripts(creatio: EmulatorServer, body: dict[st
     assert requests.post(admin(creatio, "script"), json=body).status_code == 400
 
 
+def test_admin_records_are_stored_in_order_until_one_is_refused(creatio: EmulatorServer) -> None:
+    records = [{"Name": f"Seeded {n}"} for n in range(3)]
+    answer = requests.post(admin(creatio, "records"), json={"entity": "Account", "records": records})
+    assert answer.json() == {"inserted": 3}
+    names = {row["Name"] for row in creatio.store.rows("Account")}
+    assert {"Seeded 0", "Seeded 1", "Seeded 2"} <= names
+
+    before = creatio.store.count("Account")
+    bad = [{"Name": "kept"}, {"NoSuchColumn": 1}, {"Name": "never"}]
+    refused = requests.post(admin(creatio, "records"), json={"entity": "Account", "records": bad})
+    assert refused.status_code == 400 and "NoSuchColumn" in refused.json()["error"]
+    assert creatio.store.count("Account") == before + 1
+    for body in (
+        {"entity": "Account"},
+        {"entity": "Account", "records": ["x"]},
+        {"entity": "Nope", "records": [{}]},
+    ):
+        assert requests.post(admin(creatio, "records"), json=body).status_code == 400
+    assert not creatio.requests  # admin calls are never logged
+
+
 def test_custom_entities_from_settings_appear_after_a_reset(creatio: EmulatorServer) -> None:
     patch = {"custom_entities": {"UsrInvoice": {"Amount": "float", "Account": "lookup:Account"}}}
     assert requests.post(admin(creatio, "settings"), json=patch).status_code == 200

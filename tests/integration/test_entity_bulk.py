@@ -44,7 +44,7 @@ def batches(emulator: Any) -> int:
     return emulator.count("POST", "/$batch")
 
 
-def test_bulk_upsert_of_1000_records_takes_10_batches_and_reports_each_record(
+def test_bulk_upsert_of_1000_records_takes_one_lookup_and_10_write_batches_and_reports_each_record(
     creatio_connection: Any,
 ) -> None:
     emulator = creatio_connection
@@ -61,8 +61,9 @@ def test_bulk_upsert_of_1000_records_takes_10_batches_and_reports_each_record(
         task_id="bulk", entity="Contact", operation="upsert", records=records, allow_partial=True
     ).execute(context={"ti": FakeTI()})
 
-    assert batches(emulator) == 10
-    assert result["batch_calls"] == 10
+    assert batches(emulator) == 11  # one existence lookup, then ten chunks of 100 writes
+    assert result["batch_calls"] == 11
+    assert emulator.count("GET") == 0  # the lookup's GETs travel inside its $batch
     assert result["actions"] == {"created": 495, "failed": 10, "updated": 495}
     assert (result["total"], result["succeeded"], result["failed"]) == (1000, 990, 10)
     failed = [item for item in result["results"] if not item["ok"]]
@@ -97,6 +98,17 @@ def test_without_continue_on_error_the_batch_stops_at_the_first_failure(creatio_
         report = hook.bulk_records("create", "Account", records, continue_on_error=False)
     assert [o.action for o in report.outcomes] == ["created", "failed", "skipped"]
     assert "Never sent" not in {row["Name"] for row in creatio_connection.store.rows("Account")}
+
+
+def test_upsert_without_continue_on_error_also_looks_up_once(
+    hook: CreatioHook, creatio_connection: Any
+) -> None:
+    for number in range(0, 250, 2):
+        creatio_connection.store.insert("Contact", {"Id": contact_id(number), "Name": "Old"})
+    records = [{"Id": contact_id(number), "Name": f"New {number}"} for number in range(250)]
+    report = hook.bulk_records("upsert", "Contact", records, continue_on_error=False)
+    assert report.counts() == {"created": 125, "updated": 125}
+    assert report.batch_calls == batches(creatio_connection) == 4  # the lookup, then 100 + 100 + 50 writes
 
 
 def test_bulk_update_delete_and_missing_records(hook: CreatioHook, creatio_connection: Any) -> None:
@@ -141,7 +153,7 @@ class AfterLookup:
 
     def execute(self, call: Any) -> Any:
         result = self.client.execute(call)
-        if call.request.method == "GET" and self.change is not None:
+        if call.request.operation.startswith("existence lookup") and self.change is not None:
             self.change, change = None, self.change
             change()
         return result
@@ -161,7 +173,7 @@ def test_upsert_records_that_appear_or_vanish_after_the_lookup_are_sent_again_th
     records = [{"Id": appears, "Name": "A"}, {"Id": vanishes, "Name": "V"}]
     report = entities.bulk(AfterLookup(hook.client, other_writer), "upsert", "Account", records)
     assert [o.action for o in report.outcomes] == ["updated", "created"]
-    assert report.batch_calls == batches(creatio_connection) == 2
+    assert report.batch_calls == batches(creatio_connection) == 3  # the lookup, the writes, the two swapped
     assert store.get("Account", appears)["Name"] == "A"
     assert store.get("Account", vanishes)["Name"] == "V"
 

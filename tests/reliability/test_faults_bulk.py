@@ -47,10 +47,11 @@ def test_bulk_upsert_of_1000_records_under_faults(
     server.settings.faults = MIXED_10_PERCENT
     records = [{"Id": record_id, "Name": f"record {i}", "Version": 2} for i, record_id in enumerate(ids)]
     with CreatioHook() as hook:
-        report = hook.bulk_records("upsert", ENTITY, records)
+        # Batches of 20 make about 55 requests (1 lookup, 50 write batches, retries), so that a 10% rate
+        # injects a handful of faults; batches of 100 would make only a dozen.
+        report = hook.bulk_records("upsert", ENTITY, records, batch_size=20)
     server.settings.faults = {}
     injected = server.state.chaos.counts
-    # About 55 requests (10 $batch calls, 34 Id lookups, retries): a 10% rate injects a handful of faults.
     assert sum(injected.values()) >= 3, f"too few faults to mean anything: {injected}"
     assert not report.failures, report.failures[:3]
     rows = server.store.rows(ENTITY)

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_creatio.client.batch import (
+    LOOKUP_IDS_PER_BATCH,
     MAX_BATCH_SIZE,
     BatchKind,
     BatchOperation,
@@ -17,9 +18,14 @@ from airflow_provider_creatio.client.batch import (
     batch_idempotency,
     chunk,
     encode_batch,
+    lookup_calls,
     upsert_fallback,
 )
-from airflow_provider_creatio.client.errors import CreatioResponseError, CreatioValidationError
+from airflow_provider_creatio.client.errors import (
+    CreatioBadRequestError,
+    CreatioResponseError,
+    CreatioValidationError,
+)
 from airflow_provider_creatio.client.http import ApiResponse, Idempotency, Service
 from airflow_provider_creatio.client.responses import message_from_json
 
@@ -358,3 +364,64 @@ def test_result_to_dict_is_json() -> None:
         "error": None,
     }
     json.dumps(summary)
+
+
+# --- existence lookups ------------------------------------------------------------------------------------------
+
+
+def numbered_ids(count: int) -> list[str]:
+    return [str(uuid.UUID(int=n + 1)) for n in range(count)]
+
+
+def test_a_lookup_asks_for_100_ids_per_get_and_100_gets_per_batch() -> None:
+    ids = numbered_ids(250)
+    [call] = lookup_calls("Contact", [*ids, ids[0].upper()])  # the same Id twice is asked once
+    request = call.request
+    assert (request.method, request.service, request.path) == ("POST", Service.ODATA, "$batch")
+    assert request.idempotency is Idempotency.SAFE and "Prefer" not in request.headers
+    gets = request.json_body["requests"]
+    assert [(item["id"], item["method"]) for item in gets] == [("1", "GET"), ("2", "GET"), ("3", "GET")]
+    first = gets[0]["url"]
+    assert first.startswith("Contact?$filter=Id%20eq%20") and first.endswith("&$select=Id&$top=100")
+    assert first.count("%20or%20") == 99 and gets[2]["url"].endswith("&$top=50")
+    assert len(lookup_calls("Contact", numbered_ids(LOOKUP_IDS_PER_BATCH + 1))) == 2
+    assert lookup_calls("Contact", []) == []
+    with pytest.raises(CreatioValidationError, match="GUID"):
+        lookup_calls("Contact", ["not-a-guid"])
+
+
+def test_a_lookup_answer_gives_the_ids_found_in_every_get() -> None:
+    ids = numbered_ids(150)
+    [call] = lookup_calls("Contact", ids)
+    document = {
+        "responses": [
+            {"id": "2", "status": 200, "body": json.dumps({"value": [{"Id": ids[120].upper()}]})},
+            {"id": "1", "status": 200, "body": {"value": [{"Id": ids[0]}, {"Id": ids[5]}]}},
+        ]
+    }
+    assert call.parse(answer(document)) == {ids[0], ids[5], ids[120]}
+
+
+@pytest.mark.parametrize(
+    ("responses", "error", "message"),
+    [
+        pytest.param(
+            [{"id": "1", "status": 400, "body": {"error": {"message": "Column by path Id not found"}}}],
+            CreatioBadRequestError,
+            "Column by path Id not found",
+            id="failed-get",
+        ),
+        pytest.param([], CreatioResponseError, "no status", id="unanswered-get"),
+        pytest.param(
+            [{"id": "1", "status": 200, "body": {"rows": []}}],
+            CreatioResponseError,
+            "no 'value'",
+            id="no-value",
+        ),
+    ],
+)
+def test_a_lookup_that_cannot_tell_fails(responses: list[Any], error: type[Exception], message: str) -> None:
+    [call] = lookup_calls("Contact", numbered_ids(3))
+    with pytest.raises(error, match=message) as caught:
+        call.parse(answer({"responses": responses}))
+    assert "existence lookup of 3 Contact Ids" in str(caught.value)

@@ -4,7 +4,8 @@ emulator in another process. Everything here is also available in Python on ``Em
 GET requests · GET stats · GET settings · POST reset · POST settings (JSON patch) · POST script
 (``{"path_regex", "statuses", "retry_after"?, "method"?}``) · POST expire-sessions (sessions and tokens) ·
 POST expire-tokens · POST oauth-clients (``{"client_id", "client_secret", "token_lifetime"?}``) ·
-DELETE oauth-clients/{client_id}.
+DELETE oauth-clients/{client_id} · POST records (``{"entity", "records": [...]}``: stored as given, in order,
+stopping at the first refused record; for seeding large tables without going through OData).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from starlette.routing import Route
 from airflow_provider_creatio.testing.emulator.replies import Reply
 from airflow_provider_creatio.testing.emulator.settings import SettingsError
 from airflow_provider_creatio.testing.emulator.state import EmulatorState
+from airflow_provider_creatio.testing.emulator.store import StoreError
 
 PREFIX = "/__emulator__"
 
@@ -103,6 +105,18 @@ def routes(state: EmulatorState) -> list[Route]:
             return Reply(404, {"error": f"no registered OAuth client {client_id!r}"}).to_response()
         return _ok({"unregistered": client_id})
 
+    async def insert_records(request: Request) -> Response:
+        try:
+            body = await _json_object(request)
+            entity, records = str(body["entity"]), body["records"]
+            if not isinstance(records, list) or not all(isinstance(record, dict) for record in records):
+                raise TypeError("records must be a list of objects")
+            for record in records:
+                state.store.insert(entity, record)
+        except (KeyError, TypeError, ValueError, StoreError) as exc:
+            return _bad(f"expected {{entity, records: [...]}}: {exc}")
+        return _ok({"inserted": len(records)})
+
     return [
         Route(f"{PREFIX}/requests", requests, methods=["GET"]),
         Route(f"{PREFIX}/stats", stats, methods=["GET"]),
@@ -114,4 +128,5 @@ def routes(state: EmulatorState) -> list[Route]:
         Route(f"{PREFIX}/expire-tokens", expire_tokens, methods=["POST"]),
         Route(f"{PREFIX}/oauth-clients", register_client, methods=["POST"]),
         Route(f"{PREFIX}/oauth-clients/{{client_id}}", unregister_client, methods=["DELETE"]),
+        Route(f"{PREFIX}/records", insert_records, methods=["POST"]),
     ]
