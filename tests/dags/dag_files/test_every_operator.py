@@ -32,7 +32,7 @@ COMPLETED = "815c9586-b6e2-df11-971b-001d60e938c6"
 ERROR = "f942c08d-b6e2-df11-971b-001d60e938c6"
 CANCELED = "1be78f3e-234d-4d6a-869a-dc07253fd2f3"
 UPSERTED_ID = "5b9c1d2e-3f40-4a51-8b62-7c83d94ea0f1"
-BULK_SIZE = 150  # two $batch calls
+BULK_SIZE = 150  # an upsert: one $batch of existence lookups, then two of writes
 COPIES = uuid.UUID("0c4f2d6e-81a3-4b5c-9d7e-6f1a2b3c4d5e")  # namespace of the bulk copies' Ids
 WAIT = {"poke_interval": 0.2, "timeout": 60}
 
