@@ -38,12 +38,13 @@ def free_port() -> int:
 def connection(site: str, identity: str, args: argparse.Namespace) -> str:
     """The ``creatio_default`` connection: the emulator's user, or its OAuth client (the CLI's defaults)."""
     from airflow_provider_creatio.testing.connection import connection_json, oauth_connection_json
+    from airflow_provider_creatio.testing.emulator import EmulatorSettings
 
+    emulator = EmulatorSettings()  # the CLI starts the emulator with these defaults
     if args.auth == "oauth":
-        return oauth_connection_json(
-            site, identity, "airflow-client", "airflow-secret", net_core=args.net_core
-        )
-    return connection_json(site, net_core=args.net_core)
+        client = (emulator.oauth_client_id, emulator.oauth_client_secret)
+        return oauth_connection_json(site, identity, *client, net_core=args.net_core)
+    return connection_json(site, emulator.username, emulator.password, net_core=args.net_core)
 
 
 def airflow_env(creatio_connection: str) -> dict[str, str]:
