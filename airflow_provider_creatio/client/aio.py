@@ -319,7 +319,13 @@ class SharedAsyncClients:
         self, config: CreatioConfig, *, on_secret: Callable[[str], None] | None = None
     ) -> AsyncIterator[AsyncCreatioClient]:
         """The shared client of ``config`` in the running loop, for the duration of the ``async with``
-        (``on_secret`` is the first user's)."""
+        (``on_secret`` is the first user's).
+
+        From the look-up to the count of users nothing hands control back to the loop: no ``await``, and no call
+        into Airflow (in the triggerer even ``mask_secret`` is a round trip to the supervisor during which other
+        triggers run). Building a client calls out to nothing, so two triggers that arrive together always share
+        one client and one login.
+        """
         key = (asyncio.get_running_loop(), config)
         share = self._shares.get(key)
         if share is None:
@@ -330,7 +336,8 @@ class SharedAsyncClients:
         finally:
             share.users -= 1
             if share.users == 0:
-                # Forgotten before the first await: a user that comes while this one logs out gets a new client.
+                # Forgotten before the first await: a client being closed is never handed out; a user that comes
+                # while this one logs out gets a new client.
                 del self._shares[key]
                 # Shielded: a user cancelled while closing still logs out and releases the connections.
                 await asyncio.shield(share.client.close())

@@ -178,7 +178,8 @@ class AuthStrategy(abc.ABC):
 
     @abc.abstractmethod
     def login_request(self) -> Outgoing:
-        """The request that opens a session."""
+        """The request that opens a session. Its credential is reported to the secret sink here, not when the
+        strategy is built: building a client must never call out (see :class:`~.aio.SharedAsyncClients`)."""
 
     @abc.abstractmethod
     def _accept(self, response: ApiResponse, now: float) -> None:
@@ -225,13 +226,13 @@ class FormsAuth(AuthStrategy):
 
     def __init__(self, config: CreatioConfig, secrets: SecretSink) -> None:
         super().__init__(config, secrets)
-        secrets.report(config.password)
         self._logged_in = False
 
     def is_current(self, now: float) -> bool:
         return self._logged_in
 
     def login_request(self) -> Outgoing:
+        self.secrets.report(self.config.password)
         body = {"UserName": self.config.username, "UserPassword": self.config.password}
         return Outgoing(
             "POST",
@@ -289,7 +290,6 @@ class OAuthAuth(AuthStrategy):
 
     def __init__(self, config: CreatioConfig, secrets: SecretSink) -> None:
         super().__init__(config, secrets)
-        secrets.report(config.client_secret)
         self._token: str | None = None
         self._renew_at = 0.0
 
@@ -297,6 +297,7 @@ class OAuthAuth(AuthStrategy):
         return self._token is not None and now < self._renew_at
 
     def login_request(self) -> Outgoing:
+        self.secrets.report(self.config.client_secret)
         form = {
             "grant_type": "client_credentials",
             "client_id": self.config.client_id or "",

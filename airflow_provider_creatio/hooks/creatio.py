@@ -29,6 +29,25 @@ _TRUE = {"true", "1", "yes", "y", "on"}
 _FALSE = {"false", "0", "no", "n", "off", ""}
 
 
+# Values already handed to Airflow's masker by this process. Its masker is per process, and in the triggerer each
+# mask_secret is a round trip to the supervisor: 200 triggers on one connection register the password once.
+_registered_secrets: set[str] = set()
+
+
+def register_secret(value: str) -> None:
+    """Hand ``value`` to Airflow's secrets masker, once per process."""
+    if value not in _registered_secrets:
+        _registered_secrets.add(value)  # before the call: in the triggerer other triggers run during it
+        mask_secret(value)
+
+
+def _register_secrets(config: CreatioConfig) -> CreatioConfig:
+    for value in (config.password, config.client_secret):
+        if value:
+            register_secret(value)
+    return config
+
+
 def _as_bool(value: Any, field: str, default: bool) -> bool:
     if value is None:
         return default
@@ -92,7 +111,7 @@ class CreatioHook(EntityCallsMixin, ProcessCallsMixin, BaseHook):  # type: ignor
 
     @classmethod
     def config_from_connection(cls, conn: Any, **overrides: Any) -> CreatioConfig:
-        """Build the client configuration from an Airflow ``Connection`` and registers its secrets."""
+        """Build the client configuration from an Airflow ``Connection`` (a pure conversion)."""
         extra = conn.extra_dejson or {}
 
         def get(field: str) -> Any:
@@ -107,12 +126,7 @@ class CreatioHook(EntityCallsMixin, ProcessCallsMixin, BaseHook):  # type: ignor
             value = _as_number(get(field), field, kind)
             return default if value is None else value
 
-        if conn.password:
-            mask_secret(conn.password)
         client_secret = get("client_secret")
-        if client_secret:
-            mask_secret(client_secret)
-
         verify: bool | str = _as_bool(get("verify"), "verify", True)
         if verify and get("ca_bundle"):
             verify = str(get("ca_bundle"))
@@ -157,23 +171,17 @@ class CreatioHook(EntityCallsMixin, ProcessCallsMixin, BaseHook):  # type: ignor
     @cached_property
     def config(self) -> CreatioConfig:
         conn = self.get_connection(self.creatio_conn_id)
-        return self.config_from_connection(conn, **self._overrides)
+        return _register_secrets(self.config_from_connection(conn, **self._overrides))
 
     @cached_property
     def client(self) -> CreatioClient:
         from airflow_provider_creatio.client.transport import CreatioClient
 
-        return CreatioClient(self.config, on_secret=mask_secret)
+        return CreatioClient(self.config, on_secret=register_secret)
 
     def get_conn(self) -> CreatioClient:
         """The session-holding client of this hook (logs in lazily on its first call)."""
         return self.client
-
-    def get_async_client(self) -> AsyncCreatioClient:
-        """A new async client on the same configuration. The caller closes it."""
-        from airflow_provider_creatio.client.aio import AsyncCreatioClient
-
-        return AsyncCreatioClient(self.config, on_secret=mask_secret)
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -187,8 +195,8 @@ class CreatioHook(EntityCallsMixin, ProcessCallsMixin, BaseHook):  # type: ignor
         from airflow_provider_creatio.client.aio import shared_clients
 
         conn = await aget_connection(creatio_conn_id)
-        config = cls.config_from_connection(conn, **overrides)
-        async with shared_clients.use(config, on_secret=mask_secret) as client:
+        config = _register_secrets(cls.config_from_connection(conn, **overrides))
+        async with shared_clients.use(config, on_secret=register_secret) as client:
             yield client
 
     def call(self, call: Call[T]) -> T:

@@ -9,6 +9,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from airflow_provider_creatio.client.aio import shared_clients
 from airflow_provider_creatio.client.config import CreatioConfig
 from airflow_provider_creatio.hooks.creatio import CreatioHook
@@ -169,3 +171,44 @@ async def test_one_client_puts_at_most_max_connections_requests_on_the_wire(crea
         await http.aclose()
     assert transport.most == MAX_CONNECTIONS  # the rest waited their turn
     assert emulator.count("GET", "/Contact") == 3 * MAX_CONNECTIONS and emulator.login_count == 1
+
+
+@pytest.mark.parametrize("auth_type", ["forms", "oauth"])
+def test_triggers_sharing_a_client_survive_a_masker_that_hands_the_loop_to_others(
+    creatio_connection: Any, auth_type: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In Airflow 3.3's triggerer ``mask_secret`` is a round trip to the supervisor made through greenback: the
+    event loop runs other triggers in the middle of the synchronous call. Here the masker does the same, so every
+    secret registered (the connection's, each cookie or token) is a point where the other triggers enter."""
+    import greenback
+
+    from airflow_provider_creatio.hooks import creatio as hook_module
+    from airflow_provider_creatio.testing.connection import connection_env_name, emulator_connection_json
+
+    emulator = creatio_connection
+    monkeypatch.setenv(connection_env_name("creatio_default"), emulator_connection_json(emulator, auth_type))
+    masked: list[str] = []
+
+    def yielding_mask_secret(value: str) -> None:
+        greenback.await_(asyncio.sleep(0))  # other triggers run here, as in the triggerer
+        masked.append(value)
+
+    monkeypatch.setattr(hook_module, "mask_secret", yielding_mask_secret)
+    monkeypatch.setattr(hook_module, "_registered_secrets", set())
+    case_ids = [emulator.store.insert("Case", {"Subject": f"Case {n}"})["Id"] for n in range(20)]
+    agent = resolve_after_looks(emulator, case_ids, looks=2 * len(case_ids))
+
+    async def with_portal(trigger: Any) -> dict[str, Any]:
+        await greenback.ensure_portal()
+        return await first_event(trigger)
+
+    async def main() -> list[dict[str, Any]]:
+        return await asyncio.gather(*(with_portal(case_trigger(case_id)) for case_id in case_ids))
+
+    events = asyncio.run(main())
+    agent.join(25)
+    assert [event["status"] for event in events] == ["success"] * len(case_ids)
+    logins = emulator.token_request_count if auth_type == "oauth" else emulator.login_count
+    assert logins == 1
+    assert emulator.count("POST", LOGOUT) == (0 if auth_type == "oauth" else 1)
+    assert len(masked) == len(set(masked)), "a secret was handed to the masker twice"

@@ -110,6 +110,8 @@ def test_forms_headers_carry_the_current_csrf_and_force_use_session() -> None:
 def test_every_secret_reaches_the_sink_once_and_the_user_name_does_not() -> None:
     seen: list[str] = []
     auth = forms(seen)
+    assert seen == [], "building a strategy calls out to nothing (the shared async client relies on it)"
+    auth.login_request()
     auth.note_cookies(
         [("BPMCSRF", "csrf1"), (".ASPXAUTH", "aspx"), ("UserName", "Supervisor"), ("BPMLOADER", "l")]
     )
