@@ -7,16 +7,17 @@ encoding) lives in :mod:`airflow_provider_creatio.client`, which has no Airflow 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow_provider_creatio._compat import BaseHook, mask_secret
 from airflow_provider_creatio.client.config import AuthType, CreatioConfig, RetryPolicy
-from airflow_provider_creatio.client.errors import CreatioConfigError, CreatioError
+from airflow_provider_creatio.client.errors import CreatioError
 from airflow_provider_creatio.hooks._entities import EntityCallsMixin
 from airflow_provider_creatio.hooks._processes import ProcessCallsMixin
+from airflow_provider_creatio.hooks.connection_form import FIELDS, read_extras
 
 if TYPE_CHECKING:
     from airflow_provider_creatio.client.aio import AsyncCreatioClient
@@ -24,10 +25,6 @@ if TYPE_CHECKING:
     from airflow_provider_creatio.client.transport import CreatioClient
 
 T = TypeVar("T")
-
-_TRUE = {"true", "1", "yes", "y", "on"}
-_FALSE = {"false", "0", "no", "n", "off", ""}
-
 
 # Values already handed to Airflow's masker by this process. Its masker is per process, and in the triggerer each
 # mask_secret is a round trip to the supervisor: 200 triggers on one connection register the password once.
@@ -46,28 +43,6 @@ def _register_secrets(config: CreatioConfig) -> CreatioConfig:
         if value:
             register_secret(value)
     return config
-
-
-def _as_bool(value: Any, field: str, default: bool) -> bool:
-    if value is None:
-        return default
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise CreatioConfigError(f"connection extra {field!r} must be true or false, got {value!r}")
-
-
-def _as_number(value: Any, field: str, kind: Callable[[Any], T]) -> T | None:
-    if value is None or value == "":
-        return None
-    try:
-        return kind(value)
-    except (TypeError, ValueError):
-        raise CreatioConfigError(f"connection extra {field!r} must be a number, got {value!r}") from None
 
 
 class CreatioHook(EntityCallsMixin, ProcessCallsMixin, BaseHook):  # type: ignore[misc]
@@ -112,50 +87,28 @@ class CreatioHook(EntityCallsMixin, ProcessCallsMixin, BaseHook):  # type: ignor
     @classmethod
     def config_from_connection(cls, conn: Any, **overrides: Any) -> CreatioConfig:
         """Build the client configuration from an Airflow ``Connection`` (a pure conversion)."""
-        extra = conn.extra_dejson or {}
-
-        def get(field: str) -> Any:
-            # Short names first (Airflow 3.2+ forms), then the older prefixed spelling.
-            value = extra.get(field)
-            return extra.get(f"extra__creatio__{field}") if value in (None, "") else value
-
-        def pick(field: str, kind: Callable[[Any], T], default: T) -> T:
-            override = overrides.get(field)
-            if override is not None:
-                return kind(override)  # type: ignore[no-any-return]
-            value = _as_number(get(field), field, kind)
-            return default if value is None else value
-
-        client_secret = get("client_secret")
-        verify: bool | str = _as_bool(get("verify"), "verify", True)
-        if verify and get("ca_bundle"):
-            verify = str(get("ca_bundle"))
-        auth_text = str(get("auth_type") or AuthType.FORMS.value).strip().lower()
-        try:
-            auth_type = AuthType(auth_text)
-        except ValueError:
-            raise CreatioConfigError(
-                f"connection extra 'auth_type' must be forms or oauth, got {auth_text!r}"
-            ) from None
-
-        defaults = RetryPolicy()
+        # Every extra is read through the form's definition: a name it lacks fails here, not silently.
+        extras = read_extras(conn.extra_dejson or {}, overrides)
+        verify: bool | str = extras["verify"]
+        if verify and extras["ca_bundle"]:
+            verify = extras["ca_bundle"]
         return CreatioConfig(
             base_url=cls._base_url(conn),
             username=conn.login or None,
             password=conn.password or None,
-            auth_type=auth_type,
-            client_id=get("client_id") or None,
-            client_secret=client_secret or None,
-            identity_server_url=get("identity_server_url") or None,
-            net_core=_as_bool(get("net_core"), "net_core", False),
+            auth_type=AuthType(extras["auth_type"]),
+            client_id=extras["client_id"],
+            client_secret=extras["client_secret"],
+            identity_server_url=extras["identity_server_url"],
+            net_core=extras["net_core"],
             verify=verify,
-            allow_insecure=_as_bool(get("allow_insecure"), "allow_insecure", False),
-            connect_timeout=pick("connect_timeout", float, 10.0),
-            read_timeout=pick("timeout", float, 120.0),
+            allow_insecure=extras["allow_insecure"],
+            connect_timeout=extras["connect_timeout"],
+            read_timeout=extras["timeout"],
             retry=RetryPolicy(
-                attempts=pick("retry_attempts", int, defaults.attempts),
-                backoff_initial=pick("backoff_initial", float, defaults.backoff_initial),
-                backoff_max=pick("backoff_max", float, defaults.backoff_max),
+                attempts=extras["retry_attempts"],
+                backoff_initial=extras["backoff_initial"],
+                backoff_max=extras["backoff_max"],
             ),
         )
 
@@ -247,15 +200,18 @@ class CreatioHook(EntityCallsMixin, ProcessCallsMixin, BaseHook):  # type: ignor
         from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget
         from wtforms import BooleanField, PasswordField, StringField
 
-        from airflow_provider_creatio.get_provider_info import CONN_FIELDS
-
         widgets: dict[str, Any] = {}
-        for name, spec in CONN_FIELDS.items():
-            label, kind = spec["label"], spec["schema"]["type"]
-            if "boolean" in kind:
-                widgets[name] = BooleanField(label, default=spec["schema"].get("default"))
-            elif spec["schema"].get("format") == "password":
-                widgets[name] = PasswordField(label, widget=BS3PasswordFieldWidget())
+        for field in FIELDS:
+            if field.kind == "bool":
+                widgets[field.name] = BooleanField(
+                    field.label, description=field.description, default=field.default
+                )
+            elif field.kind == "secret":
+                widgets[field.name] = PasswordField(
+                    field.label, description=field.description, widget=BS3PasswordFieldWidget()
+                )
             else:
-                widgets[name] = StringField(label, widget=BS3TextFieldWidget())
+                widgets[field.name] = StringField(
+                    field.label, description=field.description, widget=BS3TextFieldWidget()
+                )
         return widgets

@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 
 import pytest
 
 from airflow_provider_creatio._compat import Connection
-from airflow_provider_creatio.client.config import AuthType
+from airflow_provider_creatio.client.config import AuthType, CreatioConfig
 from airflow_provider_creatio.client.errors import CreatioConfigError
-from airflow_provider_creatio.get_provider_info import CONN_FIELDS, get_provider_info
+from airflow_provider_creatio.get_provider_info import get_provider_info
+from airflow_provider_creatio.hooks.connection_form import FIELDS, LEGACY_PREFIX, ConnField
 from airflow_provider_creatio.hooks.creatio import CreatioHook
 
 
@@ -39,9 +41,87 @@ def test_provider_info_declares_the_creatio_connection_type() -> None:
         "password": "Password (forms)",
     }
     assert set(behaviour["hidden-fields"]) == {"schema", "port"}
-    assert CONN_FIELDS["client_secret"]["schema"]["format"] == "password"
-    assert CONN_FIELDS["verify"]["schema"]["default"] is True
-    assert CONN_FIELDS["auth_type"]["schema"]["enum"] == ["forms", "oauth"]
+    fields = conn_type["conn-fields"]
+    assert fields["client_secret"]["schema"]["format"] == "password"
+    assert fields["verify"]["schema"]["default"] is True
+    assert fields["auth_type"]["schema"]["enum"] == ["forms", "oauth"]
+    # Airflow 3.3 shows an extra's examples, not its placeholder: the identity server URL offers its sample.
+    assert fields["identity_server_url"]["schema"]["examples"] == ["https://mysite-is.creatio.com"]
+
+
+def test_every_extra_is_a_form_field_with_label_description_and_placeholder() -> None:
+    (conn_type,) = get_provider_info()["connection-types"]
+    placeholders = conn_type["ui-field-behaviour"]["placeholders"]
+    assert list(conn_type["conn-fields"]) == [f.name for f in FIELDS]
+    for field in FIELDS:
+        spec = conn_type["conn-fields"][field.name]
+        assert spec["label"] and spec["description"], field.name
+        assert placeholders[field.name] == field.placeholder != "", field.name
+
+
+def test_a_switch_or_number_placeholder_is_what_an_empty_field_means() -> None:
+    for field in FIELDS:
+        if field.kind in ("bool", "float", "int"):
+            assert field.parse(field.placeholder) == field.parse(None) == field.default, field.name
+
+
+def test_the_forms_defaults_are_the_clients() -> None:
+    assert CreatioHook.config_from_connection(conn()) == CreatioConfig(
+        base_url="https://mysite.creatio.com", username="Supervisor", password="pw"
+    )
+
+
+class RecordingExtra(dict[str, object]):
+    """An ``extra`` that notes every key read from it."""
+
+    read: set[str]
+
+    def get(self, key: str, default: object = None) -> object:  # type: ignore[override]
+        self.read.add(key)
+        return super().get(key, default)
+
+
+# A value different from the default for each extra, and where the configuration shows it.
+NON_DEFAULTS: dict[str, tuple[object, Callable[[CreatioConfig], bool]]] = {
+    "auth_type": ("oauth", lambda c: c.auth_type is AuthType.OAUTH),
+    "client_id": ("id-1", lambda c: c.client_id == "id-1"),
+    "client_secret": ("s3cret", lambda c: c.client_secret == "s3cret"),
+    "identity_server_url": ("https://is.example", lambda c: c.identity_server_url == "https://is.example"),
+    "net_core": ("true", lambda c: c.net_core is True),
+    "verify": (False, lambda c: c.verify is False),
+    "allow_insecure": (True, lambda c: c.allow_insecure is True),
+    "ca_bundle": ("/etc/ca.pem", lambda c: c.verify == "/etc/ca.pem"),
+    "connect_timeout": ("3", lambda c: c.connect_timeout == 3.0),
+    "timeout": (30, lambda c: c.read_timeout == 30.0),
+    "retry_attempts": ("2", lambda c: c.retry.attempts == 2),
+    "backoff_initial": (0.1, lambda c: c.retry.backoff_initial == 0.1),
+    "backoff_max": ("4", lambda c: c.retry.backoff_max == 4.0),
+}
+# Each field is set on top of these (minus itself): enough for auth_type oauth and for verify off.
+BASE = {"client_id": "id", "client_secret": "s", "allow_insecure": True}
+
+
+@pytest.mark.parametrize("field", FIELDS, ids=lambda f: f.name)
+@pytest.mark.parametrize("prefix", ["", LEGACY_PREFIX], ids=["short", "legacy"])
+def test_each_form_field_reaches_the_configuration(field: ConnField, prefix: str) -> None:
+    value, shows = NON_DEFAULTS[field.name]
+    extra = {**{k: v for k, v in BASE.items() if k != field.name}, prefix + field.name: value}
+    assert shows(CreatioHook.config_from_connection(conn("https://x.creatio.com", **extra)))
+
+
+def test_the_hook_reads_no_extra_the_form_lacks() -> None:
+    assert set(NON_DEFAULTS) == {f.name for f in FIELDS}
+    extra = RecordingExtra({name: value for name, (value, _) in NON_DEFAULTS.items()})
+    extra.read = set()
+    c = conn("https://x.example")
+    c.extra = json.dumps(dict(extra))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(type(c), "extra_dejson", property(lambda _: extra))
+        config = CreatioHook.config_from_connection(c)
+    assert config.auth_type is AuthType.OAUTH and config.verify is False
+    names = {f.name for f in FIELDS}
+    assert extra.read <= names | {LEGACY_PREFIX + n for n in names}
+    assert names <= extra.read
 
 
 def test_every_module_named_in_provider_info_imports() -> None:
