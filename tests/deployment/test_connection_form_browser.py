@@ -1,0 +1,250 @@
+"""The connection form and the connections list's Test button, in a real Airflow API server and a real browser.
+
+Headless Chromium (Debian's ``chromium`` package, never a browser Playwright downloads) logs in through the UI,
+adds a forms and an OAuth connection to the emulator through the Creatio form, and presses Test in the
+connections list. Airflow 3.3.2's list sends ``port: 0`` for them; the provider's plugin makes that pass.
+Screenshots land in ``tests/.screenshots/`` (git-ignored).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from airflow_provider_creatio.hooks.connection_form import FIELDS
+from airflow_provider_creatio.testing.emulator import EmulatorServer
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.exists():
+    pytest.skip(
+        "no Chromium at /usr/bin/chromium (apt-get install chromium): the browser test needs it",
+        allow_module_level=True,
+    )
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="playwright is not installed (pip install .[test])"
+)
+
+# The switches that keep headless Chromium off the network and away from anything but the page under test.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[1] / ".screenshots"
+USER = "admin"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def airflow_env(home: Path, port: int, password: str) -> dict[str, str]:
+    """A fresh deployment: its own home and database, the simple auth manager with one admin, tests enabled."""
+    from cryptography.fernet import Fernet
+
+    passwords = home / "passwords.json"
+    passwords.write_text(json.dumps({USER: password}))
+    (home / "dags").mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW_CONN_", "AIRFLOW__"))}
+    return {
+        **env,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(home / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
+        "AIRFLOW__CORE__FERNET_KEY": Fernet.generate_key().decode(),
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{USER}:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
+        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
+        "AIRFLOW__API__WORKERS": "1",
+        "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
+    }
+
+
+def wait_until_healthy(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"the API server exited ({server.returncode}):\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/api/v2/monitor/health", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"the API server did not answer in 120 s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def airflow_ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """A real ``airflow api-server`` on a free port: its URL and the admin's password."""
+    home = tmp_path_factory.mktemp("airflow-ui")
+    port, password = free_port(), secrets.token_urlsafe(16)
+    env = airflow_env(home, port, password)
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
+    log = home / "api-server.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [airflow, "api-server", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: stopping it stops its workers too
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(url, server, log)
+        yield url, password
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+@pytest.fixture(scope="module")
+def creatio() -> Iterator[EmulatorServer]:
+    with EmulatorServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def page(airflow_ui: tuple[str, str]) -> Iterator[Any]:
+    """A browser page logged in to the UI as the admin."""
+    url, password = airflow_ui
+    SCREENSHOTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1800})
+        page.set_default_timeout(30_000)
+        page.goto(f"{url}/")
+        page.get_by_label("Username").fill(USER)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{url}/")
+        yield page
+        browser.close()
+
+
+def open_creatio_form(page: Any, url: str, conn_id: str, host: str) -> None:
+    """The add form of a Creatio connection, with the Creatio URL filled in and the standard fields open."""
+    page.goto(f"{url}/connections")
+    page.get_by_role("button", name="Add Connection").click()
+    page.get_by_label("Connection ID").fill(conn_id)
+    page.get_by_role("combobox").last.fill("Creatio")
+    page.keyboard.press("Enter")
+    page.get_by_label("Creatio URL").fill(host)
+
+
+def show_extras(page: Any) -> None:
+    """Open the extra fields (which folds the standard ones away)."""
+    page.get_by_role("button", name="Extra Fields", exact=True).click()
+
+
+def fill_extra(page: Any, name: str, value: str) -> None:
+    page.locator(f"[name='element_{name}']").fill(value)
+
+
+def save(page: Any, screenshot: str) -> None:
+    page.screenshot(path=SCREENSHOTS / screenshot, full_page=True)
+    page.get_by_role("button", name="Save").click()
+    page.get_by_role("dialog").wait_for(state="hidden")
+
+
+def press_test(page: Any, url: str, conn_id: str, screenshot: str) -> str:
+    """Press Test in the connection's row of a freshly loaded list (no earlier toast): the toast's text."""
+    page.goto(f"{url}/connections")
+    row = page.get_by_role("row").filter(has=page.get_by_text(conn_id, exact=True))
+    row.get_by_role("button", name="Test Connection").click()
+    toast = page.get_by_role("status").filter(has_text="Test Connection")
+    toast.wait_for()
+    page.wait_for_timeout(500)  # the toast fades in: let the screenshot show it
+    page.screenshot(path=SCREENSHOTS / screenshot, full_page=True)
+    text: str = toast.inner_text()
+    return text
+
+
+def test_connections_made_in_the_form_pass_the_lists_test_button(
+    page: Any, airflow_ui: tuple[str, str], creatio: EmulatorServer
+) -> None:
+    url, _ = airflow_ui
+    settings = creatio.settings
+
+    open_creatio_form(page, url, "creatio_forms", creatio.url)
+    page.get_by_label("User name (forms)").fill(settings.username)
+    page.get_by_label("Password (forms)").fill(settings.password)
+    assert page.get_by_label("Password (forms)").get_attribute("type") == "password"
+    show_extras(page)
+    for field in FIELDS:  # every extra is in the form, under its label
+        assert page.get_by_text(field.label, exact=True).is_visible(), field.name
+    fill_extra(page, "timeout", "30")
+    fill_extra(page, "retry_attempts", "2")
+    save(page, "1-forms-form.png")
+
+    open_creatio_form(page, url, "creatio_oauth", creatio.url)
+    show_extras(page)
+    page.locator("#element_auth_type").click()
+    page.get_by_role("option", name="oauth").click()
+    fill_extra(page, "client_id", settings.oauth_client_id)
+    fill_extra(page, "client_secret", settings.oauth_client_secret)
+    assert page.locator("#element_client_secret").get_attribute("type") == "password"
+    identity = page.locator("#element_identity_server_url")
+    assert identity.get_attribute("placeholder") == "Start typing to see options"
+    suggestions = page.locator("#list_identity_server_url option")
+    assert suggestions.evaluate_all("os => os.map(o => o.value)") == ["https://mysite-is.creatio.com"]
+    identity.fill(creatio.identity_url)
+    save(page, "2-oauth-form.png")
+
+    assert settings.oauth_client_secret not in page.content()  # the list does not show the secret
+    forms_extra = json.loads(page.request.get(f"{url}/api/v2/connections/creatio_forms").json()["extra"])
+    assert {"auth_type": "forms", "timeout": 30, "retry_attempts": 2}.items() <= forms_extra.items()
+    stored = page.request.get(f"{url}/api/v2/connections/creatio_oauth").json()
+    assert stored["port"] is None  # what makes the list send port 0
+    assert json.loads(stored["extra"])["client_secret"] == "***"  # the API masks the password-format extra
+    forms = press_test(page, url, "creatio_forms", "3-forms-test.png")
+    assert forms.startswith("Test Connection Successful"), forms
+    assert f"Connected to {creatio.url}: login and an OData read succeeded." in forms
+    oauth = press_test(page, url, "creatio_oauth", "4-oauth-test.png")
+    assert oauth.startswith("Test Connection Successful"), oauth
+    assert "an OAuth token and an OData read succeeded." in oauth
+
+
+def test_only_the_uis_port_0_is_taken_for_the_stored_port(
+    page: Any, airflow_ui: tuple[str, str], creatio: EmulatorServer
+) -> None:
+    """Through the REST endpoint itself: port 0 tests the stored connection; a port that differs from the stored
+    one is still refused (Airflow's check stays in force)."""
+    url, _ = airflow_ui
+    stored = {"connection_id": "creatio_rest", "conn_type": "creatio", "host": creatio.url}
+    secret = {"login": creatio.settings.username, "password": creatio.settings.password}
+    assert page.request.post(f"{url}/api/v2/connections", data={**stored, **secret}).status == 201
+    test = f"{url}/api/v2/connections/test"
+    ui_body = {**stored, "login": creatio.settings.username, "password": "***", "extra": "{}"}
+    refused = page.request.post(test, data={**ui_body, "port": 1})
+    assert refused.status == 400
+    assert "differs from the stored connection" in refused.text()
+    passed = page.request.post(test, data={**ui_body, "port": 0})
+    assert (passed.status, passed.json()["status"]) == (200, True), passed.text()
