@@ -117,6 +117,13 @@ def test_the_plugin_is_registered_and_valid() -> None:
     assert middleware["middleware"] is ConnectionTestPortFix
 
 
+def test_the_plugin_is_not_also_a_provider_plugin() -> None:
+    """With [core] lazy_discover_providers = False Airflow would load it twice and report the second as an error."""
+    from airflow_provider_creatio.get_provider_info import get_provider_info
+
+    assert "plugins" not in get_provider_info()
+
+
 def test_importing_the_plugin_costs_no_web_framework() -> None:
     """Every Airflow component loads plugins: the module adds nothing to what the loader already imported."""
     code = (
