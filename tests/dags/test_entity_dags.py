@@ -280,7 +280,9 @@ def test_contact_sync_without_a_logical_date_reads_the_day_up_to_run_after(
 
 def test_case_lifecycle_example(dag_folder: Any, creatio_connection: Any) -> None:
     emulator = creatio_connection
-    result = run_dag(dag_folder(EXAMPLE_DAGS), "example_creatio_case_lifecycle")
+    result = run_dag(
+        dag_folder(EXAMPLE_DAGS), "example_creatio_case_lifecycle", run_conf={"agent_work_seconds": 1}
+    )
     assert_succeeded(result)
     store = emulator.store
     case_id = result.xcoms["open_case"]

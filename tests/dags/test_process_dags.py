@@ -44,7 +44,7 @@ def test_process_example_dags(creatio_connection: Any, dag_folder: Any) -> None:
         "order_total": 1194.0,
         "large_order": True,
     }
-    long_run = run_dag(folder, "example_creatio_long_process")
+    long_run = run_dag(folder, "example_creatio_long_process", run_conf={"duration_seconds": 2})
     assert long_run.succeeded, states(long_run)
     assert long_run.xcoms["wait_for_process"]["state"] == "Completed"
 
