@@ -44,6 +44,14 @@ class CreatioRunProcessOperator(CreatioHookMixin, BaseOperator):  # type: ignore
       is Completed, Error or Canceled, polling every ``poll_interval`` seconds (in the triggerer when
       ``deferrable``). After ``timeout`` seconds the process is cancelled and the task fails.
 
+    ``deferrable`` frees the worker slot only while a run is followed without outputs. Creatio hands outputs
+    back only in the answer to the call that starts the process (``RunProcess`` or ``Execute``), and that
+    answer comes when the process ends (or stops at an element that waits), so a task with
+    ``result_parameters`` holds its worker slot for the whole run, deferrable or not (it says so in its log).
+    For a long process, start it without ``result_parameters`` and follow it with ``wait_for_completion`` and
+    ``deferrable`` (or ``CreatioProcessSensor``), and let the process write what it produces to a record that
+    a later task reads.
+
     ``method="auto"`` uses ``Execute`` (GET, seed 000's form) for fire-and-forget starts whose parameters fit in a
     URL, and ``RunProcess`` (POST) whenever outputs are asked, the run is followed, or the parameters are large:
     ``Execute`` can return an output even when the process then failed, and only ``RunProcess`` gives the process
@@ -60,7 +68,8 @@ class CreatioRunProcessOperator(CreatioHookMixin, BaseOperator):  # type: ignore
         object-list parameters). Templated.
     :param result_parameters: output parameter codes: none, one name or a list. Templated.
     :param wait_for_completion: follow the process until it ends.
-    :param deferrable: wait in the triggerer instead of a worker slot (default ``[operators] default_deferrable``).
+    :param deferrable: wait in the triggerer instead of a worker slot (default ``[operators] default_deferrable``);
+        no effect with ``result_parameters`` (see above).
     :param poll_interval: seconds between two looks at the process log.
     :param timeout: seconds to wait for completion before cancelling the process (None: wait forever).
     :param method: ``auto`` (default), ``execute`` or ``run``: which service method starts the process.
@@ -121,6 +130,8 @@ class CreatioRunProcessOperator(CreatioHookMixin, BaseOperator):  # type: ignore
 
         names = result_names(self.result_parameters)
         params = dict(self.parameters or {})
+        if names and self.deferrable:
+            self._say_slot_is_held(names)
         try:
             if self._use_execute(names, params):
                 return self._execute_get(names, params)
@@ -135,6 +146,16 @@ class CreatioRunProcessOperator(CreatioHookMixin, BaseOperator):  # type: ignore
             raise AirflowFailException(str(err)) from err
         finally:
             self.close_hook()
+
+    def _say_slot_is_held(self, names: list[str]) -> None:
+        # Outputs come only in the answer to the starting call, at the process's end: nothing to defer.
+        self.log.warning(
+            "deferrable=True has no effect here: process %s is asked for outputs (%s), which Creatio "
+            "returns only when the process ends (or waits on an element), so this task holds its worker "
+            "slot until then",
+            self.process_name,
+            ", ".join(names),
+        )
 
     def _use_execute(self, names: list[str], params: dict[str, Any]) -> bool:
         """``Execute`` only where no verdict is needed: it can return an output even when the process then

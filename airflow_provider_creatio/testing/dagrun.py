@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 
 @dataclass
@@ -43,12 +43,19 @@ def run_dag(
     dags_folder: str | Path,
     dag_id: str,
     *,
-    logical_date: datetime | None = None,
+    logical_date: datetime | Literal["now"] | None = "now",
+    run_after: datetime | None = None,
     run_conf: dict[str, Any] | None = None,
 ) -> DagRunResult:
+    """Run one DAG with ``dag.test()``.
+
+    ``logical_date``: ``"now"`` (dag.test's default: the current time), a datetime, or None for a run without a
+    logical date, as Airflow 3 creates when a run is triggered from the REST API or the CLI without one (no data
+    interval, no ``ds``). ``run_after``: when the run was due (default: now).
+    """
     dag = load_dag(dags_folder, dag_id)
-    kwargs: dict[str, Any] = {"run_conf": run_conf}
-    if logical_date is not None:
+    kwargs: dict[str, Any] = {"run_conf": run_conf, "run_after": run_after}
+    if logical_date != "now":
         kwargs["logical_date"] = logical_date
     dag_run = dag.test(**kwargs)
     return collect(dag_id, dag_run.run_id)

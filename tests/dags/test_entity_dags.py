@@ -178,24 +178,11 @@ def iso(moment: Any) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def test_contact_sync_copies_exactly_the_contacts_changed_in_the_interval(
-    dag_folder: Any, creatio_connection: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from datetime import datetime, timedelta, timezone
+def seed_contacts_around(store: Any, start: Any, end: Any) -> list[dict[str, Any]]:
+    """Two contacts changed inside ``[start, end)``, one just outside at each end, and a stale copy of one of
+    the changed ones; returns the two changed contacts."""
+    from datetime import timedelta
 
-    from airflow.serialization.encoders import coerce_to_core_timetable
-
-    from airflow_provider_creatio.testing.dagrun import load_dag
-
-    emulator = creatio_connection
-    monkeypatch.setattr(emulator.settings, "custom_entities", {"UsrContactCopy": CONTACT_COPY_COLUMNS})
-    emulator.reset()
-    folder = dag_folder(EXAMPLE_DAGS)
-    logical_date = datetime(2024, 3, 10, 6, 30, tzinfo=timezone.utc)
-    timetable = coerce_to_core_timetable(load_dag(folder, "example_creatio_contact_sync").timetable)
-    interval = timetable.infer_manual_data_interval(run_after=logical_date)
-    start, end = interval.start, interval.end
-    store = emulator.store
     changed = [
         store.insert(
             "Contact",
@@ -216,11 +203,18 @@ def test_contact_sync_copies_exactly_the_contacts_changed_in_the_interval(
     for moment in (start - timedelta(seconds=1), end):  # just outside the half-open interval
         store.insert("Contact", {"Name": "Unchanged", "ModifiedOn": iso(moment)})
     store.insert("UsrContactCopy", {"Id": changed[1]["Id"], "Name": "stale copy"})
+    return changed
 
-    result = run_dag(folder, "example_creatio_contact_sync", logical_date=logical_date)
-    assert_succeeded(result)
 
-    copies = {row["Id"]: row for row in store.rows("UsrContactCopy")}
+def assert_synced_exactly(
+    emulator: Any, result: DagRunResult, changed: list[dict[str, Any]], window: Any
+) -> None:
+    """The run read the window ``[start, end)`` and nothing else, and upserted cleaned copies of ``changed``."""
+    start, end = window
+    query = next(r.query for r in emulator.requests if r.path.endswith("/Contact"))
+    assert f"ModifiedOn%20ge%20{iso(start)}%20and%20ModifiedOn%20lt%20{iso(end)}" in query
+    assert [contact["Id"] for contact in result.xcoms["changed_contacts"]] == [c["Id"] for c in changed]
+    copies = {row["Id"]: row for row in emulator.store.rows("UsrContactCopy")}
     assert set(copies) == {contact["Id"] for contact in changed}
     ada = copies[changed[0]["Id"]]
     assert (ada["Name"], ada["Email"], ada["Phone"], ada["JobTitle"]) == (
@@ -235,13 +229,60 @@ def test_contact_sync_copies_exactly_the_contacts_changed_in_the_interval(
     )
     report = result.xcoms["upsert_copies"]
     assert report["actions"] == {"created": 1, "updated": 1} and report["batch_calls"] == 2
-    query = next(r.query for r in emulator.requests if r.path.endswith("/Contact"))
-    assert f"ModifiedOn%20ge%20{iso(start)}%20and%20ModifiedOn%20lt%20{iso(end)}" in query
+
+
+@pytest.fixture
+def contact_copy_site(creatio_connection: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The emulator with the sync's reporting object, UsrContactCopy."""
+    emulator = creatio_connection
+    monkeypatch.setattr(emulator.settings, "custom_entities", {"UsrContactCopy": CONTACT_COPY_COLUMNS})
+    emulator.reset()
+    return emulator
+
+
+def test_contact_sync_copies_exactly_the_contacts_changed_in_the_interval(
+    dag_folder: Any, contact_copy_site: Any
+) -> None:
+    from datetime import datetime, timezone
+
+    from airflow.serialization.encoders import coerce_to_core_timetable
+
+    from airflow_provider_creatio.testing.dagrun import load_dag
+
+    folder = dag_folder(EXAMPLE_DAGS)
+    logical_date = datetime(2024, 3, 10, 6, 30, tzinfo=timezone.utc)
+    timetable = coerce_to_core_timetable(load_dag(folder, "example_creatio_contact_sync").timetable)
+    interval = timetable.infer_manual_data_interval(run_after=logical_date)
+    changed = seed_contacts_around(contact_copy_site.store, interval.start, interval.end)
+
+    result = run_dag(folder, "example_creatio_contact_sync", logical_date=logical_date)
+    assert_succeeded(result)
+    assert_synced_exactly(contact_copy_site, result, changed, (interval.start, interval.end))
+
+
+def test_contact_sync_without_a_logical_date_reads_the_day_up_to_run_after(
+    dag_folder: Any, contact_copy_site: Any
+) -> None:
+    """A run triggered from the REST API or the CLI has no logical date, hence no data interval: it reads the
+    24 hours up to its run_after."""
+    from datetime import datetime, timedelta, timezone
+
+    run_after = datetime(2024, 3, 10, 6, 30, 15, tzinfo=timezone.utc)
+    window = (run_after - timedelta(days=1), run_after)
+    changed = seed_contacts_around(contact_copy_site.store, *window)
+
+    result = run_dag(
+        dag_folder(EXAMPLE_DAGS), "example_creatio_contact_sync", logical_date=None, run_after=run_after
+    )
+    assert_succeeded(result)
+    assert_synced_exactly(contact_copy_site, result, changed, window)
 
 
 def test_case_lifecycle_example(dag_folder: Any, creatio_connection: Any) -> None:
     emulator = creatio_connection
-    result = run_dag(dag_folder(EXAMPLE_DAGS), "example_creatio_case_lifecycle")
+    result = run_dag(
+        dag_folder(EXAMPLE_DAGS), "example_creatio_case_lifecycle", run_conf={"agent_work_seconds": 1}
+    )
     assert_succeeded(result)
     store = emulator.store
     case_id = result.xcoms["open_case"]

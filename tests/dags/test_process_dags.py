@@ -44,7 +44,7 @@ def test_process_example_dags(creatio_connection: Any, dag_folder: Any) -> None:
         "order_total": 1194.0,
         "large_order": True,
     }
-    long_run = run_dag(folder, "example_creatio_long_process")
+    long_run = run_dag(folder, "example_creatio_long_process", run_conf={"duration_seconds": 2})
     assert long_run.succeeded, states(long_run)
     assert long_run.xcoms["wait_for_process"]["state"] == "Completed"
 
@@ -109,3 +109,31 @@ def test_on_kill_cancels_the_running_process(creatio_connection: Any) -> None:
         operator.process_id = run.process_id
         operator.on_kill()
         assert hook.get_process_log(run.process_id).state is ProcessState.CANCELED
+
+
+def slot_warnings(deferrable: bool) -> list[str]:
+    """What a run asking for outputs logs about its worker slot, and checks it still returned the outputs."""
+    from unittest import mock
+
+    from structlog.testing import capture_logs
+
+    operator = CreatioRunProcessOperator(
+        task_id="outputs",
+        process_name="UsrFullNameProcess",
+        parameters={"UserName": "Ada", "UserSurname": "Lovelace"},
+        result_parameters="FullName",
+        deferrable=deferrable,
+    )
+    with capture_logs() as logs:
+        result = operator.execute(context={"ti": mock.Mock()})  # type: ignore[arg-type]
+    assert result == {"FullName": "Ada Lovelace"}  # answered in the worker, deferrable or not
+    return [entry["event"] for entry in logs if "worker slot" in entry["event"]]
+
+
+def test_deferrable_run_with_outputs_says_it_holds_its_worker_slot(creatio_connection: Any) -> None:
+    assert slot_warnings(deferrable=True) == [
+        "deferrable=True has no effect here: process UsrFullNameProcess is asked for outputs (FullName), which "
+        "Creatio returns only when the process ends (or waits on an element), so this task holds its worker "
+        "slot until then"
+    ]
+    assert slot_warnings(deferrable=False) == []
