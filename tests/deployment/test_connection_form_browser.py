@@ -168,6 +168,14 @@ def fill_extra(page: Any, name: str, value: str) -> None:
     page.locator(f"[name='element_{name}']").fill(value)
 
 
+def fill_secret(field: Any, value: str) -> None:
+    """Playwright's errors quote what was typed: a failure here says which field, never the value."""
+    try:
+        field.fill(value)
+    except sync_api.Error:
+        raise AssertionError("could not fill a secret field") from None
+
+
 def save(page: Any, screenshot: str) -> None:
     page.screenshot(path=SCREENSHOTS / screenshot, full_page=True)
     page.get_by_role("button", name="Save").click()
@@ -195,7 +203,7 @@ def test_connections_made_in_the_form_pass_the_lists_test_button(
 
     open_creatio_form(page, url, "creatio_forms", creatio.url)
     page.get_by_label("User name (forms)").fill(settings.username)
-    page.get_by_label("Password (forms)").fill(settings.password)
+    fill_secret(page.get_by_label("Password (forms)"), settings.password)
     assert page.get_by_label("Password (forms)").get_attribute("type") == "password"
     show_extras(page)
     for field in FIELDS:  # every extra is in the form, under its label
@@ -209,7 +217,7 @@ def test_connections_made_in_the_form_pass_the_lists_test_button(
     page.locator("#element_auth_type").click()
     page.get_by_role("option", name="oauth").click()
     fill_extra(page, "client_id", settings.oauth_client_id)
-    fill_extra(page, "client_secret", settings.oauth_client_secret)
+    fill_secret(page.locator("#element_client_secret"), settings.oauth_client_secret)
     assert page.locator("#element_client_secret").get_attribute("type") == "password"
     identity = page.locator("#element_identity_server_url")
     assert identity.get_attribute("placeholder") == "Start typing to see options"
@@ -218,12 +226,14 @@ def test_connections_made_in_the_form_pass_the_lists_test_button(
     identity.fill(creatio.identity_url)
     save(page, "2-oauth-form.png")
 
-    assert settings.oauth_client_secret not in page.content()  # the list does not show the secret
+    shown = settings.oauth_client_secret in page.content()
+    assert not shown, "the connections list shows the client secret"
     forms_extra = json.loads(page.request.get(f"{url}/api/v2/connections/creatio_forms").json()["extra"])
     assert {"auth_type": "forms", "timeout": 30, "retry_attempts": 2}.items() <= forms_extra.items()
     stored = page.request.get(f"{url}/api/v2/connections/creatio_oauth").json()
     assert stored["port"] is None  # what makes the list send port 0
-    assert json.loads(stored["extra"])["client_secret"] == "***"  # the API masks the password-format extra
+    masked = json.loads(stored["extra"])["client_secret"] == "***"
+    assert masked, "the API does not mask the password-format extra"  # (without quoting it)
     forms = press_test(page, url, "creatio_forms", "3-forms-test.png")
     assert forms.startswith("Test Connection Successful"), forms
     assert f"Connected to {creatio.url}: login and an OData read succeeded." in forms
