@@ -10,10 +10,11 @@ $(BIN)/.installed: pyproject.toml requirements/constraints.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements/constraints.txt -e '.[test]'
 	touch $@
 
-## make demo: start the emulator and run every example DAG end to end with `airflow dags test`
+## make demo: start the emulator and a real Airflow (api-server, scheduler, dag-processor, triggerer) and run every
+## example DAG end to end; KEEP=1 leaves the UI running afterwards
 ## (DEMO_ARGS="--auth oauth --net-core" for OAuth client credentials and the .NET Core layout)
 demo: $(BIN)/.installed
-	$(BIN)/python scripts/demo.py $(DEMO_ARGS)
+	$(BIN)/python scripts/demo.py $(if $(KEEP),--keep) $(DEMO_ARGS)
 
 ## make test: lint, type-check and run the whole test suite
 test: $(BIN)/.installed lint

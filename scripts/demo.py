@@ -1,205 +1,122 @@
-"""The main job in one command (``make demo``).
+"""The main job in one command (``make demo``): every example DAG in a real Airflow deployment.
 
-Initialises a throw-away Airflow home, starts the Creatio emulator, points ``creatio_default`` at it, runs every
-example DAG with ``airflow dags test``, prints a summary per DAG (state and key XCom values), stops the emulator,
-and exits non-zero if any DAG failed.
+Starts the Creatio emulator and prepares the site the examples expect, starts Airflow in ``.airflow-demo`` as
+users run it (api-server, scheduler, dag-processor and triggerer as separate processes, LocalExecutor) with the
+``creatio_default`` connection pointing at the emulator, triggers every example DAG through the REST API without
+a logical date (as the UI and CLI do), and prints a table per DAG and task: its state, whether it deferred (its
+wait ran in the triggerer), how long it took, and what it returned. Exits non-zero if any DAG failed.
 
-``--auth oauth`` logs in with OAuth client credentials through the emulator's identity server instead of a user
-name and password; ``--net-core`` serves (and connects to) the .NET Core layout. ``make demo DEMO_ARGS="--auth
-oauth --net-core"`` passes them.
+``--keep`` (``make demo KEEP=1``) leaves Airflow and the emulator running afterwards and prints the UI's URL and
+login, until Ctrl-C. ``--auth oauth`` logs in with OAuth client credentials through the emulator's identity server;
+``--net-core`` serves (and connects to) the .NET Core layout: ``make demo DEMO_ARGS="--auth oauth --net-core"``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
+
+from airflow_provider_creatio.testing.connection import emulator_connection_json
+from airflow_provider_creatio.testing.deployment import AirflowDeployment, DeploymentError
+from airflow_provider_creatio.testing.emulator import EmulatorServer, EmulatorSettings
+from airflow_provider_creatio.testing.example_site import prepare_example_site
 
 REPO = Path(__file__).resolve().parents[1]
 HOME = REPO / ".airflow-demo"
 DAGS = REPO / "example_dags"
-LOGS = HOME / "runs"
+RUN_LIMIT = 600.0  # seconds for all runs together; they take about 90 on a 2-core machine
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def connection(site: str, identity: str, args: argparse.Namespace) -> str:
-    """The ``creatio_default`` connection: the emulator's user, or its OAuth client (the CLI's defaults)."""
-    from airflow_provider_creatio.testing.connection import connection_json, oauth_connection_json
-    from airflow_provider_creatio.testing.emulator import EmulatorSettings
-
-    emulator = EmulatorSettings()  # the CLI starts the emulator with these defaults
-    if args.auth == "oauth":
-        client = (emulator.oauth_client_id, emulator.oauth_client_secret)
-        return oauth_connection_json(site, identity, *client, net_core=args.net_core)
-    return connection_json(site, emulator.username, emulator.password, net_core=args.net_core)
-
-
-def airflow_env(creatio_connection: str) -> dict[str, str]:
-    env = os.environ.copy()
-    env.update(
-        AIRFLOW_HOME=str(HOME),
-        AIRFLOW__CORE__DAGS_FOLDER=str(DAGS),
-        AIRFLOW__CORE__LOAD_EXAMPLES="False",
-        AIRFLOW__CORE__TEST_CONNECTION="Enabled",
-        AIRFLOW_CONN_CREATIO_DEFAULT=creatio_connection,
-    )
-    return env
-
-
-def start_emulator(port: int, identity_port: int, net_core: bool) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "airflow_provider_creatio.testing.emulator", "--port", str(port)]
-    command += ["--identity-port", str(identity_port)] + (["--net-core"] if net_core else [])
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/__emulator__/stats", timeout=1)
-            return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.terminate()
-    raise SystemExit("the Creatio emulator did not start within 30 s")
-
-
-def run(cmd: list[str], env: dict[str, str], log: Path | None = None) -> int:
-    if log is None:
-        return subprocess.run(cmd, env=env, check=False, capture_output=True).returncode
-    with log.open("wb") as out:
-        return subprocess.run(cmd, env=env, check=False, stdout=out, stderr=subprocess.STDOUT).returncode
-
-
-def dag_ids(env: dict[str, str]) -> list[str]:
-    """The example DAG ids, read with a DagBag in a subprocess (Airflow's CLI mixes log lines into its output)."""
-    code = (
-        "import json;from airflow.dag_processing.dagbag import DagBag;"
-        f"bag=DagBag(dag_folder={str(DAGS)!r});"
-        "assert not bag.import_errors, bag.import_errors;"
-        "print(json.dumps(sorted(bag.dag_ids)))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True)
-    return list(json.loads(out.stdout.strip().splitlines()[-1]))
-
-
-def summarize(env: dict[str, str], dag_id: str) -> tuple[str, dict[str, object]]:
-    """Read the newest run of ``dag_id`` from the demo's metadata database (in a subprocess with its env)."""
-    code = (
-        "import json,sys;"
-        "from airflow.models.dagrun import DagRun;"
-        "from airflow_provider_creatio.testing.dagrun import collect;"
-        f"runs=DagRun.find(dag_id={dag_id!r});"
-        "run=max(runs,key=lambda r:r.start_date or r.queued_at or r.logical_date);"
-        f"res=collect({dag_id!r},run.run_id);"
-        "print(json.dumps({'state':res.state,'xcoms':res.xcoms},default=str))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], env=env, check=False, capture_output=True, text=True)
-    if out.returncode != 0:
-        return "unknown", {}
-    data = json.loads(out.stdout.strip().splitlines()[-1])
-    return data["state"], data["xcoms"]
-
-
-# The reporting object the nightly sync writes to: a custom (Usr) entity a Creatio team would add.
-CUSTOM_ENTITIES = {
-    "UsrContactCopy": {
-        "Name": "text",
-        "Email": "text",
-        "Phone": "text",
-        "JobTitle": "text",
-        "Account": "lookup:Account",
-        "SourceModifiedOn": "datetime",
-    }
-}
-
-
-def admin(url: str, action: str, body: object) -> None:
-    request = urllib.request.Request(
-        f"{url}/__emulator__/{action}",
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    urllib.request.urlopen(request, timeout=10).close()
-
-
-def seed_demo_site(url: str, net_core: bool) -> None:
-    """Add the custom entity, then give the nightly sync something to find: three contacts changed just now,
-    created through the client as any integration would."""
-    from airflow_provider_creatio.client import CreatioClient, CreatioConfig, odata
-
-    admin(url, "settings", {"custom_entities": CUSTOM_ENTITIES})
-    admin(url, "reset", {})
-
-    people = [
-        ("Ada Lovelace", "ADA@Example.com"),
-        ("Grace Hopper", "grace@example.com "),
-        ("Alan Turing", ""),
-    ]
-    config = CreatioConfig(base_url=url, username="Supervisor", password="Supervisor", net_core=net_core)
-    with CreatioClient(config) as client:
-        for name, email in people:
-            client.execute(
-                odata.create_record("Contact", {"Name": name, "Email": email, "MobilePhone": "+1 (555) 010"})
-            )
-
-
-def short(value: object, limit: int = 90) -> str:
-    text = json.dumps(value, default=str)
+def short(value: object, limit: int = 60) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def returned(airflow: AirflowDeployment, dag_id: str, run_id: str, ti: dict[str, Any]) -> str:
+    """The task's return value (its ``return_value`` XCom), shortened; empty when it returned nothing."""
+    path = f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{ti['task_id']}/xcomEntries/return_value"
+    if ti.get("map_index", -1) != -1:
+        path += f"?map_index={ti['map_index']}"
+    try:
+        return short(airflow.api("GET", path)["value"])
+    except DeploymentError:
+        return ""  # no return value
+
+
+def print_run(airflow: AirflowDeployment, dag_id: str, run_id: str, state: str) -> None:
+    print(f"\n{'OK  ' if state == 'success' else 'FAIL'} {dag_id}: {state}")
+    deferred = airflow.deferred_tasks(dag_id, run_id)
+    print(f"     {'task':<28} {'state':<16} {'deferred':<9} {'seconds':>7}  returned")
+    for ti in sorted(airflow.task_instances(dag_id, run_id), key=lambda ti: ti.get("start_date") or ""):
+        name = ti["task_id"] if ti.get("map_index", -1) == -1 else f"{ti['task_id']}[{ti['map_index']}]"
+        seconds = f"{ti['duration']:.1f}" if ti.get("duration") is not None else "-"
+        flag = "yes" if name in deferred else "-"
+        print(
+            f"     {name:<28} {ti['state'] or '-':<16} {flag:<9} {seconds:>7}  {returned(airflow, dag_id, run_id, ti)}"
+        )
+
+
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="scripts/demo.py", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="scripts/demo.py", description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--auth", choices=["forms", "oauth"], default="forms")
     parser.add_argument("--net-core", action="store_true", help="the .NET Core layout")
+    parser.add_argument(
+        "--keep", action="store_true", help="leave Airflow and the emulator running until Ctrl-C"
+    )
     return parser.parse_args()
+
+
+def run_examples(airflow: AirflowDeployment) -> int:
+    """Trigger every example DAG at once, wait for all, print the tables; how many failed."""
+    dag_ids = airflow.dag_ids()
+    airflow.wait_for_dags(dag_ids)
+    runs = {dag_id: airflow.trigger(dag_id) for dag_id in dag_ids}
+    print(f"Triggered {len(runs)} example DAGs through the REST API (no logical date); waiting for them.")
+    deadline = time.monotonic() + RUN_LIMIT
+    states = {
+        dag_id: airflow.wait_for_run(dag_id, run_id, deadline - time.monotonic())
+        for dag_id, run_id in runs.items()
+    }
+    for dag_id, run_id in runs.items():
+        print_run(airflow, dag_id, run_id, states[dag_id])
+    failed = sum(state != "success" for state in states.values())
+    print(
+        f"\n{failed} of the {len(runs)} example DAGs failed."
+        if failed
+        else f"\nAll {len(runs)} example DAGs succeeded."
+    )
+    return failed
 
 
 def main() -> int:
     args = parse_args()
     shutil.rmtree(HOME, ignore_errors=True)
-    LOGS.mkdir(parents=True)
-    port, identity_port = free_port(), free_port()
-    site, identity = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{identity_port}"
-    emulator = start_emulator(port, identity_port, args.net_core)
-    try:
-        env = airflow_env(connection(site, identity, args))
+    with EmulatorServer(EmulatorSettings(net_core=args.net_core)) as creatio:
+        prepare_example_site(creatio.url, creatio.settings)
         layout = ".NET Core" if args.net_core else ".NET Framework"
-        print(f"Creatio emulator on {site} ({layout}, {args.auth} auth; identity server {identity})")
-        print(f"Airflow home {HOME}")
-        if run([sys.executable, "-m", "airflow", "db", "migrate"], env, LOGS / "db-migrate.log"):
-            print(f"airflow db migrate failed, see {LOGS / 'db-migrate.log'}")
-            return 1
-        seed_demo_site(site, args.net_core)
-        # "Now": the nightly sync's data interval is then the last 24 hours, which holds the contacts just made.
-        logical_date = (datetime.now(timezone.utc) + timedelta(seconds=5)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
-        failed = 0
-        for dag_id in dag_ids(env):
-            log = LOGS / f"{dag_id}.log"
-            rc = run([sys.executable, "-m", "airflow", "dags", "test", dag_id, logical_date], env, log)
-            state, xcoms = summarize(env, dag_id)
-            ok = rc == 0 and state == "success"
-            failed += not ok
-            print(f"{'OK  ' if ok else 'FAIL'} {dag_id}: {state}" + ("" if ok else f" (log: {log})"))
-            for task_id, value in sorted(xcoms.items()):
-                print(f"       {task_id} -> {short(value)}")
-        print(f"{failed} of the example DAGs failed." if failed else "Every example DAG succeeded.")
+        print(
+            f"Creatio emulator on {creatio.url} ({layout}, {args.auth} auth; identity server {creatio.identity_url})"
+        )
+        env = {"AIRFLOW_CONN_CREATIO_DEFAULT": emulator_connection_json(creatio, args.auth)}
+        print(f"Starting Airflow in {HOME} (api-server, scheduler, dag-processor, triggerer)...")
+        with AirflowDeployment(HOME, DAGS, env=env) as airflow:
+            failed = run_examples(airflow)
+            print(f"Logs: {HOME / 'logs'}; component output: {HOME}/<component>.out")
+            if args.keep:
+                print(
+                    f"\nAirflow UI: {airflow.api_url}  (user admin, password {airflow.password}). Ctrl-C stops it."
+                )
+                try:
+                    while True:
+                        time.sleep(3600)
+                except KeyboardInterrupt:
+                    print("Stopping Airflow and the emulator.")
         return 1 if failed else 0
-    finally:
-        emulator.terminate()
-        emulator.wait(timeout=10)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,52 @@
+"""The deployment tier: one real Airflow for the whole session (api-server, scheduler, dag-processor and triggerer
+as separate processes, LocalExecutor, SQLite) against an emulator of its own, with the example DAGs and this
+folder's DAG files. Tests trigger runs through the REST API without a logical date, as the UI and CLI do."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from issued_secrets import Issued, recording_issued
+
+from airflow_provider_creatio.testing.connection import connection_env_name, emulator_connection_json
+from airflow_provider_creatio.testing.deployment import AirflowDeployment
+from airflow_provider_creatio.testing.emulator import EmulatorServer, EmulatorSettings
+from airflow_provider_creatio.testing.example_site import prepare_example_site
+
+REPO = Path(__file__).resolve().parents[2]
+DAG_FILES = Path(__file__).parent / "dag_files"
+# Distinct values, so that finding one in a log file can only be a leak.
+PASSWORD = "Deploy-Pw-3f9a61c2-never-log-me"
+CLIENT_SECRET = "Deploy-Cs-7e20b4d8-never-log-me"
+
+
+@dataclass
+class Deployment:
+    airflow: AirflowDeployment
+    creatio: EmulatorServer
+    issued: Issued  # every cookie value and token the emulator issued during the session
+
+    def secrets(self) -> set[str]:
+        return self.issued.secrets(PASSWORD, CLIENT_SECRET)
+
+
+@pytest.fixture(scope="session")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    root = tmp_path_factory.mktemp("deployment")
+    dags = root / "dags"
+    shutil.copytree(REPO / "example_dags", dags)
+    for path in DAG_FILES.glob("*.py"):
+        shutil.copy(path, dags)
+    settings = EmulatorSettings(password=PASSWORD, oauth_client_secret=CLIENT_SECRET)
+    with EmulatorServer(settings) as creatio, recording_issued(creatio) as issued:
+        prepare_example_site(creatio.url, settings)
+        env = {
+            connection_env_name("creatio_default"): emulator_connection_json(creatio),
+            connection_env_name("creatio_oauth"): emulator_connection_json(creatio, "oauth"),
+        }
+        with AirflowDeployment(root / "airflow", dags, env=env) as airflow:
+            yield Deployment(airflow, creatio, issued)
