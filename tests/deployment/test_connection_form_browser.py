@@ -9,14 +9,7 @@ Screenshots land in ``tests/.screenshots/`` (git-ignored).
 from __future__ import annotations
 
 import json
-import os
 import secrets
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +17,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_creatio.hooks.connection_form import FIELDS
+from airflow_provider_creatio.testing.deployment import ADMIN_USER, AirflowDeployment
 from airflow_provider_creatio.testing.emulator import EmulatorServer
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -48,81 +42,20 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[1] / ".screenshots"
-USER = "admin"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def airflow_env(home: Path, port: int, password: str) -> dict[str, str]:
-    """A fresh deployment: its own home and database, the simple auth manager with one admin, tests enabled."""
-    from cryptography.fernet import Fernet
-
-    passwords = home / "passwords.json"
-    passwords.write_text(json.dumps({USER: password}))
-    (home / "dags").mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW_CONN_", "AIRFLOW__"))}
-    return {
-        **env,
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(home / "dags"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
-        "AIRFLOW__CORE__FERNET_KEY": Fernet.generate_key().decode(),
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{USER}:admin",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
-        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
-        "AIRFLOW__API__WORKERS": "1",
-        "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
-    }
-
-
-def wait_until_healthy(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"the API server exited ({server.returncode}):\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/api/v2/monitor/health", timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"the API server did not answer in 120 s:\n{log.read_text()[-3000:]}")
 
 
 @pytest.fixture(scope="module")
-def airflow_ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """A real ``airflow api-server`` on a free port: its URL and the admin's password."""
-    home = tmp_path_factory.mktemp("airflow-ui")
-    port, password = free_port(), secrets.token_urlsafe(16)
-    env = airflow_env(home, port, password)
-    airflow = str(Path(sys.executable).with_name("airflow"))
-    subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
-    log = home / "api-server.log"
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            [airflow, "api-server", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: stopping it stops its workers too
-        )
-    url = f"http://127.0.0.1:{port}"
+def airflow_ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowDeployment]:
+    """An Airflow of its own with only the api-server: the connections made here stay out of the deployment
+    tier's shared Airflow (whose tests look for secrets in its logs)."""
+    root = tmp_path_factory.mktemp("airflow-ui")
+    (root / "dags").mkdir()
+    airflow = AirflowDeployment(root / "airflow", root / "dags", password=secrets.token_urlsafe(16))
     try:
-        wait_until_healthy(url, server, log)
-        yield url, password
+        airflow.start(["api-server"])
+        yield airflow
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+        airflow.stop()
 
 
 @pytest.fixture(scope="module")
@@ -132,17 +65,17 @@ def creatio() -> Iterator[EmulatorServer]:
 
 
 @pytest.fixture(scope="module")
-def page(airflow_ui: tuple[str, str]) -> Iterator[Any]:
+def page(airflow_ui: AirflowDeployment) -> Iterator[Any]:
     """A browser page logged in to the UI as the admin."""
-    url, password = airflow_ui
+    url = airflow_ui.api_url
     SCREENSHOTS.mkdir(exist_ok=True)
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1800})
         page.set_default_timeout(30_000)
         page.goto(f"{url}/")
-        page.get_by_label("Username").fill(USER)
-        page.get_by_label("Password").fill(password)
+        page.get_by_label("Username").fill(ADMIN_USER)
+        fill_secret(page.get_by_label("Password"), airflow_ui.password)
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_url(f"{url}/")
         yield page
@@ -196,9 +129,9 @@ def press_test(page: Any, url: str, conn_id: str, screenshot: str) -> str:
 
 
 def test_connections_made_in_the_form_pass_the_lists_test_button(
-    page: Any, airflow_ui: tuple[str, str], creatio: EmulatorServer
+    page: Any, airflow_ui: AirflowDeployment, creatio: EmulatorServer
 ) -> None:
-    url, _ = airflow_ui
+    url = airflow_ui.api_url
     settings = creatio.settings
 
     open_creatio_form(page, url, "creatio_forms", creatio.url)
@@ -243,18 +176,15 @@ def test_connections_made_in_the_form_pass_the_lists_test_button(
 
 
 def test_only_the_uis_port_0_is_taken_for_the_stored_port(
-    page: Any, airflow_ui: tuple[str, str], creatio: EmulatorServer
+    airflow_ui: AirflowDeployment, creatio: EmulatorServer
 ) -> None:
     """Through the REST endpoint itself: port 0 tests the stored connection; a port that differs from the stored
     one is still refused (Airflow's check stays in force)."""
-    url, _ = airflow_ui
     stored = {"connection_id": "creatio_rest", "conn_type": "creatio", "host": creatio.url}
-    secret = {"login": creatio.settings.username, "password": creatio.settings.password}
-    assert page.request.post(f"{url}/api/v2/connections", data={**stored, **secret}).status == 201
-    test = f"{url}/api/v2/connections/test"
-    ui_body = {**stored, "login": creatio.settings.username, "password": "***", "extra": "{}"}
-    refused = page.request.post(test, data={**ui_body, "port": 1})
-    assert refused.status == 400
-    assert "differs from the stored connection" in refused.text()
-    passed = page.request.post(test, data={**ui_body, "port": 0})
-    assert (passed.status, passed.json()["status"]) == (200, True), passed.text()
+    login = {"login": creatio.settings.username}
+    airflow_ui.api("POST", "/api/v2/connections", {**stored, **login, "password": creatio.settings.password})
+    ui_body = {**stored, **login, "password": "***", "extra": "{}"}  # as the connections list sends it
+    refused = airflow_ui.api("POST", "/api/v2/connections/test", {**ui_body, "port": 1}, expect=400)
+    assert "differs from the stored connection" in refused["detail"]
+    passed = airflow_ui.api("POST", "/api/v2/connections/test", {**ui_body, "port": 0})
+    assert passed["status"] is True, passed["message"]
