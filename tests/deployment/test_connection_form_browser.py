@@ -178,8 +178,9 @@ def test_connections_made_in_the_form_pass_the_lists_test_button(
 def test_only_the_uis_port_0_is_taken_for_the_stored_port(
     airflow_ui: AirflowDeployment, creatio: EmulatorServer
 ) -> None:
-    """Through the REST endpoint itself: port 0 tests the stored connection; a port that differs from the stored
-    one is still refused (Airflow's check stays in force)."""
+    """Through the REST endpoint itself: port 0 tests the stored Creatio connection; a port that differs from the
+    stored one is still refused (Airflow's check stays in force), and so is port 0 for any other type (what a
+    Creatio connection met before the plugin)."""
     stored = {"connection_id": "creatio_rest", "conn_type": "creatio", "host": creatio.url}
     login = {"login": creatio.settings.username}
     airflow_ui.api("POST", "/api/v2/connections", {**stored, **login, "password": creatio.settings.password})
@@ -188,3 +189,7 @@ def test_only_the_uis_port_0_is_taken_for_the_stored_port(
     assert "differs from the stored connection" in refused["detail"]
     passed = airflow_ui.api("POST", "/api/v2/connections/test", {**ui_body, "port": 0})
     assert passed["status"] is True, passed["message"]
+    other = {"connection_id": "generic_rest", "conn_type": "generic", "host": creatio.url}
+    airflow_ui.api("POST", "/api/v2/connections", other)
+    refused = airflow_ui.api("POST", "/api/v2/connections/test", {**other, "port": 0}, expect=400)
+    assert "differs from the stored connection" in refused["detail"]
