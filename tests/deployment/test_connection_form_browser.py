@@ -161,9 +161,9 @@ def test_connections_made_in_the_form_pass_the_lists_test_button(
 
     shown = settings.oauth_client_secret in page.content()
     assert not shown, "the connections list shows the client secret"
-    forms_extra = json.loads(page.request.get(f"{url}/api/v2/connections/creatio_forms").json()["extra"])
+    forms_extra = json.loads(airflow_ui.api("GET", "/api/v2/connections/creatio_forms")["extra"])
     assert {"auth_type": "forms", "timeout": 30, "retry_attempts": 2}.items() <= forms_extra.items()
-    stored = page.request.get(f"{url}/api/v2/connections/creatio_oauth").json()
+    stored = airflow_ui.api("GET", "/api/v2/connections/creatio_oauth")
     assert stored["port"] is None  # what makes the list send port 0
     masked = json.loads(stored["extra"])["client_secret"] == "***"
     assert masked, "the API does not mask the password-format extra"  # (without quoting it)
