@@ -208,6 +208,7 @@ class CreatioRunProcessOperator(CreatioHookMixin, BaseOperator):  # type: ignore
                     poll_interval=self.poll_interval,
                     end_time=end_time,
                     hook_params=self.hook_params,
+                    first_look_at=time.time() + self.poll_interval,
                 ),
                 method_name="execute_complete",
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -175,6 +176,7 @@ class CreatioEntitySensor(CreatioHookMixin, FirstLookMixin, BaseSensorOperator):
                     failure_values=dict(condition.failure),
                     poll_interval=self.poke_interval,
                     hook_params=self.hook_params,
+                    first_look_at=time.time() + self.poke_interval,
                 ),
                 method_name="execute_complete",
                 timeout=timedelta(seconds=self.timeout),

@@ -89,6 +89,7 @@ class CreatioProcessSensor(CreatioHookMixin, FirstLookMixin, BaseSensorOperator)
                     poll_interval=self.poke_interval,
                     end_time=time.time() + self.timeout,
                     hook_params=self.hook_params,
+                    first_look_at=time.time() + self.poke_interval,
                 ),
                 method_name="execute_complete",
             )

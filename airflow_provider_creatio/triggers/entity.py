@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from airflow_provider_creatio._compat import BaseTrigger, TriggerEvent
+from airflow_provider_creatio.triggers import sleep_until
 
 
 class CreatioEntityTrigger(BaseTrigger):  # type: ignore[misc]
@@ -23,6 +24,8 @@ class CreatioEntityTrigger(BaseTrigger):  # type: ignore[misc]
     :param failure_values: column path -> value or list of values; the wait fails when all hold.
     :param poll_interval: seconds between two looks.
     :param hook_params: CreatioHook overrides (``retry_attempts``, ``timeout``...), plain JSON values.
+    :param first_look_at: a UNIX timestamp before which the trigger does not look: the deferring task has just
+        looked on its worker, so the next look is due one poll interval later, as in poke mode (None: at once).
 
     Yields one event: ``{"status": "success", "record": {...}, "message"}``, ``{"status": "failure",
     "record": {...} | None, "message"}`` or ``{"status": "error", "message"}``.
@@ -37,6 +40,7 @@ class CreatioEntityTrigger(BaseTrigger):  # type: ignore[misc]
         failure_values: dict[str, Any] | None = None,
         poll_interval: float = 60.0,
         hook_params: dict[str, Any] | None = None,
+        first_look_at: float | None = None,
     ) -> None:
         super().__init__()
         self.creatio_conn_id = creatio_conn_id
@@ -45,6 +49,7 @@ class CreatioEntityTrigger(BaseTrigger):  # type: ignore[misc]
         self.failure_values = failure_values
         self.poll_interval = float(poll_interval)
         self.hook_params = hook_params
+        self.first_look_at = first_look_at
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -56,6 +61,7 @@ class CreatioEntityTrigger(BaseTrigger):  # type: ignore[misc]
                 "failure_values": self.failure_values,
                 "poll_interval": self.poll_interval,
                 "hook_params": self.hook_params,
+                "first_look_at": self.first_look_at,
             },
         )
 
@@ -75,6 +81,7 @@ class CreatioEntityTrigger(BaseTrigger):  # type: ignore[misc]
         hook_params = self.hook_params or {}
         try:
             async with CreatioHook.shared_async_client(self.creatio_conn_id, **hook_params) as client:
+                await sleep_until(self.first_look_at)
                 while True:
                     snapshot = await client.execute(entities.watch_call(spec))
                     outcome = entities.evaluate(spec, condition, snapshot)

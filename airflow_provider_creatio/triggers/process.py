@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_creatio._compat import BaseTrigger, TriggerEvent
+from airflow_provider_creatio.triggers import sleep_until
 
 if TYPE_CHECKING:
     from airflow_provider_creatio.client.process import ProcessLogEntry
@@ -26,6 +27,8 @@ class CreatioProcessTrigger(BaseTrigger):  # type: ignore[misc]
     :param poll_interval: seconds between two looks.
     :param end_time: a UNIX timestamp after which the trigger gives up with a ``timeout`` event (None: never).
     :param hook_params: CreatioHook overrides (``retry_attempts``, ``timeout``...), plain JSON values.
+    :param first_look_at: a UNIX timestamp before which the trigger does not look: the deferring task has just
+        looked on its worker, so the next look is due one poll interval later, as in poke mode (None: at once).
 
     Yields one event: ``{"status": "success" | "failure" | "timeout" | "error", "process_id", "entry", "message"}``
     where ``entry`` is the last :meth:`ProcessLogEntry.to_dict` read (None if none was).
@@ -39,6 +42,7 @@ class CreatioProcessTrigger(BaseTrigger):  # type: ignore[misc]
         poll_interval: float = 30.0,
         end_time: float | None = None,
         hook_params: dict[str, Any] | None = None,
+        first_look_at: float | None = None,
     ) -> None:
         super().__init__()
         self.creatio_conn_id = creatio_conn_id
@@ -46,6 +50,7 @@ class CreatioProcessTrigger(BaseTrigger):  # type: ignore[misc]
         self.poll_interval = float(poll_interval)
         self.end_time = end_time
         self.hook_params = hook_params
+        self.first_look_at = first_look_at
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -56,6 +61,7 @@ class CreatioProcessTrigger(BaseTrigger):  # type: ignore[misc]
                 "poll_interval": self.poll_interval,
                 "end_time": self.end_time,
                 "hook_params": self.hook_params,
+                "first_look_at": self.first_look_at,
             },
         )
 
@@ -74,6 +80,7 @@ class CreatioProcessTrigger(BaseTrigger):  # type: ignore[misc]
         hook_params = self.hook_params or {}
         try:
             async with CreatioHook.shared_async_client(self.creatio_conn_id, **hook_params) as client:
+                await sleep_until(self.first_look_at)
                 while True:
                     log_entry = await client.execute(process.get_process_log(self.process_id))
                     entry = log_entry.to_dict()

@@ -157,6 +157,7 @@ def test_deferrable_mode_checks_once_then_defers_to_a_serializable_trigger(
     )
     with pytest.raises(TaskDeferred) as deferred:
         waiting.execute(context={})
+    [look] = [entry for entry in creatio_connection.requests if f"Case({case['Id']})" in entry.path]
     assert creatio_connection.count("GET", f"Case({case['Id']})") == 1
     assert deferred.value.method_name == "execute_complete"
     assert deferred.value.timeout.total_seconds() == 600
@@ -165,6 +166,8 @@ def test_deferrable_mode_checks_once_then_defers_to_a_serializable_trigger(
     assert json.loads(json.dumps(kwargs)) == kwargs
     assert kwargs["watch"]["select"] == ["Subject", "Id", "StatusId"]
     assert kwargs["success_values"] == {"Status/Id": [RESOLVED, CLOSED]}
+    # The trigger's first look is due one poke interval after the sensor's own, as in poke mode.
+    assert kwargs["first_look_at"] >= look.timestamp + waiting.poke_interval
 
 
 async def collect(trigger: CreatioEntityTrigger) -> list[dict[str, Any]]:
@@ -234,3 +237,12 @@ def test_execute_complete_turns_events_into_results_or_errors() -> None:
         waiting.execute_complete({}, {"status": "failure", "record": None, "message": "gone"})
     with pytest.raises(AirflowException, match="trigger failed: boom"):
         waiting.execute_complete({}, {"status": "error", "message": "boom"})
+
+
+async def test_the_trigger_does_not_look_before_its_first_look_is_due(creatio_connection: Any) -> None:
+    case = creatio_connection.store.insert("Case", {"Subject": "Done", "StatusId": RESOLVED})
+    due = time.time() + 0.5
+    events = await collect(trigger_for(case["Id"], first_look_at=due))
+    assert [event["status"] for event in events] == ["success"]
+    looks = [entry for entry in creatio_connection.requests if f"Case({case['Id']})" in entry.path]
+    assert len(looks) == 1 and looks[0].timestamp >= due
