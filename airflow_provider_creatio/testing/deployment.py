@@ -28,7 +28,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -317,10 +317,6 @@ class AirflowDeployment:
         return self.task_states(dag_id, run_id)
 
     # ------------------------------------------------------------------------------------------ logs
-
-    def log_files(self) -> Iterator[Path]:
-        """Every file under ``AIRFLOW_HOME/logs``: task logs, trigger logs, component logs."""
-        return (path for path in sorted((self.home / "logs").rglob("*")) if path.is_file())
 
     def trigger_logs(self, dag_id: str, run_id: str) -> dict[str, list[Path]]:
         """Task (``task[map_index]`` for mapped ones) -> the logs triggerers wrote of its waits: a triggerer

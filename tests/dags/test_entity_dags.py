@@ -20,6 +20,7 @@ from airflow_provider_creatio.client import odata
 from airflow_provider_creatio.testing.connection import connection_env_name, connection_json
 from airflow_provider_creatio.testing.dagrun import DagRunResult, run_dag
 from airflow_provider_creatio.testing.emulator.seed import CASE_STATUS_IDS
+from airflow_provider_creatio.testing.example_site import CUSTOM_ENTITIES
 
 DAG_FILES = Path(__file__).parent / "dag_files"
 EXAMPLE_DAGS = Path(__file__).parents[2] / "example_dags"
@@ -164,16 +165,6 @@ def test_case_sensor_completes_when_another_task_resolves_the_case(
     assert emulator.count("POST", "AuthService.svc/Logout") == 7
 
 
-CONTACT_COPY_COLUMNS = {
-    "Name": "text",
-    "Email": "text",
-    "Phone": "text",
-    "JobTitle": "text",
-    "Account": "lookup:Account",
-    "SourceModifiedOn": "datetime",
-}
-
-
 def iso(moment: Any) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -235,7 +226,7 @@ def assert_synced_exactly(
 def contact_copy_site(creatio_connection: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     """The emulator with the sync's reporting object, UsrContactCopy."""
     emulator = creatio_connection
-    monkeypatch.setattr(emulator.settings, "custom_entities", {"UsrContactCopy": CONTACT_COPY_COLUMNS})
+    monkeypatch.setattr(emulator.settings, "custom_entities", CUSTOM_ENTITIES)
     emulator.reset()
     return emulator
 

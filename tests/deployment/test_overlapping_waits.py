@@ -81,6 +81,7 @@ def run_waits(
     while_deferred(run_id)
     release(deployment, conf)
     state = airflow.wait_for_run(dag_id, run_id, limit=300)
+    deployment.assert_no_secret_leaked()
     return run_id, state, airflow.task_states(dag_id, run_id)
 
 
@@ -144,5 +145,6 @@ def test_a_task_killed_while_it_waits_cancels_its_process(deployment: Deployment
     assert airflow.wait_for_run(dag_id, run_id) == "failed"
     assert instance.wait(timeout=60), "the process never ended"
     assert instance.status is ProcessStatus.CANCELED
+    deployment.assert_no_secret_leaked()
     [row] = [row for row in deployment.creatio.store.rows("SysProcessLog") if row["Id"] == instance.id]
     assert row["StatusId"] == ProcessStatus.CANCELED.status_id
