@@ -9,7 +9,7 @@ wrapping its session registry, so the check does not depend on what the client s
 The task-log proof (``test_a_real_dag_run_leaks_no_secret``) runs a DAG the way a deployment does: ``airflow
 dags test --use-executor`` with the LocalExecutor, whose worker supervises each task in its own process and writes
 the task's log file under ``$AIRFLOW_HOME/logs`` through Airflow's own masking, against a real execution API
-server (``airflow api-server --apps execution``). ``dag.test()`` without an executor does not mask its in-process
+server (an api-server started by ``testing.deployment.AirflowDeployment``). ``dag.test()`` without an executor does not mask its in-process
 output, so it would prove nothing.
 """
 
@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from issued_secrets import leaks, recording_issued
 
 from airflow_provider_creatio.client import AsyncCreatioClient, CreatioClient, process
@@ -57,6 +56,7 @@ from airflow_provider_creatio.testing.connection import (
     connection_json,
     oauth_connection_json,
 )
+from airflow_provider_creatio.testing.deployment import AirflowDeployment
 from airflow_provider_creatio.testing.emulator import EmulatorServer, EmulatorSettings
 
 PASSWORD = "Pw-5e9c1f7a-never-log-me"
@@ -478,12 +478,6 @@ def test_a_redirect_to_another_host_is_never_followed(
 # A real DAG run: task log files, the worker's output, rendered template fields and XCom
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _connection(url: str, password: str = PASSWORD, **extra: Any) -> str:
     return connection_json(url, "Supervisor", password, backoff_initial=0.001, backoff_max=0.005, **extra)
 
@@ -494,126 +488,52 @@ def _oauth_connection(creatio: EmulatorServer, secret: str) -> str:
     )
 
 
-@dataclass
-class AirflowDeployment:
-    """A small Airflow of its own: a metadata database, an execution API server, and the environment of its
-    processes (LocalExecutor, this folder's DAG files)."""
-
-    home: Path
-    env: dict[str, str]
-
-    @property
-    def database(self) -> Path:
-        return self.home / "airflow.db"
-
-    def airflow(self, *args: str) -> str:
-        """Run an ``airflow`` command to completion; its combined output."""
-        done = subprocess.run(
-            [sys.executable, "-m", "airflow", *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
+def dags_test(deployment: AirflowDeployment, dag_id: str, env: dict[str, str], tasks: int) -> str:
+    """``airflow dags test <dag_id> --use-executor``: its output once every one of the ``tasks`` workloads has
+    finished. The command runs in its own process group: LocalExecutor.end() can wait forever for a worker that
+    missed its stop message (an Airflow race, seen under load), so once every task is done and its log file
+    closed, a command still running after a grace period is stopped, workers included."""
+    out_path = deployment.home / f"dags-test-{dag_id}.out"
+    with out_path.open("w") as out:
+        command = subprocess.Popen(
+            [sys.executable, "-m", "airflow", "dags", "test", dag_id, "--use-executor"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
-        output = done.stdout + done.stderr
-        assert done.returncode == 0, f"airflow {' '.join(args)} failed:\n{output[-3000:]}"
-        return output
+    try:
+        _wait_for_workloads(command, out_path, tasks)
+    finally:
+        if command.poll() is None:
+            os.killpg(command.pid, signal.SIGKILL)
+            command.wait()
+    return out_path.read_text(encoding="utf-8", errors="replace")
 
-    def dags_test(self, dag_id: str, env: dict[str, str], tasks: int) -> str:
-        """``airflow dags test <dag_id> --use-executor``: its output once every one of the ``tasks`` workloads has
-        finished. The command runs in its own process group: LocalExecutor.end() can wait forever for a worker
-        that missed its stop message (an Airflow race, seen under load), so once every task is done and its log
-        file closed, a command still running after a grace period is stopped, workers included."""
-        out_path = self.home / f"dags-test-{dag_id}.out"
-        with out_path.open("w") as out:
-            command = subprocess.Popen(
-                [sys.executable, "-m", "airflow", "dags", "test", dag_id, "--use-executor"],
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        try:
-            self._wait_for_workloads(command, out_path, tasks)
-        finally:
-            if command.poll() is None:
-                os.killpg(command.pid, signal.SIGKILL)
-                command.wait()
-        return out_path.read_text(encoding="utf-8", errors="replace")
 
-    @staticmethod
-    def _wait_for_workloads(command: subprocess.Popen[bytes], out_path: Path, tasks: int) -> None:
-        deadline = time.monotonic() + DAG_RUN_LIMIT
-        all_done_at: float | None = None
-        while command.poll() is None:
-            output = out_path.read_text(encoding="utf-8", errors="replace")
-            if all_done_at is None and output.count("Workload finished") >= tasks:
-                all_done_at = time.monotonic()
-            if all_done_at is not None and time.monotonic() - all_done_at > SHUTDOWN_GRACE:
-                return
-            assert time.monotonic() < deadline, f"the DAG run did not finish:\n{output[-3000:]}"
-            time.sleep(0.2)
+def _wait_for_workloads(command: subprocess.Popen[bytes], out_path: Path, tasks: int) -> None:
+    deadline = time.monotonic() + DAG_RUN_LIMIT
+    all_done_at: float | None = None
+    while command.poll() is None:
+        output = out_path.read_text(encoding="utf-8", errors="replace")
+        if all_done_at is None and output.count("Workload finished") >= tasks:
+            all_done_at = time.monotonic()
+        if all_done_at is not None and time.monotonic() - all_done_at > SHUTDOWN_GRACE:
+            return
+        assert time.monotonic() < deadline, f"the DAG run did not finish:\n{output[-3000:]}"
+        time.sleep(0.2)
 
 
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowDeployment]:
-    home = tmp_path_factory.mktemp("airflow-deployment")
-    port = _free_port()
-    env = {
-        **os.environ,
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(DAG_FILES),
-        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
-        "AIRFLOW__API_AUTH__JWT_SECRET": "reliability-secrets-jwt-key-0123456789abcdef",
-        "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
-    }
-    deployment = AirflowDeployment(home, env)
-    deployment.airflow("db", "migrate")
-    api_log = (home / "api-server.out").open("w")
-    api = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "airflow",
-            "api-server",
-            "--apps",
-            "execution",
-            "-H",
-            "127.0.0.1",
-            "-p",
-            str(port),
-        ],
-        env=env,
-        stdout=api_log,
-        stderr=subprocess.STDOUT,
-    )
+    """A small Airflow of its own (the deployment tier's harness) with only the api-server, whose execution API
+    the LocalExecutor's task processes report to; ``airflow dags test --use-executor`` is the scheduler."""
+    airflow = AirflowDeployment(tmp_path_factory.mktemp("airflow-deployment"), DAG_FILES)
     try:
-        _wait_for(f"http://127.0.0.1:{port}/execution/health", api)
-        yield deployment
+        airflow.start(["api-server"])
+        yield airflow
     finally:
-        api.terminate()
-        try:
-            api.wait(10)
-        except subprocess.TimeoutExpired:
-            api.kill()
-            api.wait(5)
-        api_log.close()
-
-
-def _wait_for(url: str, process: subprocess.Popen[bytes], limit: float = 60) -> None:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the execution API server exited"
-        try:
-            if requests.get(url, timeout=5).ok:
-                return
-        except requests.RequestException:
-            pass  # not listening yet, or still starting up
-        time.sleep(0.2)
-    raise AssertionError("the execution API server did not come up")
+        airflow.stop()
 
 
 @dataclass
@@ -636,14 +556,14 @@ def _run_secrets_dag(deployment: AirflowDeployment, creatio: EmulatorServer) -> 
         connection_env_name("creatio_secrets_oauth"): _oauth_connection(creatio, CLIENT_SECRET),
         connection_env_name("creatio_secrets_oauth_wrong"): _oauth_connection(creatio, WRONG_CLIENT_SECRET),
     }
-    output = deployment.dags_test(DAG_ID, env, tasks=len(EXPECTED_STATES))
+    output = dags_test(deployment, DAG_ID, env, tasks=len(EXPECTED_STATES))
     logs = deployment.home / "logs"
     log_files = {
         str(path.relative_to(logs)): path.read_text(encoding="utf-8", errors="replace")
         for path in sorted(logs.rglob("*"))
         if path.is_file()
     }
-    with sqlite3.connect(deployment.database) as db:
+    with sqlite3.connect(deployment.home / "airflow.db") as db:
         states = dict(db.execute("select task_id, state from task_instance where dag_id = ?", (DAG_ID,)))
         rendered = [row[0] for row in db.execute("select rendered_fields from rendered_task_instance_fields")]
         xcoms = [f"{key}={value}" for key, value in db.execute("select key, value from xcom")]
