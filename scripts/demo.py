@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import signal
 import sys
 import time
 from pathlib import Path
@@ -111,6 +112,9 @@ def main() -> int:
                 print(
                     f"\nAirflow UI: {airflow.api_url}  (user admin, password {airflow.password}). Ctrl-C stops it."
                 )
+                # Ctrl-C, or a SIGTERM, leaves the with-blocks, which stop every process they started.
+                signal.signal(signal.SIGINT, signal.default_int_handler)
+                signal.signal(signal.SIGTERM, signal.default_int_handler)
                 try:
                     while True:
                         time.sleep(3600)
