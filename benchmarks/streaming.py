@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from airflow_provider_creatio.client import CreatioClient, CreatioConfig, entities
+from airflow_provider_creatio.client import CreatioClient, CreatioConfig, paging
 from benchmarks.harness import PASSWORD, USER, Bench, Emulator, Result, Row, Target, median, timed
 
 PAGE_SIZE = 1000
@@ -47,12 +47,10 @@ def measure(emulator: Emulator, count: int, runs: int) -> dict[str, float]:
         client.login()  # the session is not what is measured
 
         def stream() -> int:
-            return sum(
-                1 for _ in entities.iter_records(client, "Contact", select=SELECT, page_size=PAGE_SIZE)
-            )
+            return sum(1 for _ in paging.iter_records(client, "Contact", select=SELECT, page_size=PAGE_SIZE))
 
         def hold() -> list[dict[str, Any]]:
-            return list(entities.iter_records(client, "Contact", select=SELECT, page_size=PAGE_SIZE))
+            return list(paging.iter_records(client, "Contact", select=SELECT, page_size=PAGE_SIZE))
 
         seconds = [timed(stream) for _ in range(runs)]
         total = seconds[0][1]
@@ -91,7 +89,7 @@ def run(bench: Bench) -> Result:
     return Result(
         key="streaming",
         title="4. Query streaming",
-        measures=f"entities.iter_records over Contact ({', '.join(SELECT)}) in pages of {PAGE_SIZE:,}, the "
+        measures=f"paging.iter_records over Contact ({', '.join(SELECT)}) in pages of {PAGE_SIZE:,}, the "
         "emulator in its own process; the client's Python allocations (tracemalloc) while streaming against "
         "while holding every record in a list",
         rows=rows,

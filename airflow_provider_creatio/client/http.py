@@ -12,7 +12,7 @@ import enum
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 from urllib.parse import quote
 
 T = TypeVar("T")
@@ -91,3 +91,10 @@ class Call(Generic[T]):
     # Statuses that are a normal answer for this call and go to ``parse`` instead of raising (e.g. 404 for
     # "delete if present").
     accept_statuses: frozenset[int] = frozenset()
+
+
+class CallExecutor(Protocol):
+    """What the multi-call flows (records, paging, bulk) need from a client: run one call on its session and
+    return the parsed value."""
+
+    def execute(self, call: Call[T]) -> T: ...

@@ -1,4 +1,7 @@
-"""ProcessEngineService.svc calls and the process log: build the request, decode the answer. No I/O here.
+"""ProcessEngineService.svc calls: build the request, decode the answer. No I/O here.
+
+The calls are Execute (GET), RunProcess (POST), ExecProcElByUId and CancelExecution. Following a started process
+through its log rows is :mod:`process_log`'s job.
 
 Parameter values (:func:`serialize_parameters`) travel as strings, the way Creatio's own
 ``IReadOnlyDictionary<string, string> parameterValues`` takes them:
@@ -22,9 +25,9 @@ import enum
 import json
 import re
 import uuid
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from airflow_provider_creatio.client import validation as v
 from airflow_provider_creatio.client.errors import (
@@ -40,7 +43,6 @@ from airflow_provider_creatio.client.http import (
     Service,
     encode_query,
 )
-from airflow_provider_creatio.client.odata import get_record
 from airflow_provider_creatio.client.responses import decode_json
 
 SERVICE = "ProcessEngineService.svc"
@@ -49,7 +51,6 @@ SEND_JSON: Mapping[str, str] = {
     "Content-Type": "application/json; charset=utf-8",
 }
 RESULT_PARAMETER_NAME = "ResultParameterName"
-EntryT = TypeVar("EntryT")
 URL_LIMIT = 2000  # IIS refuses query strings over 2048 bytes by default; keep a margin below it
 
 
@@ -71,37 +72,7 @@ class ProcessStatus(enum.IntEnum):
         return self.name.capitalize()
 
 
-class ProcessState(str, enum.Enum):
-    """The ``SysProcessStatus`` of a process or element log row; UNKNOWN for an id not listed here."""
-
-    RUNNING = "Running"
-    COMPLETED = "Completed"
-    ERROR = "Error"
-    CANCELED = "Canceled"
-    INACTIVE = "Inactive"
-    CANCELLING = "Cancelling"
-    UNKNOWN = "Unknown"
-
-
-# The SysProcessStatus ids, the same on every Creatio site (CREATIO_API.md, "Following a process instance").
-PROCESS_STATUS_IDS: Mapping[ProcessState, str] = {
-    ProcessState.RUNNING: "ed2ae277-b6e2-df11-971b-001d60e938c6",
-    ProcessState.COMPLETED: "815c9586-b6e2-df11-971b-001d60e938c6",
-    ProcessState.ERROR: "f942c08d-b6e2-df11-971b-001d60e938c6",
-    ProcessState.CANCELED: "1be78f3e-234d-4d6a-869a-dc07253fd2f3",
-    ProcessState.INACTIVE: "67700d9c-28ac-46ef-9037-b81a53b7b330",
-    ProcessState.CANCELLING: "006f6d7a-6d9a-4e8c-bf5f-2ddac8b3df9a",
-}
-_STATE_BY_ID = {status_id: state for state, status_id in PROCESS_STATUS_IDS.items()}
-FINAL_STATES = frozenset({ProcessState.COMPLETED, ProcessState.ERROR, ProcessState.CANCELED})
 FINAL_STATUSES = frozenset({ProcessStatus.DONE, ProcessStatus.ERROR, ProcessStatus.CANCELLED})
-
-
-def state_from_status_id(status_id: object) -> ProcessState:
-    """The state named by a ``SysProcessStatus`` id (any GUID spelling); UNKNOWN for anything else."""
-    if not v.is_guid(status_id):
-        return ProcessState.UNKNOWN
-    return _STATE_BY_ID.get(v.parse_guid(status_id, "StatusId"), ProcessState.UNKNOWN)
 
 
 # --- parameters ---------------------------------------------------------------------------------------------
@@ -253,23 +224,23 @@ def decode_execute_result(response: ApiResponse, operation: str = "execute proce
     if not response.content.strip():
         return None
     if response.content_type == "text/html":
-        raise _error(response, operation, "expected the process result but got an HTML page")
+        raise answer_error(response, operation, "expected the process result but got an HTML page")
     try:
         body = response.content.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise _error(response, operation, "the process result is not UTF-8 text") from None
+        raise answer_error(response, operation, "the process result is not UTF-8 text") from None
     if response.content_type == "application/json" or body.lstrip()[:1] in ('"', "[", "{"):
         return decode_result_text(body)
     match = _WRAPPER_RE.match(body)
     if match is None:
-        raise _error(response, operation, "expected the process result inside a <string> element")
+        raise answer_error(response, operation, "expected the process result inside a <string> element")
     text = match.group("text")
     if text is None or _NIL_RE.search(match.group("attrs") or ""):
         return None
     try:
         unescaped = xml_unescape(text)
     except (ValueError, OverflowError):
-        raise _error(
+        raise answer_error(
             response, operation, "the process result holds an invalid XML character reference"
         ) from None
     return decode_result_text(unescaped)
@@ -331,7 +302,8 @@ def _next_significant(text: str, start: int) -> str:
     return text[end : end + 1]
 
 
-def _error(response: ApiResponse, operation: str, message: str) -> CreatioResponseError:
+def answer_error(response: ApiResponse, operation: str, message: str) -> CreatioResponseError:
+    """The error for an answer this module (or :mod:`process_log`) cannot read, without quoting its body."""
     return CreatioResponseError(
         message, status=response.status, method=response.method, path=response.path, operation=operation
     )
@@ -410,13 +382,14 @@ def parse_run_process(document: Mapping[str, Any], process_name: str = "") -> Pr
         status=status,
         results=results,
         success=document.get("success", True) is not False,  # absent: let the status decide
-        error_code=_text_or_none(info.get("errorCode")),
-        error_message=_text_or_none(info.get("message")),
+        error_code=text_or_none(info.get("errorCode")),
+        error_message=text_or_none(info.get("message")),
         process_name=process_name,
     )
 
 
-def _text_or_none(value: object) -> str | None:
+def text_or_none(value: object) -> str | None:
+    """A text field of an answer or a log row; None when Creatio left it null or empty."""
     return str(value) if value not in (None, "") else None
 
 
@@ -443,11 +416,11 @@ def run_process(
     def parse(response: ApiResponse) -> ProcessRun:
         document = decode_json(response, operation=operation)
         if not isinstance(document, dict):
-            raise _error(response, operation, "expected a JSON object")
+            raise answer_error(response, operation, "expected a JSON object")
         try:
             return parse_run_process(document, code)
         except ValueError as exc:
-            raise _error(response, operation, f"unexpected RunProcess answer: {exc}") from None
+            raise answer_error(response, operation, f"unexpected RunProcess answer: {exc}") from None
 
     request = ApiRequest(
         "POST",
@@ -486,169 +459,3 @@ def cancel_process(process_id: str | uuid.UUID) -> Call[None]:
         operation=f"cancel process {pid}",
     )
     return Call(request, lambda response: None)
-
-
-# --- the process log (OData) --------------------------------------------------------------------------------
-
-_DATE_RE = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?",
-    re.IGNORECASE,
-)
-
-
-def parse_creatio_datetime(value: object) -> dt.datetime | None:
-    """An aware UTC datetime from Creatio's ISO text (up to 7 fractional digits; no zone means UTC). None, an
-    empty string and ``0001-01-01...`` (Creatio's "no date") give None; anything else raises ValueError."""
-    if value is None or value == "":
-        return None
-    match = _DATE_RE.fullmatch(value.strip()) if isinstance(value, str) else None
-    if match is None:
-        raise ValueError(f"not a date: {v.shown(value)}")
-    year, month, day, hour, minute, second, fraction, zone = match.groups()
-    if year == "0001":
-        return None
-    micro = int((fraction or "0")[:6].ljust(6, "0"))
-    moment = dt.datetime(
-        int(year),
-        int(month),
-        int(day),
-        int(hour or 0),
-        int(minute or 0),
-        int(second or 0),
-        micro,
-        dt.timezone.utc,
-    )
-    if zone and zone.upper() != "Z":
-        sign = 1 if zone[0] == "+" else -1
-        digits = zone[1:].replace(":", "")
-        moment -= sign * dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-    return moment
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return None if value is None else v.utc_iso(value)
-
-
-@dataclass(frozen=True)
-class ProcessLogEntry:
-    """A ``SysProcessLog`` row: one process instance."""
-
-    process_id: str
-    state: ProcessState
-    name: str | None = None
-    error_description: str | None = None
-    start_date: dt.datetime | None = None
-    complete_date: dt.datetime | None = None
-    status_id: str | None = None
-
-    @property
-    def is_final(self) -> bool:
-        """Completed, Error or Canceled. A Running row without CompleteDate may wait on a user task."""
-        return self.state in FINAL_STATES
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "process_id": self.process_id,
-            "state": self.state.value,
-            "name": self.name,
-            "error_description": self.error_description,
-            "start_date": _iso(self.start_date),
-            "complete_date": _iso(self.complete_date),
-            "status_id": self.status_id,
-            "is_final": self.is_final,
-        }
-
-
-@dataclass(frozen=True)
-class ProcessElementEntry:
-    """A ``SysProcessElementLog`` row: one element of a process instance."""
-
-    element_uid: str
-    process_id: str | None
-    state: ProcessState
-    name: str | None = None
-    caption: str | None = None
-    start_date: dt.datetime | None = None
-    complete_date: dt.datetime | None = None
-    status_id: str | None = None
-
-    @property
-    def is_final(self) -> bool:
-        return self.state in FINAL_STATES
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "element_uid": self.element_uid,
-            "process_id": self.process_id,
-            "state": self.state.value,
-            "name": self.name,
-            "caption": self.caption,
-            "start_date": _iso(self.start_date),
-            "complete_date": _iso(self.complete_date),
-            "status_id": self.status_id,
-            "is_final": self.is_final,
-        }
-
-
-PROCESS_LOG_COLUMNS = ("Id", "Name", "StatusId", "StartDate", "CompleteDate", "ErrorDescription")
-ELEMENT_LOG_COLUMNS = ("Id", "SysProcessId", "Name", "Caption", "StatusId", "StartDate", "CompleteDate")
-
-
-def _guid_or_none(value: object) -> str | None:
-    return v.parse_guid(value, "id") if v.is_guid(value) else None
-
-
-def process_log_entry(record: Mapping[str, Any]) -> ProcessLogEntry:
-    """A :class:`ProcessLogEntry` from a SysProcessLog record; ValueError when Id or a date is unreadable."""
-    status_id = _guid_or_none(record.get("StatusId"))
-    return ProcessLogEntry(
-        process_id=v.parse_guid(record.get("Id"), "Id"),
-        state=state_from_status_id(status_id),
-        name=_text_or_none(record.get("Name")),
-        error_description=_text_or_none(record.get("ErrorDescription")),
-        start_date=parse_creatio_datetime(record.get("StartDate")),
-        complete_date=parse_creatio_datetime(record.get("CompleteDate")),
-        status_id=status_id,
-    )
-
-
-def process_element_entry(record: Mapping[str, Any]) -> ProcessElementEntry:
-    """A :class:`ProcessElementEntry` from a SysProcessElementLog record."""
-    status_id = _guid_or_none(record.get("StatusId"))
-    return ProcessElementEntry(
-        element_uid=v.parse_guid(record.get("Id"), "Id"),
-        process_id=_guid_or_none(record.get("SysProcessId")),
-        state=state_from_status_id(status_id),
-        name=_text_or_none(record.get("Name")),
-        caption=_text_or_none(record.get("Caption")),
-        start_date=parse_creatio_datetime(record.get("StartDate")),
-        complete_date=parse_creatio_datetime(record.get("CompleteDate")),
-        status_id=status_id,
-    )
-
-
-def get_process_log(process_id: str | uuid.UUID) -> Call[ProcessLogEntry]:
-    """GET ``SysProcessLog(<id>)``: the state of a process instance (404 when Creatio has no such row)."""
-    base = get_record("SysProcessLog", process_id, select=PROCESS_LOG_COLUMNS)
-    operation = f"read the log of process {v.parse_guid(process_id, 'process_id')}"
-    return _mapped(base, operation, process_log_entry)
-
-
-def get_process_element(element_uid: str | uuid.UUID) -> Call[ProcessElementEntry]:
-    """GET ``SysProcessElementLog(<uid>)``: the state of one process element and the process it belongs to."""
-    base = get_record("SysProcessElementLog", element_uid, select=ELEMENT_LOG_COLUMNS)
-    operation = f"read the log of process element {v.parse_guid(element_uid, 'element_uid')}"
-    return _mapped(base, operation, process_element_entry)
-
-
-def _mapped(
-    base: Call[dict[str, Any]], operation: str, build: Callable[[Mapping[str, Any]], EntryT]
-) -> Call[EntryT]:
-    def parse(response: ApiResponse) -> EntryT:
-        record = base.parse(response)
-        try:
-            return build(record)
-        except ValueError as exc:  # CreatioValidationError included: a bad Id in the row
-            raise _error(response, operation, f"unexpected log row: {exc}") from None
-
-    return Call(replace(base.request, operation=operation), parse)

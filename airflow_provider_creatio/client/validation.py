@@ -99,6 +99,15 @@ def check_column_path(value: object, argument: str = "column") -> str:
     )
 
 
+def check_positive_int(value: object, argument: str, allow_zero: bool = False) -> int:
+    """A count argument (a page size, a number of records): an int of at least 1, or 0 with ``allow_zero``."""
+    low = 0 if allow_zero else 1
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        kind = "a non-negative" if allow_zero else "a positive"
+        raise CreatioValidationError(f"{argument} must be {kind} integer, got {shown(value)}")
+    return value
+
+
 def utc_iso(value: dt.datetime) -> str:
     """ISO 8601 in UTC with a ``Z``, the way Creatio writes dates. A naive datetime is taken to be UTC already
     (Airflow's own convention), so it is written unchanged."""

@@ -1,7 +1,8 @@
 """Entity (OData 4) calls of CreatioHook. Kept in its own module; CreatioHook mixes it in.
 
 Each method is one line over :mod:`airflow_provider_creatio.client.odata` (single calls) or
-:mod:`airflow_provider_creatio.client.entities` (flows of several calls), run on the hook's one session.
+the flows of several calls (:mod:`~airflow_provider_creatio.client.records`, :mod:`~airflow_provider_creatio.client.paging`,
+:mod:`~airflow_provider_creatio.client.bulk`), run on the hook's one session.
 The client modules are imported inside the methods, so importing the hook stays cheap.
 """
 
@@ -12,14 +13,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from airflow_provider_creatio.client.entities import (
-        BulkOperation,
-        BulkReport,
-        CreateOutcome,
-        UpsertAction,
-    )
+    from airflow_provider_creatio.client.bulk import BulkOperation, BulkReport
     from airflow_provider_creatio.client.http import Call
     from airflow_provider_creatio.client.odata import QueryPage
+    from airflow_provider_creatio.client.records import CreateOutcome, UpsertAction
     from airflow_provider_creatio.client.transport import CreatioClient
 
 T = TypeVar("T")
@@ -42,10 +39,10 @@ class EntityCallsMixin:
     def create_record(
         self, entity: str, data: Mapping[str, Any], record_id: RecordId | None = None
     ) -> CreateOutcome:
-        """Create a record with a client-chosen Id; safe to retry (see :func:`client.entities.create`)."""
-        from airflow_provider_creatio.client import entities
+        """Create a record with a client-chosen Id; safe to retry (see :func:`client.records.create`)."""
+        from airflow_provider_creatio.client import records
 
-        return entities.create(self.client, entity, data, record_id)
+        return records.create(self.client, entity, data, record_id)
 
     def get_record(
         self, entity: str, record_id: RecordId, select: Columns = None, expand: Columns = None
@@ -63,9 +60,9 @@ class EntityCallsMixin:
 
     def upsert_record(self, entity: str, record_id: RecordId, data: Mapping[str, Any]) -> UpsertAction:
         """Update the record, or create it with that Id."""
-        from airflow_provider_creatio.client import entities
+        from airflow_provider_creatio.client import records
 
-        return entities.upsert(self.client, entity, record_id, data)
+        return records.upsert(self.client, entity, record_id, data)
 
     def delete_record(self, entity: str, record_id: RecordId, missing_ok: bool = False) -> bool:
         """True when deleted; a missing record raises ``CreatioNotFoundError``, or gives False with ``missing_ok``."""
@@ -113,16 +110,16 @@ class EntityCallsMixin:
         max_records: int | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Every matching record, fetched page by page with a stable order, one page held at a time."""
-        from airflow_provider_creatio.client import entities
+        from airflow_provider_creatio.client import paging
 
-        return entities.iter_records(
+        return paging.iter_records(
             self.client,
             entity,
             filter=filter,
             select=select,
             expand=expand,
             orderby=orderby,
-            page_size=page_size or entities.DEFAULT_PAGE_SIZE,
+            page_size=page_size or paging.DEFAULT_PAGE_SIZE,
             max_records=max_records,
         )
 
@@ -141,10 +138,10 @@ class EntityCallsMixin:
         batch_size: int = 100,
         missing_ok: bool = False,
     ) -> BulkReport:
-        """Create, update, upsert or delete many records through ``$batch`` (see :func:`client.entities.bulk`)."""
-        from airflow_provider_creatio.client import entities
+        """Create, update, upsert or delete many records through ``$batch`` (see :func:`client.bulk.bulk`)."""
+        from airflow_provider_creatio.client import bulk
 
-        return entities.bulk(
+        return bulk.bulk(
             self.client,
             operation,
             entity,

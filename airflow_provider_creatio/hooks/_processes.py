@@ -1,7 +1,8 @@
 """Business-process calls of CreatioHook. Kept in its own module; CreatioHook mixes it in.
 
-Each method is a thin wrapper over :mod:`airflow_provider_creatio.client.process`, run on the hook's session.
-The client module is imported inside the methods, so importing the hook stays cheap.
+Each method is a thin wrapper over :mod:`airflow_provider_creatio.client.process` (ProcessEngineService calls) or
+:mod:`airflow_provider_creatio.client.process_log` (the log rows), run on the hook's session. The client modules are
+imported inside the methods, so importing the hook stays cheap.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from airflow_provider_creatio.client.errors import CreatioError, CreatioProcessE
 
 if TYPE_CHECKING:
     from airflow_provider_creatio.client.http import Call
-    from airflow_provider_creatio.client.process import ProcessElementEntry, ProcessLogEntry, ProcessRun
+    from airflow_provider_creatio.client.process import ProcessRun
+    from airflow_provider_creatio.client.process_log import ProcessElementEntry, ProcessLogEntry
 
 T = TypeVar("T")
 ProcessId = str | uuid.UUID
@@ -56,15 +58,15 @@ class ProcessCallsMixin:
 
     def get_process_log(self, process_id: ProcessId) -> ProcessLogEntry:
         """The ``SysProcessLog`` row of one process instance."""
-        from airflow_provider_creatio.client import process
+        from airflow_provider_creatio.client import process_log
 
-        return self.call(process.get_process_log(process_id))
+        return self.call(process_log.get_process_log(process_id))
 
     def get_process_element(self, element_uid: ProcessId) -> ProcessElementEntry:
         """The ``SysProcessElementLog`` row of one element instance."""
-        from airflow_provider_creatio.client import process
+        from airflow_provider_creatio.client import process_log
 
-        return self.call(process.get_process_element(element_uid))
+        return self.call(process_log.get_process_element(element_uid))
 
     def exec_process_element(self, element_uid: ProcessId) -> None:
         """``ExecProcElByUId``: run a waiting element. Creatio answers the same whether or not it ran it."""

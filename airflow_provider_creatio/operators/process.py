@@ -19,7 +19,8 @@ from airflow_provider_creatio.operators.base import CreatioHookMixin
 
 if TYPE_CHECKING:
     from airflow_provider_creatio._compat import Context
-    from airflow_provider_creatio.client.process import ProcessLogEntry, ProcessRun
+    from airflow_provider_creatio.client.process import ProcessRun
+    from airflow_provider_creatio.client.process_log import ProcessLogEntry
 
 ResultParameters = str | Sequence[str] | None
 
@@ -218,7 +219,7 @@ class CreatioRunProcessOperator(CreatioHookMixin, BaseOperator):  # type: ignore
         return self._completed(entry)
 
     def _completed(self, entry: ProcessLogEntry) -> ProcessLogEntry:
-        from airflow_provider_creatio.client.process import ProcessState
+        from airflow_provider_creatio.client.process_log import ProcessState
 
         if entry.state is not ProcessState.COMPLETED:
             raise self.hook.process_failure(entry)
@@ -346,7 +347,7 @@ class CreatioExecElementOperator(CreatioHookMixin, BaseOperator):  # type: ignor
 
     def _check_process_running(self, process_id: str | None) -> None:
         from airflow_provider_creatio.client.errors import CreatioProcessError
-        from airflow_provider_creatio.client.process import ProcessState
+        from airflow_provider_creatio.client.process_log import ProcessState
 
         if not process_id:
             return

@@ -19,7 +19,7 @@ from airflow_provider_creatio.operators.base import CreatioHookMixin, FirstLookM
 
 if TYPE_CHECKING:
     from airflow_provider_creatio._compat import Context
-    from airflow_provider_creatio.client.entities import RecordCondition, WatchSpec
+    from airflow_provider_creatio.client.watch import RecordCondition, WatchSpec
 
 Columns = str | Sequence[str] | None
 RecordPredicate = Callable[[dict[str, Any]], bool]
@@ -131,11 +131,11 @@ class CreatioEntitySensor(CreatioHookMixin, FirstLookMixin, BaseSensorOperator):
 
     def _watch(self) -> tuple[WatchSpec, RecordCondition]:
         """The rendered arguments, validated (each look reuses them)."""
-        from airflow_provider_creatio.client import entities
+        from airflow_provider_creatio.client import watch
         from airflow_provider_creatio.operators.entity import as_filter
 
-        condition = entities.RecordCondition.build(self.success_values, self.failure_values)
-        spec = entities.WatchSpec.build(
+        condition = watch.RecordCondition.build(self.success_values, self.failure_values)
+        spec = watch.WatchSpec.build(
             self.entity,
             record_id=self.record_id or None,
             filter=None if self.record_id else as_filter(self.filter),
@@ -148,15 +148,15 @@ class CreatioEntitySensor(CreatioHookMixin, FirstLookMixin, BaseSensorOperator):
         return spec, condition
 
     def poke(self, context: Context) -> PokeReturnValue:
-        from airflow_provider_creatio.client import entities
+        from airflow_provider_creatio.client import watch
 
         spec, condition = self._watch()
-        snapshot = self.hook.call(entities.watch_call(spec))
-        outcome = entities.evaluate(spec, condition, snapshot, self.condition)
-        if outcome.state is entities.WatchState.FAILED:
+        snapshot = self.hook.call(watch.watch_call(spec))
+        outcome = watch.evaluate(spec, condition, snapshot, self.condition)
+        if outcome.state is watch.WatchState.FAILURE:
             raise AirflowFailException(outcome.message)
         self.log.info("%s", outcome.message)
-        return PokeReturnValue(is_done=outcome.state is entities.WatchState.DONE, xcom_value=outcome.record)
+        return PokeReturnValue(is_done=outcome.state is watch.WatchState.SUCCESS, xcom_value=outcome.record)
 
     def execute(self, context: Context) -> Any:
         try:

@@ -1,7 +1,7 @@
 """CreatioEntityTrigger: watches a record (or a query) from the triggerer, on the async client.
 
-It builds its request with :func:`client.entities.watch_call` and judges the answer with
-:func:`client.entities.evaluate`, exactly as :class:`~airflow_provider_creatio.sensors.entity.CreatioEntitySensor`
+It builds its request with :func:`client.watch.watch_call` and judges the answer with
+:func:`client.watch.evaluate`, exactly as :class:`~airflow_provider_creatio.sensors.entity.CreatioEntitySensor`
 does on the sync client. Only field conditions travel here: a Python callable cannot be serialized.
 """
 
@@ -69,13 +69,13 @@ class CreatioEntityTrigger(BaseTrigger):  # type: ignore[misc]
         yield TriggerEvent(await self._wait())
 
     async def _wait(self) -> dict[str, Any]:
-        from airflow_provider_creatio.client import entities
+        from airflow_provider_creatio.client import watch
         from airflow_provider_creatio.client.errors import CreatioError
         from airflow_provider_creatio.hooks.creatio import CreatioHook
 
         try:
-            spec = entities.WatchSpec.from_dict(self.watch)
-            condition = entities.RecordCondition.build(self.success_values, self.failure_values)
+            spec = watch.WatchSpec.from_dict(self.watch)
+            condition = watch.RecordCondition.build(self.success_values, self.failure_values)
         except CreatioError as err:
             return {"status": "error", "message": str(err)}
         hook_params = self.hook_params or {}
@@ -83,9 +83,9 @@ class CreatioEntityTrigger(BaseTrigger):  # type: ignore[misc]
             async with CreatioHook.shared_async_client(self.creatio_conn_id, **hook_params) as client:
                 await sleep_until(self.first_look_at)
                 while True:
-                    snapshot = await client.execute(entities.watch_call(spec))
-                    outcome = entities.evaluate(spec, condition, snapshot)
-                    if outcome.state is not entities.WatchState.WAITING:
+                    snapshot = await client.execute(watch.watch_call(spec))
+                    outcome = watch.evaluate(spec, condition, snapshot)
+                    if outcome.state is not watch.WatchState.WAITING:
                         return {
                             "status": outcome.state.value,
                             "record": outcome.record,

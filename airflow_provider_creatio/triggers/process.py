@@ -1,7 +1,7 @@
 """CreatioProcessTrigger: follows a process instance's SysProcessLog row from the triggerer, on the async client.
 
 It reads the row with the same request builder and parser as the sync side
-(:func:`client.process.get_process_log`), so the two modes cannot disagree about a state. It never starts or
+(:func:`client.process_log.get_process_log`), so the two modes cannot disagree about a state. It never starts or
 cancels anything: a restarted triggerer only polls again, which is harmless.
 """
 
@@ -16,7 +16,7 @@ from airflow_provider_creatio._compat import BaseTrigger, TriggerEvent
 from airflow_provider_creatio.triggers import sleep_until
 
 if TYPE_CHECKING:
-    from airflow_provider_creatio.client.process import ProcessLogEntry
+    from airflow_provider_creatio.client.process_log import ProcessLogEntry
 
 
 class CreatioProcessTrigger(BaseTrigger):  # type: ignore[misc]
@@ -72,7 +72,7 @@ class CreatioProcessTrigger(BaseTrigger):  # type: ignore[misc]
         return {"status": status, "process_id": self.process_id, "entry": entry, "message": message}
 
     async def _follow(self) -> dict[str, Any]:
-        from airflow_provider_creatio.client import process
+        from airflow_provider_creatio.client import process_log
         from airflow_provider_creatio.client.errors import CreatioError
         from airflow_provider_creatio.hooks.creatio import CreatioHook
 
@@ -82,7 +82,7 @@ class CreatioProcessTrigger(BaseTrigger):  # type: ignore[misc]
             async with CreatioHook.shared_async_client(self.creatio_conn_id, **hook_params) as client:
                 await sleep_until(self.first_look_at)
                 while True:
-                    log_entry = await client.execute(process.get_process_log(self.process_id))
+                    log_entry = await client.execute(process_log.get_process_log(self.process_id))
                     entry = log_entry.to_dict()
                     if log_entry.is_final:
                         return self._final_event(log_entry, entry)
@@ -101,7 +101,7 @@ class CreatioProcessTrigger(BaseTrigger):  # type: ignore[misc]
             return self._event("error", f"following process {self.process_id} failed: {err}", entry)
 
     def _final_event(self, log_entry: ProcessLogEntry, entry: dict[str, Any]) -> dict[str, Any]:
-        from airflow_provider_creatio.client.process import ProcessState
+        from airflow_provider_creatio.client.process_log import ProcessState
 
         ok = log_entry.state is ProcessState.COMPLETED
         message = f"process {self.process_id} is {log_entry.state.value}"

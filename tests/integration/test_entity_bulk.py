@@ -10,7 +10,7 @@ import pytest
 from entity_lossy_proxy import LossyProxy
 
 from airflow_provider_creatio._compat import AirflowException
-from airflow_provider_creatio.client import entities
+from airflow_provider_creatio.client import bulk
 from airflow_provider_creatio.client.errors import CreatioValidationError
 from airflow_provider_creatio.hooks.creatio import CreatioHook
 from airflow_provider_creatio.operators.entity import CreatioBulkEntityOperator
@@ -171,7 +171,7 @@ def test_upsert_records_that_appear_or_vanish_after_the_lookup_are_sent_again_th
         store.delete("Account", vanishes)
 
     records = [{"Id": appears, "Name": "A"}, {"Id": vanishes, "Name": "V"}]
-    report = entities.bulk(AfterLookup(hook.client, other_writer), "upsert", "Account", records)
+    report = bulk.bulk(AfterLookup(hook.client, other_writer), "upsert", "Account", records)
     assert [o.action for o in report.outcomes] == ["updated", "created"]
     assert report.batch_calls == batches(creatio_connection) == 3  # the lookup, the writes, the two swapped
     assert store.get("Account", appears)["Name"] == "A"

@@ -1,17 +1,11 @@
-"""Pure pieces of paging and bulk: the stable order, the end-of-results rule, batch-size checks, reports."""
+"""Pure pieces of paging: the stable order and the end-of-results rule."""
 
 from __future__ import annotations
 
 import pytest
 
-from airflow_provider_creatio.client.entities import (
-    BulkOperation,
-    BulkReport,
-    RecordOutcome,
-    _PageEnd,
-    stable_orderby,
-)
 from airflow_provider_creatio.client.errors import CreatioValidationError
+from airflow_provider_creatio.client.paging import _PageEnd, stable_orderby
 
 
 @pytest.mark.parametrize(
@@ -58,27 +52,3 @@ def test_page_end_without_a_count_learns_the_cap_then_stops_on_a_shorter_page() 
 def test_page_end_on_an_empty_page() -> None:
     assert _PageEnd().reached(fetched=0, got=0, asked=10)
     assert _PageEnd(total=99).reached(fetched=40, got=0, asked=10)  # rows deleted while paging
-
-
-def test_bulk_report_summary_and_failure_listing() -> None:
-    report = BulkReport(BulkOperation.UPSERT, "Contact", batch_calls=2)
-    report.outcomes = [
-        RecordOutcome(0, "a", True, "created", 201),
-        RecordOutcome(1, "b", True, "updated", 204),
-        RecordOutcome(2, "c", False, "failed", 400, "Column by path Foo not found in schema Contact."),
-        RecordOutcome(3, None, False, "skipped", None, "not executed"),
-    ]
-    assert report.summary() == {
-        "operation": "upsert",
-        "entity": "Contact",
-        "total": 4,
-        "succeeded": 2,
-        "failed": 2,
-        "actions": {"created": 1, "failed": 1, "skipped": 1, "updated": 1},
-        "batch_calls": 2,
-    }
-    assert report.outcomes[0].to_dict() == {"index": 0, "Id": "a", "ok": True, "action": "created"}
-    assert report.outcomes[2].to_dict()["error"].startswith("Column by path Foo")
-    text = report.describe_failures(limit=1)
-    assert "record #2 (Id c): failed, HTTP 400: Column by path Foo" in text
-    assert text.endswith("... and 1 more")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_creatio.client.entities import (
+from airflow_provider_creatio.client.errors import CreatioValidationError
+from airflow_provider_creatio.client.watch import (
     RecordCondition,
     WatchSnapshot,
     WatchSpec,
@@ -14,7 +15,6 @@ from airflow_provider_creatio.client.entities import (
     value_at,
     values_equal,
 )
-from airflow_provider_creatio.client.errors import CreatioValidationError
 
 RESOLVED = "ae7f411e-f46b-1410-009b-0050ba5d6c38"
 CLOSED = "3e7f420c-f46b-1410-fc9a-0050ba5d6c38"
@@ -78,9 +78,9 @@ def spec() -> WatchSpec:
 def test_evaluate_success_failure_and_waiting() -> None:
     condition = RecordCondition.build({"Status/Id": RESOLVED}, {"Status/Id": CANCELED})
     done = evaluate(spec(), condition, WatchSnapshot([case(RESOLVED)]))
-    assert done.state is WatchState.DONE and done.record == case(RESOLVED)
+    assert done.state is WatchState.SUCCESS and done.record == case(RESOLVED)
     failed = evaluate(spec(), condition, WatchSnapshot([case(CANCELED)]))
-    assert failed.state is WatchState.FAILED and "failure state" in failed.message
+    assert failed.state is WatchState.FAILURE and "failure state" in failed.message
     waiting = evaluate(spec(), condition, WatchSnapshot([case(CLOSED)]))
     assert waiting.state is WatchState.WAITING and waiting.record is None
 
@@ -89,16 +89,18 @@ def test_evaluate_fails_fast_when_the_record_is_gone_or_lacks_a_condition_column
     condition = RecordCondition.build({"Status/Id": RESOLVED})
     gone = evaluate(spec(), condition, WatchSnapshot([], missing=True, server_message="Not found"))
     assert (
-        gone.state is WatchState.FAILED and "does not exist" in gone.message and "Not found" in gone.message
+        gone.state is WatchState.FAILURE and "does not exist" in gone.message and "Not found" in gone.message
     )
     typo = evaluate(spec(), RecordCondition.build({"Stauts/Id": RESOLVED}), WatchSnapshot([case(RESOLVED)]))
-    assert typo.state is WatchState.FAILED and "Stauts/Id" in typo.message
+    assert typo.state is WatchState.FAILURE and "Stauts/Id" in typo.message
 
 
 def test_evaluate_applies_the_predicate_after_the_field_conditions() -> None:
     condition = RecordCondition.build({"Status/Id": RESOLVED})
     snapshot = WatchSnapshot([case(RESOLVED, Subject="Printer")])
-    assert evaluate(spec(), condition, snapshot, lambda r: r["Subject"] == "Printer").state is WatchState.DONE
+    assert (
+        evaluate(spec(), condition, snapshot, lambda r: r["Subject"] == "Printer").state is WatchState.SUCCESS
+    )
     assert (
         evaluate(spec(), condition, snapshot, lambda r: r["Subject"] == "Scanner").state is WatchState.WAITING
     )
@@ -110,7 +112,7 @@ def test_query_mode_returns_the_first_matching_record_and_waits_on_an_empty_resu
     first, second = case(CLOSED, Id="1"), case(RESOLVED, Id="2")
     assert evaluate(query, condition, WatchSnapshot([first, second])).record == second
     assert evaluate(query, RecordCondition(), WatchSnapshot([])).state is WatchState.WAITING
-    assert evaluate(query, RecordCondition(), WatchSnapshot([first])).state is WatchState.DONE
+    assert evaluate(query, RecordCondition(), WatchSnapshot([first])).state is WatchState.SUCCESS
 
 
 def test_watch_spec_adds_condition_columns_and_survives_a_json_round_trip() -> None:

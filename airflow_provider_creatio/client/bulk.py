@@ -1,0 +1,314 @@
+"""Bulk writes through ``$batch``: create, update, upsert or delete many records, an outcome for each.
+
+:func:`bulk` takes a *client* (:class:`~.http.CallExecutor`); the ``$batch`` requests and their parsers come from
+:mod:`batch`, the existence lookup of an upsert too. Nothing here sends bytes itself, and nothing imports Airflow.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from airflow_provider_creatio.client import batch, responses
+from airflow_provider_creatio.client import validation as v
+from airflow_provider_creatio.client.errors import CreatioConflictError, CreatioValidationError
+from airflow_provider_creatio.client.http import CallExecutor
+
+
+class BulkOperation(str, enum.Enum):
+    CREATE = "create"
+    UPDATE = "update"
+    UPSERT = "upsert"
+    DELETE = "delete"
+
+
+@dataclass(frozen=True)
+class RecordOutcome:
+    """What happened to one input record. ``action``: created, updated, deleted, existed (a create whose Id was
+    already taken), absent (a delete of a missing record with ``missing_ok``), failed or skipped (not sent, or
+    not executed because the batch stopped)."""
+
+    index: int
+    record_id: str | None
+    ok: bool
+    action: str
+    status: int | None = None
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            "index": self.index,
+            "Id": self.record_id,
+            "ok": self.ok,
+            "action": self.action,
+        }
+        if not self.ok:
+            item["status"] = self.status
+            item["error"] = self.error
+        return item
+
+
+@dataclass
+class BulkReport:
+    operation: BulkOperation
+    entity: str
+    outcomes: list[RecordOutcome] = field(default_factory=list)
+    batch_calls: int = 0
+
+    @property
+    def failures(self) -> list[RecordOutcome]:
+        return [outcome for outcome in self.outcomes if not outcome.ok]
+
+    @property
+    def succeeded(self) -> int:
+        return len(self.outcomes) - len(self.failures)
+
+    def counts(self) -> dict[str, int]:
+        tally: dict[str, int] = {}
+        for outcome in self.outcomes:
+            tally[outcome.action] = tally.get(outcome.action, 0) + 1
+        return dict(sorted(tally.items()))
+
+    def summary(self) -> dict[str, Any]:
+        """A small JSON-able summary (no per-record detail)."""
+        return {
+            "operation": self.operation.value,
+            "entity": self.entity,
+            "total": len(self.outcomes),
+            "succeeded": self.succeeded,
+            "failed": len(self.failures),
+            "actions": self.counts(),
+            "batch_calls": self.batch_calls,
+        }
+
+    def describe_failures(self, limit: int = 10) -> str:
+        """One line per failed record (the first ``limit``), with Creatio's own message."""
+        lines = [
+            f"record #{o.index} (Id {o.record_id or '-'}): {o.action}"
+            + (f", HTTP {o.status}" if o.status is not None else "")
+            + (f": {o.error}" if o.error else "")
+            for o in self.failures[:limit]
+        ]
+        more = len(self.failures) - limit
+        if more > 0:
+            lines.append(f"... and {more} more")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """One valid input record on its way into a batch."""
+
+    index: int
+    op: batch.BatchOperation
+
+
+_OK_ACTIONS = {
+    batch.BatchKind.CREATE: "created",
+    batch.BatchKind.UPDATE: "updated",
+    batch.BatchKind.DELETE: "deleted",
+}
+
+
+def _record_id_of(record: object, operation: BulkOperation) -> str | None:
+    if operation is BulkOperation.DELETE and isinstance(record, (str, uuid.UUID)):
+        return v.parse_guid(record, "record")
+    if not isinstance(record, Mapping):
+        allowed = (
+            "a mapping of columns or an Id" if operation is BulkOperation.DELETE else "a mapping of columns"
+        )
+        raise CreatioValidationError(f"each record must be {allowed}, got {type(record).__name__}")
+    if record.get("Id") is None:
+        if operation is BulkOperation.CREATE:
+            return None
+        raise CreatioValidationError(f"a record to {operation.value} needs its Id")
+    return v.parse_guid(record["Id"], "Id")
+
+
+def _prepare(operation: BulkOperation, entity: str, record: object) -> batch.BatchOperation:
+    record_id = _record_id_of(record, operation)
+    if operation is BulkOperation.DELETE:
+        return batch.BatchOperation.delete(entity, str(record_id))
+    data = record if isinstance(record, Mapping) else {}
+    if operation is BulkOperation.CREATE:
+        return batch.BatchOperation.create(entity, data, record_id)
+    # UPDATE, and UPSERT until the existence lookup decides between update and create.
+    return batch.BatchOperation.update(entity, str(record_id), data)
+
+
+def _safe_id(record: object) -> str | None:
+    candidate = record.get("Id") if isinstance(record, Mapping) else record
+    return v.parse_guid(candidate, "Id") if v.is_guid(candidate) else None
+
+
+def _as_create(op: batch.BatchOperation) -> batch.BatchOperation:
+    return batch.BatchOperation.create(op.entity, op.data or {}, op.record_id)
+
+
+def _as_update(op: batch.BatchOperation) -> batch.BatchOperation:
+    return batch.BatchOperation.update(op.entity, str(op.record_id), op.data or {})
+
+
+def _is_conflict(result: batch.BatchResult) -> bool:
+    """409, or whatever else the shared classification calls a conflict (a duplicate-key 500 on real sites)."""
+    if result.status is None or result.status < 400:
+        return False
+    return isinstance(responses.error_for_response(result.as_response()), CreatioConflictError)
+
+
+def _check_batch_size(batch_size: object) -> int:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int):
+        raise CreatioValidationError(f"batch_size must be an integer, got {v.shown(batch_size)}")
+    if not 1 <= batch_size <= batch.MAX_BATCH_SIZE:
+        raise CreatioValidationError(
+            f"batch_size must be between 1 and {batch.MAX_BATCH_SIZE} (Creatio's limit), got {batch_size}"
+        )
+    return batch_size
+
+
+class _BulkRun:
+    """Sends one bulk operation batch by batch and keeps an outcome per input record."""
+
+    def __init__(
+        self,
+        client: CallExecutor,
+        operation: BulkOperation,
+        entity: str,
+        *,
+        continue_on_error: bool,
+        missing_ok: bool,
+    ) -> None:
+        self.client = client
+        self.operation = operation
+        self.entity = v.check_entity_name(entity)
+        self.continue_on_error = continue_on_error
+        self.missing_ok = missing_ok
+        self.report = BulkReport(operation, self.entity)
+        self.outcomes: dict[int, RecordOutcome] = {}
+        self.stopped = False
+
+    def prepare(self, records: Sequence[object]) -> list[_Pending]:
+        """Validate every record before anything is sent. Without continue_on_error one bad record stops the
+        whole run before it touches Creatio."""
+        pending: list[_Pending] = []
+        for index, record in enumerate(records):
+            try:
+                pending.append(_Pending(index, _prepare(self.operation, self.entity, record)))
+            except CreatioValidationError as err:
+                self._set_outcome(index, _safe_id(record), "failed", None, err.message)
+                self.stopped = not self.continue_on_error
+        return pending
+
+    def send(self, pending: list[_Pending], batch_size: int) -> None:
+        upserting = self.operation is BulkOperation.UPSERT
+        if upserting and pending and not self.stopped:
+            pending = self._decide_upserts(pending)
+        for start in range(0, len(pending), batch_size):
+            chunk = pending[start : start + batch_size]
+            if self.stopped:
+                for item in chunk:
+                    self._set_outcome(
+                        item.index, item.op.record_id, "skipped", None, "not sent: the run stopped"
+                    )
+                continue
+            retries = self._send(chunk, allow_retry=upserting)
+            if retries:
+                self._send(retries, allow_retry=False)
+
+    def _decide_upserts(self, pending: list[_Pending]) -> list[_Pending]:
+        """PATCH for the records that exist, POST with the Id for the others: one lookup for the whole run
+        (a ``$batch`` of GETs per 10,000 records), not one per chunk."""
+        calls = batch.lookup_calls(self.entity, [str(item.op.record_id) for item in pending])
+        self.report.batch_calls += len(calls)
+        present = set().union(*(self.client.execute(call) for call in calls))
+        return [
+            item if item.op.record_id in present else _Pending(item.index, _as_create(item.op))
+            for item in pending
+        ]
+
+    def _send(self, chunk: list[_Pending], *, allow_retry: bool) -> list[_Pending]:
+        """One $batch call. Returns the upserts to send again the other way after a lookup went stale."""
+        self.report.batch_calls += 1
+        results = self.client.execute(batch.batch_call([item.op for item in chunk], self.continue_on_error))
+        retries: list[_Pending] = []
+        for item, result in zip(chunk, results, strict=True):
+            swapped = self._swap_after_race(item, result) if allow_retry else None
+            if swapped is not None:
+                retries.append(swapped)
+            else:
+                self._apply_result(item, result)
+        return retries
+
+    @staticmethod
+    def _swap_after_race(item: _Pending, result: batch.BatchResult) -> _Pending | None:
+        """The record appeared after the lookup (the create conflicts) or vanished (the update answers 404)."""
+        if item.op.kind is batch.BatchKind.CREATE and _is_conflict(result):
+            return _Pending(item.index, _as_update(item.op))
+        if item.op.kind is batch.BatchKind.UPDATE and result.status == 404:
+            return _Pending(item.index, _as_create(item.op))
+        return None
+
+    def _apply_result(self, item: _Pending, result: batch.BatchResult) -> None:
+        """Set the record's outcome from its part of the batch answer; a failure stops the run unless
+        continue_on_error."""
+        kind = item.op.kind
+        if result.ok:
+            self._set_outcome(item.index, result.record_id, _OK_ACTIONS[kind], result.status, None)
+        elif self.operation is BulkOperation.CREATE and _is_conflict(result):
+            self._set_outcome(item.index, result.record_id, "existed", result.status, None)
+        elif kind is batch.BatchKind.DELETE and result.status == 404 and self.missing_ok:
+            self._set_outcome(item.index, result.record_id, "absent", result.status, None)
+        else:
+            action = "skipped" if result.status is None else "failed"
+            self._set_outcome(item.index, result.record_id, action, result.status, result.error)
+            self.stopped = self.stopped or not self.continue_on_error
+
+    def _set_outcome(
+        self, index: int, record_id: str | None, action: str, status: int | None, error: str | None
+    ) -> None:
+        ok = action not in ("failed", "skipped")
+        self.outcomes[index] = RecordOutcome(index, record_id, ok, action, status, error)
+
+    def finish(self) -> BulkReport:
+        self.report.outcomes = [self.outcomes[index] for index in sorted(self.outcomes)]
+        return self.report
+
+
+def bulk(
+    client: CallExecutor,
+    operation: BulkOperation | str,
+    entity: str,
+    records: Sequence[object],
+    *,
+    continue_on_error: bool = True,
+    batch_size: int = batch.MAX_BATCH_SIZE,
+    missing_ok: bool = False,
+) -> BulkReport:
+    """Create, update, upsert or delete many records through ``$batch``, ``batch_size`` (at most 100) per call.
+
+    * create: POST with the record's Id, or a new one; an Id already taken is reported as ``existed``.
+    * update: PATCH by Id; a missing record fails.
+    * upsert: first asks which Ids exist (one ``$batch`` of GETs selecting only the Id, per 10,000 records),
+      then sends PATCH or POST-with-Id, one batch per chunk: 1,000 records take 1 + 10 batches. A record that
+      appears or vanishes between the lookup and its batch is sent once more the other way.
+    * delete: by Id (records may be bare Ids); a missing record fails unless ``missing_ok``.
+
+    With ``continue_on_error`` (``Prefer: continue-on-error``) every record is tried and gets its own outcome;
+    without it the run stops at the first failure and the rest are reported as skipped. Records are validated
+    before anything is sent; an invalid one is reported as failed with the reason and never sent."""
+    kind = BulkOperation(operation)
+    if not isinstance(records, Sequence) or isinstance(records, (str, bytes)):
+        raise CreatioValidationError(f"records must be a list, got {type(records).__name__}")
+    size = _check_batch_size(batch_size)
+    run = _BulkRun(
+        client,
+        kind,
+        entity,
+        continue_on_error=continue_on_error,
+        missing_ok=missing_ok,
+    )
+    run.send(run.prepare(records), size)
+    return run.finish()
