@@ -19,6 +19,7 @@ from typing import Any, Protocol, TypeVar
 
 from airflow_provider_creatio.client import batch, odata, responses
 from airflow_provider_creatio.client import validation as v
+from airflow_provider_creatio.client.bulk_operation import BulkOperation
 from airflow_provider_creatio.client.errors import (
     CreatioConflictError,
     CreatioNotFoundError,
@@ -110,14 +111,6 @@ def stable_orderby(orderby: str | Sequence[str] | None) -> str:
     return ",".join(items)
 
 
-def _positive(value: object, argument: str, allow_zero: bool = False) -> int:
-    low = 0 if allow_zero else 1
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        kind = "a non-negative" if allow_zero else "a positive"
-        raise CreatioValidationError(f"{argument} must be {kind} integer, got {v.shown(value)}")
-    return value
-
-
 @dataclass
 class _PageEnd:
     """Decides whether a page was the last one.
@@ -155,9 +148,9 @@ def iter_records(
     """Every matching record, page by page (``$top``/``$skip`` with a stable ``$orderby``), until the end or
     ``max_records``. Only the current page is held: each record is released once the caller has taken it, and the
     next page is requested only when the current one is used up."""
-    _positive(page_size, "page_size")
+    v.check_count(page_size, "page_size")
     if max_records is not None:
-        _positive(max_records, "max_records", allow_zero=True)
+        v.check_count(max_records, "max_records", allow_zero=True)
     conditions = odata.build_filter(filter)
     order = stable_orderby(orderby)
     end = _PageEnd()
@@ -190,13 +183,6 @@ def iter_records(
 
 
 # --- bulk writes through $batch -----------------------------------------------------------------------------------
-
-
-class BulkOperation(str, enum.Enum):
-    CREATE = "create"
-    UPDATE = "update"
-    UPSERT = "upsert"
-    DELETE = "delete"
 
 
 @dataclass(frozen=True)
@@ -333,16 +319,6 @@ def _is_conflict(result: batch.BatchResult) -> bool:
     return isinstance(responses.error_for_response(result.as_response()), CreatioConflictError)
 
 
-def _check_batch_size(batch_size: object) -> int:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int):
-        raise CreatioValidationError(f"batch_size must be an integer, got {v.shown(batch_size)}")
-    if not 1 <= batch_size <= batch.MAX_BATCH_SIZE:
-        raise CreatioValidationError(
-            f"batch_size must be between 1 and {batch.MAX_BATCH_SIZE} (Creatio's limit), got {batch_size}"
-        )
-    return batch_size
-
-
 class _BulkRun:
     """Sends one bulk operation batch by batch and keeps an outcome per input record."""
 
@@ -472,7 +448,7 @@ def bulk(
     kind = BulkOperation(operation)
     if not isinstance(records, Sequence) or isinstance(records, (str, bytes)):
         raise CreatioValidationError(f"records must be a list, got {type(records).__name__}")
-    size = _check_batch_size(batch_size)
+    size = v.check_count(batch_size, "batch_size", maximum=batch.MAX_BATCH_SIZE)
     run = _BulkRun(
         client,
         kind,
@@ -646,7 +622,7 @@ class WatchSpec:
             select=selected or None,
             expand=expanded or None,
             orderby=odata.orderby_option(orderby),
-            top=_positive(top, "top"),
+            top=v.check_count(top, "top"),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -670,7 +646,7 @@ class WatchSpec:
             select=data.get("select"),
             expand=data.get("expand"),
             orderby=data.get("orderby"),
-            top=_positive(top, "top"),
+            top=v.check_count(top, "top"),
         )
 
     @property

@@ -99,12 +99,6 @@ def record_body(data: object, argument: str = "data") -> dict[str, Any]:
     return body
 
 
-def _non_negative(value: object, argument: str) -> str:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise CreatioValidationError(f"{argument} must be a non-negative integer, got {v.shown(value)}")
-    return str(value)
-
-
 # --- $select, $expand, $orderby -----------------------------------------------------------------------------
 
 
@@ -352,8 +346,8 @@ def query_records(
         ("$select", select_option(select)),
         ("$expand", expand_option(expand)),
         ("$orderby", orderby_option(orderby)),
-        ("$top", None if top is None else _non_negative(top, "top")),
-        ("$skip", None if skip is None else _non_negative(skip, "skip")),
+        ("$top", None if top is None else str(v.check_count(top, "top", allow_zero=True))),
+        ("$skip", None if skip is None else str(v.check_count(skip, "skip", allow_zero=True))),
         ("$count", "true" if count else None),
     )
     operation = f"query {path}"

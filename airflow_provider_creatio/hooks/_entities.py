@@ -12,12 +12,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from airflow_provider_creatio.client.entities import (
-        BulkOperation,
-        BulkReport,
-        CreateOutcome,
-        UpsertAction,
-    )
+    from airflow_provider_creatio.client.bulk_operation import BulkOperation
+    from airflow_provider_creatio.client.entities import BulkReport, CreateOutcome, UpsertAction
     from airflow_provider_creatio.client.http import Call
     from airflow_provider_creatio.client.odata import QueryPage
     from airflow_provider_creatio.client.transport import CreatioClient

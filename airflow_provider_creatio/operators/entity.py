@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_creatio._compat import AirflowException, BaseOperator
+from airflow_provider_creatio.client.bulk_operation import BulkOperation
 from airflow_provider_creatio.client.errors import CreatioValidationError
 from airflow_provider_creatio.hooks.creatio import CreatioHook
 from airflow_provider_creatio.operators.base import CreatioHookMixin
@@ -26,8 +27,6 @@ if TYPE_CHECKING:
 
 Columns = str | Sequence[str] | None
 Filter = str | Mapping[str, Any] | None
-
-BULK_OPERATIONS = ("create", "update", "upsert", "delete")
 
 
 def _json_text(value: str, argument: str) -> Any:
@@ -372,8 +371,9 @@ class CreatioBulkEntityOperator(CreatioEntityOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if "{{" not in operation and operation not in BULK_OPERATIONS:
-            raise ValueError(f"operation must be one of {', '.join(BULK_OPERATIONS)}, got {operation!r}")
+        known = [member.value for member in BulkOperation]
+        if "{{" not in operation and operation not in known:
+            raise ValueError(f"operation must be one of {', '.join(known)}, got {operation!r}")
         self.operation = operation
         self.records = records
         self.allow_partial = allow_partial

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_creatio.client.entities import (
-    BulkOperation,
-    BulkReport,
-    RecordOutcome,
-    _PageEnd,
-    stable_orderby,
-)
+from airflow_provider_creatio.client.bulk_operation import BulkOperation
+from airflow_provider_creatio.client.entities import BulkReport, RecordOutcome, _PageEnd, stable_orderby
 from airflow_provider_creatio.client.errors import CreatioValidationError
 
 

@@ -16,6 +16,39 @@ PLUS_TWO = dt.timezone(dt.timedelta(hours=2))
 
 
 @pytest.mark.parametrize(
+    ("value", "allow_zero", "maximum"),
+    [
+        pytest.param(1, False, None, id="one"),
+        pytest.param(10**9, False, None, id="large"),
+        pytest.param(0, True, None, id="zero-allowed"),
+        pytest.param(100, False, 100, id="at-the-maximum"),
+    ],
+)
+def test_check_count_accepts(value: int, allow_zero: bool, maximum: int | None) -> None:
+    assert v.check_count(value, "n", allow_zero=allow_zero, maximum=maximum) == value
+
+
+@pytest.mark.parametrize(
+    ("value", "allow_zero", "maximum", "message"),
+    [
+        pytest.param(0, False, None, "n must be a positive integer, got 0", id="zero"),
+        pytest.param(-1, True, None, "n must be a non-negative integer, got -1", id="negative"),
+        pytest.param(True, False, None, "n must be a positive integer, got True", id="bool"),
+        pytest.param("5", False, None, "n must be a positive integer, got '5'", id="text"),
+        pytest.param(0, False, 100, "n must be an integer between 1 and 100, got 0", id="below-range"),
+        pytest.param(101, False, 100, "n must be an integer between 1 and 100, got 101", id="above-range"),
+        pytest.param(-1, False, 100, "between 1 and 100, got -1", id="negative-in-range"),
+        pytest.param(True, False, 100, "between 1 and 100, got True", id="bool-in-range"),
+        pytest.param(2.5, False, 100, "between 1 and 100, got 2.5", id="float-in-range"),
+    ],
+)
+def test_check_count_refuses(value: object, allow_zero: bool, maximum: int | None, message: str) -> None:
+    with pytest.raises(CreatioValidationError) as caught:
+        v.check_count(value, "n", allow_zero=allow_zero, maximum=maximum)
+    assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(
     "value",
     [
         pytest.param(GUID, id="lower"),
