@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_creatio.client import validation as v
+from airflow_provider_creatio.client import validation
 from airflow_provider_creatio.client.errors import CreatioResponseError, CreatioValidationError
 from airflow_provider_creatio.client.http import (
     ApiRequest,
@@ -78,12 +78,16 @@ class BatchOperation:
     def __post_init__(self) -> None:
         kind = BatchKind(self.kind)
         object.__setattr__(self, "kind", kind)
-        v.check_entity_name(self.entity)
+        validation.check_entity_name(self.entity)
         body = record_body(self.data or {}, "data") if kind is not BatchKind.DELETE else {}
         record_id = self.record_id if self.record_id is not None else body.get("Id")
         if record_id is not None:
-            record_id = v.parse_guid(record_id, "record_id")
-        if "Id" in body and body["Id"] is not None and v.parse_guid(body["Id"], "data['Id']") != record_id:
+            record_id = validation.parse_guid(record_id, "record_id")
+        if (
+            "Id" in body
+            and body["Id"] is not None
+            and validation.parse_guid(body["Id"], "data['Id']") != record_id
+        ):
             raise CreatioValidationError(f"record_id {record_id} and data['Id'] {body['Id']} disagree")
         object.__setattr__(self, "record_id", record_id)
         self._check_shape()
@@ -116,7 +120,7 @@ class BatchOperation:
         """The JSON body sent for this operation (the Id first for a create, no Id otherwise)."""
         if self.kind is BatchKind.DELETE:
             return {}
-        columns = {k: val for k, val in record_body(self.data or {}, "data").items() if k != "Id"}
+        columns = {k: value for k, value in record_body(self.data or {}, "data").items() if k != "Id"}
         if self.kind is BatchKind.CREATE and self.record_id is not None:
             return {"Id": self.record_id, **columns}
         return columns
@@ -195,7 +199,7 @@ def lookup_calls(entity: str, record_ids: Iterable[str | uuid.UUID]) -> list[Cal
     ``Entity?$filter=Id eq .. or Id eq ..&$select=Id&$top=n`` with 100 Ids each, 100 GETs per call, so one call
     checks 10,000 Ids. A lookup only reads (safe to retry); a GET that fails fails its call."""
     name = entity_path(entity)
-    ids = list(dict.fromkeys(v.parse_guid(record_id, "record_id") for record_id in record_ids))
+    ids = list(dict.fromkeys(validation.parse_guid(record_id, "record_id") for record_id in record_ids))
     return [
         _lookup_call(name, ids[start : start + LOOKUP_IDS_PER_BATCH])
         for start in range(0, len(ids), LOOKUP_IDS_PER_BATCH)
@@ -246,7 +250,9 @@ def _check_batch(ops: Sequence[BatchOperation]) -> None:
         raise CreatioValidationError(f"a batch holds at most {MAX_BATCH_SIZE} operations, got {len(ops)}")
     for op in ops:
         if not isinstance(op, BatchOperation):
-            raise CreatioValidationError(f"batch items must be BatchOperation values, got {v.shown(op)}")
+            raise CreatioValidationError(
+                f"batch items must be BatchOperation values, got {validation.shown(op)}"
+            )
 
 
 def _match_responses(items: list[dict[str, Any]], count: int) -> dict[str, dict[str, Any]]:
@@ -326,7 +332,7 @@ def _found_ids(
             path=entity,
             operation=operation,
         )
-    return {v.parse_guid(row.get("Id"), f"{entity} Id in the lookup answer") for row in rows}
+    return {validation.parse_guid(row.get("Id"), f"{entity} Id in the lookup answer") for row in rows}
 
 
 def _status(item: Mapping[str, Any]) -> int | None:
@@ -359,7 +365,7 @@ def _result(request_id: str, op: BatchOperation, item: Mapping[str, Any] | None,
         )
     ok = 200 <= status < 300
     record_id = op.record_id
-    if op.kind is BatchKind.CREATE and isinstance(body, dict) and v.is_guid(body.get("Id")):
-        record_id = v.parse_guid(body["Id"], "Id")
+    if op.kind is BatchKind.CREATE and isinstance(body, dict) and validation.is_guid(body.get("Id")):
+        record_id = validation.parse_guid(body["Id"], "Id")
     error = None if ok else (message_from_json(body) or f"HTTP {status}")
     return BatchResult(request_id, op, record_id, status, ok, error, body)

@@ -1,8 +1,10 @@
 """Entity (OData 4) calls of CreatioHook. Kept in its own module; CreatioHook mixes it in.
 
-Each method is one line over :mod:`airflow_provider_creatio.client.odata` (single calls) or
-:mod:`airflow_provider_creatio.client.entities` (flows of several calls), run on the hook's one session.
-The client modules are imported inside the methods, so importing the hook stays cheap.
+Each method hands its arguments to one function: a request builder of :mod:`airflow_provider_creatio.client.odata`
+whose call runs on the hook's one session, or a flow of several calls in
+:mod:`airflow_provider_creatio.client.entities` given the hook's client. The checks, retries and errors are theirs;
+the only thing added here is ``iter_records``'s default page size. The client modules are imported inside the
+methods, so importing the hook stays cheap.
 """
 
 from __future__ import annotations
