@@ -1,7 +1,8 @@
 """The only module that knows where Airflow keeps things.
 
-Airflow 3 moved the authoring interface to the Task SDK (``airflow.sdk``); Airflow 2.x kept it under
-``airflow.models`` and friends. Everything else in the provider imports Airflow names from here.
+Everything else in the provider imports Airflow names from here. The authoring interface comes from the Task
+SDK (``airflow.sdk``), which Airflow 3.0 already has; its exceptions, ``BaseHook`` and ``mask_secret`` joined
+the Task SDK after 3.0, and on 3.0 still come from the core package.
 """
 
 from __future__ import annotations
@@ -9,17 +10,18 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-try:  # Airflow 3.x: the Task SDK
-    from airflow.sdk import (
-        DAG,
-        BaseHook,
-        BaseOperator,
-        BaseOperatorLink,
-        BaseSensorOperator,
-        Connection,
-        Context,
-        PokeReturnValue,
-    )
+from airflow.sdk import (
+    DAG,
+    BaseOperator,
+    BaseOperatorLink,
+    BaseSensorOperator,
+    Connection,
+    Context,
+    PokeReturnValue,
+)
+
+try:
+    from airflow.sdk import BaseHook
     from airflow.sdk.exceptions import (
         AirflowException,
         AirflowFailException,
@@ -28,7 +30,7 @@ try:  # Airflow 3.x: the Task SDK
         TaskDeferred,
     )
     from airflow.sdk.log import mask_secret
-except ImportError:  # pragma: no cover - Airflow 2.x
+except ImportError:  # pragma: no cover - Airflow 3.0 (Task SDK 1.0)
     from airflow.exceptions import (  # type: ignore[no-redef]
         AirflowException,
         AirflowFailException,
@@ -37,24 +39,18 @@ except ImportError:  # pragma: no cover - Airflow 2.x
         TaskDeferred,
     )
     from airflow.hooks.base import BaseHook  # type: ignore[no-redef]
-    from airflow.models.baseoperator import BaseOperator  # type: ignore[no-redef]
-    from airflow.models.baseoperatorlink import BaseOperatorLink  # type: ignore[no-redef]
-    from airflow.models.connection import Connection  # type: ignore[no-redef]
-    from airflow.models.dag import DAG  # type: ignore[no-redef]
-    from airflow.sensors.base import BaseSensorOperator, PokeReturnValue  # type: ignore[no-redef]
-    from airflow.utils.context import Context  # type: ignore[no-redef]
     from airflow.utils.log.secrets_masker import mask_secret  # type: ignore[no-redef]
 
 if TYPE_CHECKING:
-    from airflow.models.taskinstancekey import TaskInstanceKey  # noqa: F401
     from airflow.sdk import CronTriggerTimetable
     from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 # Names that DAG parsing never needs, imported on first use (PEP 562): the trigger base pulls in about 4 ms of
 # modules and the cron timetable croniter (about 3 ms), and operator modules are imported at every DAG parse.
-_LAZY = {  # the modules to try, in order (Airflow 3.x, then 2.x)
+_LAZY = {  # the modules to try, in order
     "BaseTrigger": ("airflow.triggers.base",),
     "TriggerEvent": ("airflow.triggers.base",),
+    # The Task SDK of Airflow 3.0 has no timetables; there it is core's.
     "CronTriggerTimetable": ("airflow.sdk", "airflow.timetables.trigger"),
 }
 
@@ -67,7 +63,7 @@ def __getattr__(name: str) -> Any:
     for module in _LAZY[name]:
         try:
             value = getattr(importlib.import_module(module), name)
-        except (ImportError, AttributeError):  # pragma: no cover - the Airflow 2.x location
+        except (ImportError, AttributeError):  # pragma: no cover - Airflow 3.0's location
             continue
         globals()[name] = value
         return value
@@ -79,11 +75,6 @@ def default_deferrable() -> bool:
     from airflow.configuration import conf
 
     return bool(conf.getboolean("operators", "default_deferrable", fallback=False))
-
-
-def get_connection(conn_id: str) -> Any:
-    """Look a connection up through the hook API (workers, tests)."""
-    return BaseHook.get_connection(conn_id)
 
 
 async def aget_connection(conn_id: str) -> Any:
@@ -117,6 +108,5 @@ __all__ = [
     "TriggerEvent",
     "aget_connection",
     "default_deferrable",
-    "get_connection",
     "mask_secret",
 ]

@@ -90,8 +90,8 @@ async def resolve_all(emulator: Emulator, case_ids: list[str]) -> None:
     config = CreatioConfig(base_url=emulator.url, username=USER, password=PASSWORD)
     updates = [batch.BatchOperation.update("Case", case_id, {"StatusId": RESOLVED}) for case_id in case_ids]
     async with AsyncCreatioClient(config) as writer:
-        for group in batch.chunk(updates):
-            await writer.execute(batch.batch_call(group))
+        for start in range(0, len(updates), batch.MAX_BATCH_SIZE):
+            await writer.execute(batch.batch_call(updates[start : start + batch.MAX_BATCH_SIZE]))
 
 
 async def polling_rate(counters: Counters, window: float) -> tuple[float, float]:

@@ -10,9 +10,8 @@ the OData 4.01 JSON batch format ``{"responses": [{"id", "status", "headers", "b
 responses are matched by ``id`` (by order when a response has none), ``headers`` and ``body`` may be missing,
 and a request with no response was not executed.
 
-An upsert is sent as a PATCH. Creatio answers 404 when the record does not exist (see
-docs/creatio-notes/where-the-sources-are-silent.md); :func:`upsert_fallback` turns those results into creates
-with the same Id for a second batch.
+Creatio has no upsert verb, and a PATCH of a missing record answers 404: the bulk upsert (in :mod:`entities`)
+first asks which Ids exist with :func:`lookup_calls`, then sends each record as an update or a create.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_creatio.client import validation as v
+from airflow_provider_creatio.client import validation
 from airflow_provider_creatio.client.errors import CreatioResponseError, CreatioValidationError
 from airflow_provider_creatio.client.http import (
     ApiRequest,
@@ -61,7 +60,6 @@ class BatchKind(str, enum.Enum):
     CREATE = "create"  # POST Entity, with the Id in the body when known
     UPDATE = "update"  # PATCH Entity(id); 404 when missing
     DELETE = "delete"  # DELETE Entity(id); 404 when missing
-    UPSERT = "upsert"  # PATCH Entity(id); a 404 result is turned into a create by upsert_fallback
 
 
 @dataclass(frozen=True)
@@ -80,12 +78,16 @@ class BatchOperation:
     def __post_init__(self) -> None:
         kind = BatchKind(self.kind)
         object.__setattr__(self, "kind", kind)
-        v.check_entity_name(self.entity)
+        validation.check_entity_name(self.entity)
         body = record_body(self.data or {}, "data") if kind is not BatchKind.DELETE else {}
         record_id = self.record_id if self.record_id is not None else body.get("Id")
         if record_id is not None:
-            record_id = v.parse_guid(record_id, "record_id")
-        if "Id" in body and body["Id"] is not None and v.parse_guid(body["Id"], "data['Id']") != record_id:
+            record_id = validation.parse_guid(record_id, "record_id")
+        if (
+            "Id" in body
+            and body["Id"] is not None
+            and validation.parse_guid(body["Id"], "data['Id']") != record_id
+        ):
             raise CreatioValidationError(f"record_id {record_id} and data['Id'] {body['Id']} disagree")
         object.__setattr__(self, "record_id", record_id)
         self._check_shape()
@@ -95,7 +97,7 @@ class BatchOperation:
             raise CreatioValidationError(f"a batch {self.kind.value} of {self.entity} needs a record_id")
         if self.kind is BatchKind.DELETE and self.data:
             raise CreatioValidationError(f"a batch delete of {self.entity} takes no data")
-        if self.kind in (BatchKind.UPDATE, BatchKind.UPSERT) and not self.body():
+        if self.kind is BatchKind.UPDATE and not self.body():
             raise CreatioValidationError(f"a batch {self.kind.value} of {self.entity} has no column to write")
 
     @classmethod
@@ -111,10 +113,6 @@ class BatchOperation:
         return cls(BatchKind.UPDATE, entity, _id_text(record_id), data)
 
     @classmethod
-    def upsert(cls, entity: str, record_id: str | uuid.UUID, data: Mapping[str, Any]) -> BatchOperation:
-        return cls(BatchKind.UPSERT, entity, _id_text(record_id), data)
-
-    @classmethod
     def delete(cls, entity: str, record_id: str | uuid.UUID) -> BatchOperation:
         return cls(BatchKind.DELETE, entity, _id_text(record_id))
 
@@ -122,7 +120,7 @@ class BatchOperation:
         """The JSON body sent for this operation (the Id first for a create, no Id otherwise)."""
         if self.kind is BatchKind.DELETE:
             return {}
-        columns = {k: val for k, val in record_body(self.data or {}, "data").items() if k != "Id"}
+        columns = {k: value for k, value in record_body(self.data or {}, "data").items() if k != "Id"}
         if self.kind is BatchKind.CREATE and self.record_id is not None:
             return {"Id": self.record_id, **columns}
         return columns
@@ -153,33 +151,6 @@ class BatchResult:
         """The sub-request's answer as an :class:`ApiResponse`, for the shared error classification."""
         return _sub_response(self.status or 0, self.body, _METHODS[self.operation.kind], _url(self.operation))
 
-    @property
-    def needs_create(self) -> bool:
-        """An upsert whose PATCH found no record: :func:`upsert_fallback` creates it."""
-        return self.operation.kind is BatchKind.UPSERT and self.status == 404
-
-    def to_dict(self) -> dict[str, Any]:
-        """A small JSON-able summary for XCom (the response body is left out)."""
-        return {
-            "id": self.id,
-            "kind": self.operation.kind.value,
-            "entity": self.operation.entity,
-            "record_id": self.record_id,
-            "status": self.status,
-            "ok": self.ok,
-            "error": self.error,
-        }
-
-
-def chunk(ops: Iterable[BatchOperation], size: int = MAX_BATCH_SIZE) -> list[list[BatchOperation]]:
-    """``ops`` cut into consecutive batches of at most ``size`` (1 to 100) operations."""
-    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_BATCH_SIZE:
-        raise CreatioValidationError(
-            f"batch size must be between 1 and {MAX_BATCH_SIZE}, got {v.shown(size)}"
-        )
-    items = list(ops)
-    return [items[start : start + size] for start in range(0, len(items), size)]
-
 
 def batch_idempotency(ops: Iterable[BatchOperation]) -> Idempotency:
     """SAFE only when every operation is (PATCH, DELETE, POST with an Id); else UNSAFE."""
@@ -188,7 +159,7 @@ def batch_idempotency(ops: Iterable[BatchOperation]) -> Idempotency:
 
 def encode_batch(ops: Sequence[BatchOperation], continue_on_error: bool = True) -> dict[str, Any]:
     """The ``$batch`` JSON document; request ids are the 1-based positions as strings."""
-    _check_batch(ops, continue_on_error)
+    _check_batch(ops)
     return {"requests": [_encode_one(str(i), op, continue_on_error) for i, op in enumerate(ops, start=1)]}
 
 
@@ -223,21 +194,12 @@ def parse_batch_response(
     return [_result(str(i), op, by_id.get(str(i)), missing) for i, op in enumerate(ops, start=1)]
 
 
-def upsert_fallback(results: Iterable[BatchResult]) -> list[BatchOperation]:
-    """Creates, with the same Id and data, for the upserts whose PATCH found no record."""
-    return [
-        BatchOperation.create(r.operation.entity, r.operation.data or {}, r.operation.record_id)
-        for r in results
-        if r.needs_create
-    ]
-
-
 def lookup_calls(entity: str, record_ids: Iterable[str | uuid.UUID]) -> list[Call[set[str]]]:
     """The ``$batch`` calls that tell which of ``record_ids`` exist: GETs of
     ``Entity?$filter=Id eq .. or Id eq ..&$select=Id&$top=n`` with 100 Ids each, 100 GETs per call, so one call
     checks 10,000 Ids. A lookup only reads (safe to retry); a GET that fails fails its call."""
     name = entity_path(entity)
-    ids = list(dict.fromkeys(v.parse_guid(record_id, "record_id") for record_id in record_ids))
+    ids = list(dict.fromkeys(validation.parse_guid(record_id, "record_id") for record_id in record_ids))
     return [
         _lookup_call(name, ids[start : start + LOOKUP_IDS_PER_BATCH])
         for start in range(0, len(ids), LOOKUP_IDS_PER_BATCH)
@@ -249,7 +211,6 @@ def lookup_calls(entity: str, record_ids: Iterable[str | uuid.UUID]) -> list[Cal
 _METHODS = {
     BatchKind.CREATE: "POST",
     BatchKind.UPDATE: "PATCH",
-    BatchKind.UPSERT: "PATCH",
     BatchKind.DELETE: "DELETE",
 }
 
@@ -282,19 +243,16 @@ def _encode_one(request_id: str, op: BatchOperation, continue_on_error: bool) ->
     return item
 
 
-def _check_batch(ops: Sequence[BatchOperation], continue_on_error: bool) -> None:
+def _check_batch(ops: Sequence[BatchOperation]) -> None:
     if not ops:
         raise CreatioValidationError("a batch needs at least one operation")
     if len(ops) > MAX_BATCH_SIZE:
-        raise CreatioValidationError(
-            f"a batch holds at most {MAX_BATCH_SIZE} operations, got {len(ops)}; split it with chunk()"
-        )
+        raise CreatioValidationError(f"a batch holds at most {MAX_BATCH_SIZE} operations, got {len(ops)}")
     for op in ops:
         if not isinstance(op, BatchOperation):
-            raise CreatioValidationError(f"batch items must be BatchOperation values, got {v.shown(op)}")
-    if not continue_on_error and any(op.kind is BatchKind.UPSERT for op in ops):
-        # The 404 of an upsert's PATCH is expected, and without continue-on-error it would stop the batch.
-        raise CreatioValidationError("a batch with upserts must be sent with continue_on_error=True")
+            raise CreatioValidationError(
+                f"batch items must be BatchOperation values, got {validation.shown(op)}"
+            )
 
 
 def _match_responses(items: list[dict[str, Any]], count: int) -> dict[str, dict[str, Any]]:
@@ -374,7 +332,7 @@ def _found_ids(
             path=entity,
             operation=operation,
         )
-    return {v.parse_guid(row.get("Id"), f"{entity} Id in the lookup answer") for row in rows}
+    return {validation.parse_guid(row.get("Id"), f"{entity} Id in the lookup answer") for row in rows}
 
 
 def _status(item: Mapping[str, Any]) -> int | None:
@@ -407,7 +365,7 @@ def _result(request_id: str, op: BatchOperation, item: Mapping[str, Any] | None,
         )
     ok = 200 <= status < 300
     record_id = op.record_id
-    if op.kind is BatchKind.CREATE and isinstance(body, dict) and v.is_guid(body.get("Id")):
-        record_id = v.parse_guid(body["Id"], "Id")
+    if op.kind is BatchKind.CREATE and isinstance(body, dict) and validation.is_guid(body.get("Id")):
+        record_id = validation.parse_guid(body["Id"], "Id")
     error = None if ok else (message_from_json(body) or f"HTTP {status}")
     return BatchResult(request_id, op, record_id, status, ok, error, body)

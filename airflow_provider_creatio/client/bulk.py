@@ -6,23 +6,15 @@
 
 from __future__ import annotations
 
-import enum
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_creatio.client import batch, responses
-from airflow_provider_creatio.client import validation as v
+from airflow_provider_creatio.client import batch, responses, validation
+from airflow_provider_creatio.client.bulk_operation import BulkOperation
 from airflow_provider_creatio.client.errors import CreatioConflictError, CreatioValidationError
 from airflow_provider_creatio.client.http import CallExecutor
-
-
-class BulkOperation(str, enum.Enum):
-    CREATE = "create"
-    UPDATE = "update"
-    UPSERT = "upsert"
-    DELETE = "delete"
 
 
 @dataclass(frozen=True)
@@ -115,7 +107,7 @@ _OK_ACTIONS = {
 
 def _record_id_of(record: object, operation: BulkOperation) -> str | None:
     if operation is BulkOperation.DELETE and isinstance(record, (str, uuid.UUID)):
-        return v.parse_guid(record, "record")
+        return validation.parse_guid(record, "record")
     if not isinstance(record, Mapping):
         allowed = (
             "a mapping of columns or an Id" if operation is BulkOperation.DELETE else "a mapping of columns"
@@ -125,7 +117,7 @@ def _record_id_of(record: object, operation: BulkOperation) -> str | None:
         if operation is BulkOperation.CREATE:
             return None
         raise CreatioValidationError(f"a record to {operation.value} needs its Id")
-    return v.parse_guid(record["Id"], "Id")
+    return validation.parse_guid(record["Id"], "Id")
 
 
 def _prepare(operation: BulkOperation, entity: str, record: object) -> batch.BatchOperation:
@@ -141,7 +133,7 @@ def _prepare(operation: BulkOperation, entity: str, record: object) -> batch.Bat
 
 def _safe_id(record: object) -> str | None:
     candidate = record.get("Id") if isinstance(record, Mapping) else record
-    return v.parse_guid(candidate, "Id") if v.is_guid(candidate) else None
+    return validation.parse_guid(candidate, "Id") if validation.is_guid(candidate) else None
 
 
 def _as_create(op: batch.BatchOperation) -> batch.BatchOperation:
@@ -159,16 +151,6 @@ def _is_conflict(result: batch.BatchResult) -> bool:
     return isinstance(responses.error_for_response(result.as_response()), CreatioConflictError)
 
 
-def _check_batch_size(batch_size: object) -> int:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int):
-        raise CreatioValidationError(f"batch_size must be an integer, got {v.shown(batch_size)}")
-    if not 1 <= batch_size <= batch.MAX_BATCH_SIZE:
-        raise CreatioValidationError(
-            f"batch_size must be between 1 and {batch.MAX_BATCH_SIZE} (Creatio's limit), got {batch_size}"
-        )
-    return batch_size
-
-
 class _BulkRun:
     """Sends one bulk operation batch by batch and keeps an outcome per input record."""
 
@@ -183,7 +165,7 @@ class _BulkRun:
     ) -> None:
         self.client = client
         self.operation = operation
-        self.entity = v.check_entity_name(entity)
+        self.entity = validation.check_entity_name(entity)
         self.continue_on_error = continue_on_error
         self.missing_ok = missing_ok
         self.report = BulkReport(operation, self.entity)
@@ -302,7 +284,7 @@ def bulk(
     kind = BulkOperation(operation)
     if not isinstance(records, Sequence) or isinstance(records, (str, bytes)):
         raise CreatioValidationError(f"records must be a list, got {type(records).__name__}")
-    size = _check_batch_size(batch_size)
+    size = validation.check_count(batch_size, "batch_size", maximum=batch.MAX_BATCH_SIZE)
     run = _BulkRun(
         client,
         kind,

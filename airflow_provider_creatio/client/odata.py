@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_creatio.client import validation as v
+from airflow_provider_creatio.client import validation
 from airflow_provider_creatio.client.errors import CreatioValidationError
 from airflow_provider_creatio.client.http import (
     ApiRequest,
@@ -69,13 +69,13 @@ def record_from_json(document: Mapping[str, Any]) -> dict[str, Any]:
 
 def entity_path(entity: str) -> str:
     """``Contact``: the collection path, after validating the name."""
-    return v.check_entity_name(entity)
+    return validation.check_entity_name(entity)
 
 
 def record_path(entity: str, record_id: str | uuid.UUID) -> str:
     """``Contact(<guid>)``: one record's path, after validating both parts (a missing id is an error, never
     the collection)."""
-    return f"{v.check_entity_name(entity)}({v.parse_guid(record_id, 'record_id')})"
+    return f"{validation.check_entity_name(entity)}({validation.parse_guid(record_id, 'record_id')})"
 
 
 def record_body(data: object, argument: str = "data") -> dict[str, Any]:
@@ -88,8 +88,8 @@ def record_body(data: object, argument: str = "data") -> dict[str, Any]:
         )
     body: dict[str, Any] = {}
     for key, value in data.items():
-        column = v.check_column_name(key, f"{argument} key")
-        converted = v.to_json_value(value, f"{argument}[{column!r}]")
+        column = validation.check_column_name(key, f"{argument} key")
+        converted = validation.to_json_value(value, f"{argument}[{column!r}]")
         if isinstance(converted, (dict, list)):
             raise CreatioValidationError(
                 f"{argument}[{column!r}] must be a single value, got {type(value).__name__} "
@@ -97,12 +97,6 @@ def record_body(data: object, argument: str = "data") -> dict[str, Any]:
             )
         body[column] = converted
     return body
-
-
-def _non_negative(value: object, argument: str) -> str:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise CreatioValidationError(f"{argument} must be a non-negative integer, got {v.shown(value)}")
-    return str(value)
 
 
 # --- $select, $expand, $orderby -----------------------------------------------------------------------------
@@ -122,7 +116,7 @@ def _items(value: str | Sequence[str] | None, argument: str) -> list[str]:
     items: list[str] = []
     for part in parts:
         if not isinstance(part, str):
-            raise CreatioValidationError(f"{argument} items must be strings, got {v.shown(part)}")
+            raise CreatioValidationError(f"{argument} items must be strings, got {validation.shown(part)}")
         item = part.strip()
         if item and item not in items:
             items.append(item)
@@ -131,14 +125,14 @@ def _items(value: str | Sequence[str] | None, argument: str) -> list[str]:
 
 def select_option(value: str | Sequence[str] | None) -> str | None:
     """``$select`` from ``"Id, Name"`` or ``["Id", "Name"]``: validated column paths, duplicates dropped."""
-    columns = [v.check_column_path(item, "select") for item in _items(value, "select")]
+    columns = [validation.check_column_path(item, "select") for item in _items(value, "select")]
     return ",".join(columns) or None
 
 
 def expand_option(value: str | Sequence[str] | None) -> str | None:
     """``$expand`` from a string or a list of navigation paths (``Account``, ``Owner``). Nested query options
     such as ``Account($select=Name)`` are not supported here; use a raw OData string in that case."""
-    paths = [v.check_column_path(item, "expand") for item in _items(value, "expand")]
+    paths = [validation.check_column_path(item, "expand") for item in _items(value, "expand")]
     return ",".join(paths) or None
 
 
@@ -151,9 +145,9 @@ def orderby_option(value: str | Sequence[str] | None) -> str | None:
         direction = direction.strip().lower()
         if direction not in ("", "asc", "desc"):
             raise CreatioValidationError(
-                f"orderby item {v.shown(item)} must be a column path optionally followed by asc or desc"
+                f"orderby item {validation.shown(item)} must be a column path optionally followed by asc or desc"
             )
-        v.check_column_path(path, "orderby")
+        validation.check_column_path(path, "orderby")
         rendered.append(f"{path} {direction}" if direction else path)
     return ",".join(rendered) or None
 
@@ -173,16 +167,16 @@ def filter_literal(value: object, argument: str = "filter value") -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, (float, decimal.Decimal)):
-        return v.plain_number(value, argument)
+        return validation.plain_number(value, argument)
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, dt.datetime):
-        return v.utc_iso(value)
+        return validation.utc_iso(value)
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, str):
-        if v.is_guid(value):
-            return v.parse_guid(value, argument)
+        if validation.is_guid(value):
+            return validation.parse_guid(value, argument)
         return "'" + value.replace("'", "''") + "'"
     raise CreatioValidationError(
         f"{argument} has type {type(value).__name__}, which has no OData literal "
@@ -192,18 +186,20 @@ def filter_literal(value: object, argument: str = "filter value") -> str:
 
 def _split_key(key: object) -> tuple[str, str]:
     if not isinstance(key, str):
-        raise CreatioValidationError(f"filter keys must be column paths, got {v.shown(key)}")
+        raise CreatioValidationError(f"filter keys must be column paths, got {validation.shown(key)}")
     path, separator, operator = key.rpartition("__")
     if separator and operator.lower() in COMPARISONS | STRING_FUNCTIONS:
-        return v.check_column_path(path, "filter key"), operator.lower()
-    return v.check_column_path(key, "filter key"), "eq"
+        return validation.check_column_path(path, "filter key"), operator.lower()
+    return validation.check_column_path(key, "filter key"), "eq"
 
 
 def _condition(path: str, operator: str, value: object) -> str:
     argument = f"filter value for {path}"
     if operator in STRING_FUNCTIONS:
         if not isinstance(value, str):
-            raise CreatioValidationError(f"{argument} must be a string for {operator}, got {v.shown(value)}")
+            raise CreatioValidationError(
+                f"{argument} must be a string for {operator}, got {validation.shown(value)}"
+            )
         return f"{operator}({path},{filter_literal(value, argument)})"
     if value is None and operator not in ("eq", "ne"):
         raise CreatioValidationError(f"{argument} cannot be null with {operator}; use eq or ne")
@@ -269,11 +265,11 @@ def create_record(
     path = entity_path(entity)
     body = record_body(data)
     candidates = ((record_id, "record_id"), (body.get("Id"), "data['Id']"))
-    given = [v.parse_guid(value, name) for value, name in candidates if value is not None]
+    given = [validation.parse_guid(value, name) for value, name in candidates if value is not None]
     if len(set(given)) > 1:
         raise CreatioValidationError(f"record_id {given[0]} and data['Id'] {given[1]} disagree")
     new_id = given[0] if given else str(uuid.uuid4())
-    body = {"Id": new_id, **{k: val for k, val in body.items() if k != "Id"}}
+    body = {"Id": new_id, **{k: value for k, value in body.items() if k != "Id"}}
     operation = f"create {path}({new_id})"
 
     def parse(response: ApiResponse) -> dict[str, Any]:
@@ -314,7 +310,7 @@ def update_record(entity: str, record_id: str | uuid.UUID, data: Mapping[str, An
     path = record_path(entity, record_id)
     body = record_body(data)
     if "Id" in body:
-        if v.parse_guid(body["Id"], "data['Id']") != v.parse_guid(record_id, "record_id"):
+        if validation.parse_guid(body["Id"], "data['Id']") != validation.parse_guid(record_id, "record_id"):
             raise CreatioValidationError(f"data['Id'] {body['Id']} differs from record_id {record_id}")
         del body["Id"]
     if not body:
@@ -352,8 +348,8 @@ def query_records(
         ("$select", select_option(select)),
         ("$expand", expand_option(expand)),
         ("$orderby", orderby_option(orderby)),
-        ("$top", None if top is None else _non_negative(top, "top")),
-        ("$skip", None if skip is None else _non_negative(skip, "skip")),
+        ("$top", None if top is None else str(validation.check_count(top, "top", allow_zero=True))),
+        ("$skip", None if skip is None else str(validation.check_count(skip, "skip", allow_zero=True))),
         ("$count", "true" if count else None),
     )
     operation = f"query {path}"
@@ -402,4 +398,4 @@ def _as_count(value: object, response: ApiResponse, operation: str) -> int | Non
         return value
     if isinstance(value, str) and value.isdigit():
         return int(value)
-    raise unreadable(response, f"expected a non-negative count, got {v.shown(value)}", operation)
+    raise unreadable(response, f"expected a non-negative count, got {validation.shown(value)}", operation)

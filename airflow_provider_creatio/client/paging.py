@@ -10,8 +10,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_creatio.client import odata
-from airflow_provider_creatio.client import validation as v
+from airflow_provider_creatio.client import odata, validation
 from airflow_provider_creatio.client.http import CallExecutor
 
 DEFAULT_PAGE_SIZE = 1000
@@ -64,9 +63,9 @@ def iter_records(
     """Every matching record, page by page (``$top``/``$skip`` with a stable ``$orderby``), until the end or
     ``max_records``. Only the current page is held: each record is released once the caller has taken it, and the
     next page is requested only when the current one is used up."""
-    v.check_positive_int(page_size, "page_size")
+    validation.check_count(page_size, "page_size")
     if max_records is not None:
-        v.check_positive_int(max_records, "max_records", allow_zero=True)
+        validation.check_count(max_records, "max_records", allow_zero=True)
     conditions = odata.build_filter(filter)
     order = stable_orderby(orderby)
     end = _PageEnd()

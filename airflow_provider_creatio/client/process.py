@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_creatio.client import validation as v
+from airflow_provider_creatio.client import validation
 from airflow_provider_creatio.client.errors import (
     CreatioProcessError,
     CreatioResponseError,
@@ -87,15 +87,17 @@ def serialize_parameter(value: Any, argument: str) -> str | None:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, (float, decimal.Decimal)):
-        return v.plain_number(value, argument)
+        return validation.plain_number(value, argument)
     if isinstance(value, dt.datetime):
-        return v.utc_iso(value)
+        return validation.utc_iso(value)
     if isinstance(value, (dt.date, dt.time)):
         return value.isoformat()
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, (list, tuple, Mapping)):
-        return json.dumps(v.to_json_value(value, argument), ensure_ascii=False, separators=(",", ":"))
+        return json.dumps(
+            validation.to_json_value(value, argument), ensure_ascii=False, separators=(",", ":")
+        )
     raise CreatioValidationError(
         f"{argument} has a value of type {type(value).__name__}, which cannot be passed to a process "
         "(use str, int, float, Decimal, bool, None, UUID, date, datetime, list or dict)"
@@ -112,7 +114,7 @@ def serialize_parameters(params: Mapping[str, Any] | None) -> dict[str, str]:
         )
     result: dict[str, str] = {}
     for code, value in params.items():
-        v.check_code(code, "process parameter name")
+        validation.check_code(code, "process parameter name")
         text = serialize_parameter(value, f"process parameter {code!r}")
         if text is not None:
             result[code] = text
@@ -125,7 +127,7 @@ def _result_names(names: str | Sequence[str] | None) -> list[str]:
     items = [names] if isinstance(names, str) else list(names)
     checked: list[str] = []
     for name in items:
-        code = v.check_code(name, "result parameter name")
+        code = validation.check_code(name, "result parameter name")
         if code not in checked:
             checked.append(code)
     return checked
@@ -137,7 +139,7 @@ def _result_names(names: str | Sequence[str] | None) -> list[str]:
 def _execute_request(
     name: str, parameters: Mapping[str, Any] | None, result_parameter: str | None
 ) -> tuple[str, tuple[tuple[str, str], ...]]:
-    code = v.check_code(name, "process name")
+    code = validation.check_code(name, "process name")
     values = serialize_parameters(parameters)
     if any(key.lower() == RESULT_PARAMETER_NAME.lower() for key in values):
         raise CreatioValidationError(
@@ -146,7 +148,10 @@ def _execute_request(
         )
     params = tuple(values.items())
     if result_parameter is not None:
-        params = ((RESULT_PARAMETER_NAME, v.check_code(result_parameter, "result parameter name")), *params)
+        params = (
+            (RESULT_PARAMETER_NAME, validation.check_code(result_parameter, "result parameter name")),
+            *params,
+        )
     return f"{SERVICE}/{code}/Execute", params
 
 
@@ -365,15 +370,17 @@ def parse_run_process(document: Mapping[str, Any], process_name: str = "") -> Pr
     """A :class:`ProcessRun` from RunProcess JSON; ValueError when ``processStatus`` is missing or unknown."""
     raw_status = document.get("processStatus")
     if isinstance(raw_status, bool) or not isinstance(raw_status, (int, str)):
-        raise ValueError(f"processStatus is missing or not a number: {v.shown(raw_status)}")
+        raise ValueError(f"processStatus is missing or not a number: {validation.shown(raw_status)}")
     status = ProcessStatus(int(raw_status))
     process_id = document.get("processId")
-    process_id = v.parse_guid(process_id, "processId") if v.is_guid(process_id) else None
+    process_id = validation.parse_guid(process_id, "processId") if validation.is_guid(process_id) else None
     if process_id == str(uuid.UUID(int=0)):
         process_id = None
     values = document.get("resultParameterValues")
     results = (
-        {str(k): decode_result_value(val) for k, val in values.items()} if isinstance(values, dict) else {}
+        {str(k): decode_result_value(value) for k, value in values.items()}
+        if isinstance(values, dict)
+        else {}
     )
     info = document.get("errorInfo")
     info = info if isinstance(info, dict) else {}
@@ -399,10 +406,12 @@ def run_process(
     """POST RunProcess. Naming ``result_parameters`` makes Creatio wait for the process to finish; an unknown
     name aborts the launch (``success`` false). UNSAFE: a retry can start the process twice. The call does not
     raise for a failed process: call :meth:`ProcessRun.raise_for_status`."""
-    code = v.check_code(name, "process name")
+    code = validation.check_code(name, "process name")
     body = {
         "schemaName": code,
-        "parameterValues": [{"name": k, "value": val} for k, val in serialize_parameters(parameters).items()],
+        "parameterValues": [
+            {"name": k, "value": value} for k, value in serialize_parameters(parameters).items()
+        ],
         "resultParameterNames": _result_names(result_parameters),
     }
     operation = f"run process {code}"
@@ -437,7 +446,7 @@ def run_process(
 def exec_process_element(element_uid: str | uuid.UUID) -> Call[None]:
     """GET ExecProcElByUId/{uid}: run one element of a running process. SAFE: Creatio never runs an element
     twice. The answer is empty whether or not anything ran; read :func:`get_process_element` to know."""
-    uid = v.parse_guid(element_uid, "element_uid")
+    uid = validation.parse_guid(element_uid, "element_uid")
     request = ApiRequest(
         "GET",
         Service.SERVICE_MODEL,
@@ -449,7 +458,7 @@ def exec_process_element(element_uid: str | uuid.UUID) -> Call[None]:
 
 def cancel_process(process_id: str | uuid.UUID) -> Call[None]:
     """POST CancelExecution. SAFE: cancelling a process twice, or a finished one, changes nothing."""
-    pid = v.parse_guid(process_id, "process_id")
+    pid = validation.parse_guid(process_id, "process_id")
     request = ApiRequest(
         "POST",
         Service.SERVICE_MODEL,

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
-from airflow_provider_creatio.client import validation as v
+from airflow_provider_creatio.client import validation
 from airflow_provider_creatio.client.http import ApiResponse, Call
 from airflow_provider_creatio.client.odata import get_record
 from airflow_provider_creatio.client.process import answer_error, text_or_none
@@ -53,9 +53,9 @@ FINAL_STATES = frozenset({ProcessState.COMPLETED, ProcessState.ERROR, ProcessSta
 
 def state_from_status_id(status_id: object) -> ProcessState:
     """The state named by a ``SysProcessStatus`` id (any GUID spelling); UNKNOWN for anything else."""
-    if not v.is_guid(status_id):
+    if not validation.is_guid(status_id):
         return ProcessState.UNKNOWN
-    return _STATE_BY_ID.get(v.parse_guid(status_id, "StatusId"), ProcessState.UNKNOWN)
+    return _STATE_BY_ID.get(validation.parse_guid(status_id, "StatusId"), ProcessState.UNKNOWN)
 
 
 # --- log rows -----------------------------------------------------------------------------------------------
@@ -73,7 +73,7 @@ def parse_creatio_datetime(value: object) -> dt.datetime | None:
         return None
     match = _DATE_RE.fullmatch(value.strip()) if isinstance(value, str) else None
     if match is None:
-        raise ValueError(f"not a date: {v.shown(value)}")
+        raise ValueError(f"not a date: {validation.shown(value)}")
     year, month, day, hour, minute, second, fraction, zone = match.groups()
     if year == "0001":
         return None
@@ -96,7 +96,7 @@ def parse_creatio_datetime(value: object) -> dt.datetime | None:
 
 
 def _iso(value: dt.datetime | None) -> str | None:
-    return None if value is None else v.utc_iso(value)
+    return None if value is None else validation.utc_iso(value)
 
 
 @dataclass(frozen=True)
@@ -165,14 +165,14 @@ ELEMENT_LOG_COLUMNS = ("Id", "SysProcessId", "Name", "Caption", "StatusId", "Sta
 
 
 def _guid_or_none(value: object) -> str | None:
-    return v.parse_guid(value, "id") if v.is_guid(value) else None
+    return validation.parse_guid(value, "id") if validation.is_guid(value) else None
 
 
 def process_log_entry(record: Mapping[str, Any]) -> ProcessLogEntry:
     """A :class:`ProcessLogEntry` from a SysProcessLog record; ValueError when Id or a date is unreadable."""
     status_id = _guid_or_none(record.get("StatusId"))
     return ProcessLogEntry(
-        process_id=v.parse_guid(record.get("Id"), "Id"),
+        process_id=validation.parse_guid(record.get("Id"), "Id"),
         state=state_from_status_id(status_id),
         name=text_or_none(record.get("Name")),
         error_description=text_or_none(record.get("ErrorDescription")),
@@ -186,7 +186,7 @@ def process_element_entry(record: Mapping[str, Any]) -> ProcessElementEntry:
     """A :class:`ProcessElementEntry` from a SysProcessElementLog record."""
     status_id = _guid_or_none(record.get("StatusId"))
     return ProcessElementEntry(
-        element_uid=v.parse_guid(record.get("Id"), "Id"),
+        element_uid=validation.parse_guid(record.get("Id"), "Id"),
         process_id=_guid_or_none(record.get("SysProcessId")),
         state=state_from_status_id(status_id),
         name=text_or_none(record.get("Name")),
@@ -200,14 +200,14 @@ def process_element_entry(record: Mapping[str, Any]) -> ProcessElementEntry:
 def get_process_log(process_id: str | uuid.UUID) -> Call[ProcessLogEntry]:
     """GET ``SysProcessLog(<id>)``: the state of a process instance (404 when Creatio has no such row)."""
     base = get_record("SysProcessLog", process_id, select=PROCESS_LOG_COLUMNS)
-    operation = f"read the log of process {v.parse_guid(process_id, 'process_id')}"
+    operation = f"read the log of process {validation.parse_guid(process_id, 'process_id')}"
     return _mapped(base, operation, process_log_entry)
 
 
 def get_process_element(element_uid: str | uuid.UUID) -> Call[ProcessElementEntry]:
     """GET ``SysProcessElementLog(<uid>)``: the state of one process element and the process it belongs to."""
     base = get_record("SysProcessElementLog", element_uid, select=ELEMENT_LOG_COLUMNS)
-    operation = f"read the log of process element {v.parse_guid(element_uid, 'element_uid')}"
+    operation = f"read the log of process element {validation.parse_guid(element_uid, 'element_uid')}"
     return _mapped(base, operation, process_element_entry)
 
 

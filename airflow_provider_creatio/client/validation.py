@@ -65,6 +65,25 @@ def parse_guid(value: object, argument: str) -> str:
     return text
 
 
+def check_count(value: object, argument: str, *, allow_zero: bool = False, maximum: int | None = None) -> int:
+    """A number of records or requests (a page size, a limit, ``$top``, ``$skip``, a batch size): an integer of
+    at least 1 (0 with ``allow_zero``) and at most ``maximum``. A bool is refused although Python counts it as an
+    int: ``True`` is a mistake, not a count of one."""
+    low = 0 if allow_zero else 1
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < low
+        or (maximum is not None and value > maximum)
+    ):
+        if maximum is not None:
+            wanted = f"an integer between {low} and {maximum}"
+        else:
+            wanted = "a non-negative integer" if allow_zero else "a positive integer"
+        raise CreatioValidationError(f"{argument} must be {wanted}, got {shown(value)}")
+    return value
+
+
 def _check_name(value: object, argument: str, what: str) -> str:
     if not isinstance(value, str) or not _NAME_RE.fullmatch(value):
         raise CreatioValidationError(
@@ -97,15 +116,6 @@ def check_column_path(value: object, argument: str = "column") -> str:
         f"{argument} must be a column path such as Name, Status/Id or Account/Name "
         f"(column names joined by '/'), got {shown(value)}"
     )
-
-
-def check_positive_int(value: object, argument: str, allow_zero: bool = False) -> int:
-    """A count argument (a page size, a number of records): an int of at least 1, or 0 with ``allow_zero``."""
-    low = 0 if allow_zero else 1
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        kind = "a non-negative" if allow_zero else "a positive"
-        raise CreatioValidationError(f"{argument} must be {kind} integer, got {shown(value)}")
-    return value
 
 
 def utc_iso(value: dt.datetime) -> str:

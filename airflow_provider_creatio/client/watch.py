@@ -14,8 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_creatio.client import odata, responses
-from airflow_provider_creatio.client import validation as v
+from airflow_provider_creatio.client import odata, responses, validation
 from airflow_provider_creatio.client.errors import CreatioValidationError
 from airflow_provider_creatio.client.http import ApiResponse, Call
 
@@ -44,8 +43,8 @@ def has_path(record: Mapping[str, Any], path: str) -> bool:
 
 def values_equal(actual: Any, expected: Any) -> bool:
     """Equality as Creatio means it: GUIDs in any case or brace form, numbers by value (never a bool as a number)."""
-    if v.is_guid(actual) and v.is_guid(expected):
-        return v.parse_guid(actual, "value") == v.parse_guid(expected, "value")
+    if validation.is_guid(actual) and validation.is_guid(expected):
+        return validation.parse_guid(actual, "value") == validation.parse_guid(expected, "value")
     if isinstance(actual, bool) or isinstance(expected, bool):
         return isinstance(actual, bool) and isinstance(expected, bool) and actual == expected
     return bool(actual == expected)
@@ -127,13 +126,13 @@ def _normalise(conditions: Mapping[str, Any] | None, argument: str) -> dict[str,
         )
     normalised: dict[str, list[Any]] = {}
     for path, value in conditions.items():
-        v.check_column_path(path, f"{argument} key")
+        validation.check_column_path(path, f"{argument} key")
         if path.count("/") > 1:
             raise CreatioValidationError(
                 f"{argument} key {path!r} goes through more than one lookup; one level (Status/Name) is supported"
             )
         normalised[path] = [
-            v.to_json_value(item, f"{argument}[{path!r}]") for item in _accepted_values(value)
+            validation.to_json_value(item, f"{argument}[{path!r}]") for item in _accepted_values(value)
         ]
     return normalised
 
@@ -164,7 +163,7 @@ class WatchSpec:
         condition: RecordCondition | None = None,
     ) -> WatchSpec:
         """Validated and normalised; the columns and lookups the condition reads are added to select/expand."""
-        v.check_entity_name(entity)
+        validation.check_entity_name(entity)
         if (record_id is None) == (filter is None):
             raise CreatioValidationError("watch either one record (record_id) or a query (filter), not both")
         condition = condition or RecordCondition()
@@ -174,12 +173,12 @@ class WatchSpec:
         expanded = list(dict.fromkeys([*_split(odata.expand_option(expand)), *condition.expands()]))
         return cls(
             entity=entity,
-            record_id=None if record_id is None else v.parse_guid(record_id, "record_id"),
+            record_id=None if record_id is None else validation.parse_guid(record_id, "record_id"),
             filter=odata.build_filter(filter) if filter is not None else None,
             select=selected or None,
             expand=expanded or None,
             orderby=odata.orderby_option(orderby),
-            top=v.check_positive_int(top, "top"),
+            top=validation.check_count(top, "top"),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -203,7 +202,7 @@ class WatchSpec:
             select=data.get("select"),
             expand=data.get("expand"),
             orderby=data.get("orderby"),
-            top=v.check_positive_int(top, "top"),
+            top=validation.check_count(top, "top"),
         )
 
     @property

@@ -1,9 +1,11 @@
 """Entity (OData 4) calls of CreatioHook. Kept in its own module; CreatioHook mixes it in.
 
-Each method is one line over :mod:`airflow_provider_creatio.client.odata` (single calls) or
-the flows of several calls (:mod:`~airflow_provider_creatio.client.records`, :mod:`~airflow_provider_creatio.client.paging`,
-:mod:`~airflow_provider_creatio.client.bulk`), run on the hook's one session.
-The client modules are imported inside the methods, so importing the hook stays cheap.
+Each method hands its arguments to one function: a request builder of :mod:`airflow_provider_creatio.client.odata`
+whose call runs on the hook's one session, or a flow of several calls in
+the flow modules (:mod:`~airflow_provider_creatio.client.records`, :mod:`~airflow_provider_creatio.client.paging`,
+:mod:`~airflow_provider_creatio.client.bulk`) given the hook's client. The checks, retries and errors are theirs;
+the only thing added here is ``iter_records``'s default page size. The client modules are imported inside the
+methods, so importing the hook stays cheap.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from airflow_provider_creatio.client.bulk import BulkOperation, BulkReport
+    from airflow_provider_creatio.client.bulk import BulkReport
+    from airflow_provider_creatio.client.bulk_operation import BulkOperation
     from airflow_provider_creatio.client.http import Call
     from airflow_provider_creatio.client.odata import QueryPage
     from airflow_provider_creatio.client.records import CreateOutcome, UpsertAction

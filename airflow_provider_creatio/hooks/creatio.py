@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 from airflow_provider_creatio._compat import BaseHook, mask_secret
 from airflow_provider_creatio.client.config import AuthType, CreatioConfig, RetryPolicy
@@ -114,12 +115,14 @@ class CreatioHook(EntityCallsMixin, ProcessCallsMixin, BaseHook):  # type: ignor
 
     @staticmethod
     def _base_url(conn: Any) -> str:
+        """The connection's host, with the connection's port added when the host is a URL without a port of its
+        own (a port written in the URL wins). A host that is no URL is passed on as it is, for the
+        configuration to refuse with its own message."""
         host = (conn.host or "").strip()
-        if host and conn.port and "://" in host and ":" not in host.split("://", 1)[1].split("/", 1)[0]:
-            scheme, rest = host.split("://", 1)
-            netloc, _, path = rest.partition("/")
-            host = f"{scheme}://{netloc}:{conn.port}" + (f"/{path}" if path else "")
-        return host
+        parts = urlsplit(host)
+        if not (conn.port and parts.scheme and parts.netloc) or ":" in parts.netloc:
+            return host
+        return urlunsplit(parts._replace(netloc=f"{parts.netloc}:{conn.port}"))
 
     @cached_property
     def config(self) -> CreatioConfig:

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from airflow_provider_creatio._compat import AirflowFailException, AirflowSkipException
 from airflow_provider_creatio.hooks.creatio import CreatioHook
-
-if TYPE_CHECKING:
-    from airflow_provider_creatio._compat import Context, PokeReturnValue
 
 
 class CreatioHookMixin:
@@ -29,20 +25,3 @@ class CreatioHookMixin:
     def close_hook(self) -> None:
         if "hook" in self.__dict__:
             self.__dict__.pop("hook").close()
-
-
-class FirstLookMixin:
-    """Deferrable sensors look once before deferring; that look fails or skips as a poke of the base class would."""
-
-    soft_fail: bool
-
-    def poke(self, context: Context) -> PokeReturnValue:
-        raise NotImplementedError
-
-    def first_look(self, context: Context) -> PokeReturnValue:
-        try:
-            return self.poke(context)
-        except AirflowFailException as err:
-            if self.soft_fail or getattr(self, "never_fail", False):
-                raise AirflowSkipException(str(err)) from err
-            raise

@@ -17,55 +17,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_creatio._compat import AirflowException, BaseOperator
-from airflow_provider_creatio.client.errors import CreatioValidationError
+from airflow_provider_creatio.client.bulk_operation import BulkOperation
 from airflow_provider_creatio.hooks.creatio import CreatioHook
 from airflow_provider_creatio.operators.base import CreatioHookMixin
+from airflow_provider_creatio.templated import as_filter, as_mapping, as_records
 
 if TYPE_CHECKING:
     from airflow_provider_creatio._compat import Context
 
 Columns = str | Sequence[str] | None
 Filter = str | Mapping[str, Any] | None
-
-BULK_OPERATIONS = ("create", "update", "upsert", "delete")
-
-
-def _json_text(value: str, argument: str) -> Any:
-    try:
-        return json.loads(value)
-    except ValueError:
-        raise CreatioValidationError(
-            f"{argument} is a string that is not JSON ({value[:60]!r}); pass a dict/list, an XComArg, or JSON text"
-        ) from None
-
-
-def as_mapping(value: object, argument: str) -> Mapping[str, Any]:
-    """A record body from a dict, or from JSON text (a rendered ``{{ ... }}`` template)."""
-    if isinstance(value, str):
-        value = _json_text(value, argument)
-    if not isinstance(value, Mapping):
-        raise CreatioValidationError(
-            f"{argument} must be a mapping of column names to values, got {type(value).__name__}"
-        )
-    return value
-
-
-def as_records(value: object, argument: str = "records") -> list[Any]:
-    """A list of records (or of Ids) from a list, a tuple, or JSON text."""
-    if isinstance(value, str):
-        value = _json_text(value, argument)
-    if isinstance(value, Mapping) or not isinstance(value, Iterable) or isinstance(value, bytes):
-        raise CreatioValidationError(f"{argument} must be a list, got {type(value).__name__}")
-    return list(value)
-
-
-def as_filter(value: object) -> str | Mapping[str, Any] | None:
-    """A filter stays a raw OData string unless it is JSON text of a mapping (a rendered template of a dict)."""
-    if isinstance(value, str) and value.lstrip().startswith("{"):
-        return as_mapping(value, "filter")
-    if value is None or isinstance(value, (str, Mapping)):
-        return value
-    raise CreatioValidationError(f"filter must be an OData string or a mapping, got {type(value).__name__}")
 
 
 class CreatioEntityOperator(CreatioHookMixin, BaseOperator):  # type: ignore[misc]
@@ -372,8 +333,9 @@ class CreatioBulkEntityOperator(CreatioEntityOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if "{{" not in operation and operation not in BULK_OPERATIONS:
-            raise ValueError(f"operation must be one of {', '.join(BULK_OPERATIONS)}, got {operation!r}")
+        known = [member.value for member in BulkOperation]
+        if "{{" not in operation and operation not in known:
+            raise ValueError(f"operation must be one of {', '.join(known)}, got {operation!r}")
         self.operation = operation
         self.records = records
         self.allow_partial = allow_partial

@@ -15,7 +15,9 @@ from airflow_provider_creatio._compat import (
     default_deferrable,
 )
 from airflow_provider_creatio.hooks.creatio import CreatioHook
-from airflow_provider_creatio.operators.base import CreatioHookMixin, FirstLookMixin
+from airflow_provider_creatio.operators.base import CreatioHookMixin
+from airflow_provider_creatio.sensors.base import FirstLookMixin
+from airflow_provider_creatio.templated import as_filter
 
 if TYPE_CHECKING:
     from airflow_provider_creatio._compat import Context
@@ -132,7 +134,6 @@ class CreatioEntitySensor(CreatioHookMixin, FirstLookMixin, BaseSensorOperator):
     def _watch(self) -> tuple[WatchSpec, RecordCondition]:
         """The rendered arguments, validated (each look reuses them)."""
         from airflow_provider_creatio.client import watch
-        from airflow_provider_creatio.operators.entity import as_filter
 
         condition = watch.RecordCondition.build(self.success_values, self.failure_values)
         spec = watch.WatchSpec.build(

@@ -17,7 +17,8 @@ from airflow_provider_creatio._compat import (
 )
 from airflow_provider_creatio.hooks.creatio import CreatioHook
 from airflow_provider_creatio.links import CreatioProcessLogLink, process_log_url
-from airflow_provider_creatio.operators.base import CreatioHookMixin, FirstLookMixin
+from airflow_provider_creatio.operators.base import CreatioHookMixin
+from airflow_provider_creatio.sensors.base import FirstLookMixin
 
 if TYPE_CHECKING:
     from airflow_provider_creatio._compat import Context

@@ -16,10 +16,8 @@ from airflow_provider_creatio.client.batch import (
     BatchResult,
     batch_call,
     batch_idempotency,
-    chunk,
     encode_batch,
     lookup_calls,
-    upsert_fallback,
 )
 from airflow_provider_creatio.client.errors import (
     CreatioBadRequestError,
@@ -36,7 +34,6 @@ G3 = "410006e1-ca4e-4502-a9ec-e54d922d2c00"
 CREATE = BatchOperation.create("Contact", {"Name": "A"}, G1)
 UPDATE = BatchOperation.update("Contact", G2, {"JobTitle": "CEO"})
 DELETE = BatchOperation.delete("Account", G3)
-UPSERT = BatchOperation.upsert("Case", G1, {"Subject": "S"})
 
 
 def answer(document: object, content_type: str = "application/json") -> ApiResponse:
@@ -85,7 +82,7 @@ def test_operation_ids(op: BatchOperation, record_id: str) -> None:
         pytest.param(lambda: BatchOperation.delete("Contact", "x"), "GUID", id="delete-bad-id"),
         pytest.param(lambda: BatchOperation.update("Contact", G1, {}), "no column", id="update-empty"),
         pytest.param(
-            lambda: BatchOperation.upsert("Contact", G1, {"Id": G1}), "no column", id="upsert-only-id"
+            lambda: BatchOperation.update("Contact", G1, {"Id": G1}), "no column", id="update-only-id"
         ),
         pytest.param(
             lambda: BatchOperation(BatchKind.DELETE, "Contact", G1, {"N": 1}), "no data", id="delete-data"
@@ -108,20 +105,18 @@ def test_operation_validation(build: Any, message: str) -> None:
 
 
 def test_encode_batch_shapes_each_request() -> None:
-    document = encode_batch([CREATE, UPDATE, DELETE, UPSERT], continue_on_error=True)
+    document = encode_batch([CREATE, UPDATE, DELETE], continue_on_error=True)
     requests = document["requests"]
-    assert [r["id"] for r in requests] == ["1", "2", "3", "4"]
+    assert [r["id"] for r in requests] == ["1", "2", "3"]
     assert [(r["method"], r["url"]) for r in requests] == [
         ("POST", "Contact"),
         ("PATCH", f"Contact({G2})"),
         ("DELETE", f"Account({G3})"),
-        ("PATCH", f"Case({G1})"),
     ]
     assert requests[0]["body"] == {"Id": G1, "Name": "A"}
     assert requests[1]["body"] == {"JobTitle": "CEO"}
     assert "body" not in requests[2]
     assert "Content-Type" not in requests[2]["headers"]
-    assert requests[3]["body"] == {"Subject": "S"}
     assert all(r["headers"]["Prefer"] == "continue-on-error" for r in requests)
     json.dumps(document)  # it is plain JSON
 
@@ -148,37 +143,10 @@ def test_exactly_100_operations_fit() -> None:
     assert len(encode_batch([UPDATE] * MAX_BATCH_SIZE)["requests"]) == MAX_BATCH_SIZE
 
 
-def test_upserts_need_continue_on_error() -> None:
-    with pytest.raises(CreatioValidationError, match="continue_on_error"):
-        batch_call([UPSERT], continue_on_error=False)
-
-
-@pytest.mark.parametrize(
-    ("count", "size", "lengths"),
-    [
-        pytest.param(250, 100, [100, 100, 50], id="250-by-100"),
-        pytest.param(100, 100, [100], id="exactly-one"),
-        pytest.param(0, 100, [], id="nothing"),
-        pytest.param(5, 2, [2, 2, 1], id="small-size"),
-    ],
-)
-def test_chunk(count: int, size: int, lengths: list[int]) -> None:
-    ops = [BatchOperation.delete("Contact", uuid.uuid4()) for _ in range(count)]
-    chunks = chunk(iter(ops), size)
-    assert [len(c) for c in chunks] == lengths
-    assert [op for c in chunks for op in c] == ops
-
-
-@pytest.mark.parametrize("size", [0, 101, -1, True, 2.5])
-def test_chunk_size_refused(size: Any) -> None:
-    with pytest.raises(CreatioValidationError):
-        chunk([UPDATE], size)
-
-
 @pytest.mark.parametrize(
     ("ops", "expected"),
     [
-        pytest.param([CREATE, UPDATE, DELETE, UPSERT], Idempotency.SAFE, id="all-safe"),
+        pytest.param([CREATE, UPDATE, DELETE], Idempotency.SAFE, id="all-safe"),
         pytest.param(
             [UPDATE, BatchOperation(BatchKind.CREATE, "Contact", None, {"Name": "x"})],
             Idempotency.UNSAFE,
@@ -330,40 +298,6 @@ def test_unreadable_batch_answer(response: ApiResponse) -> None:
     with pytest.raises(CreatioResponseError) as err:
         batch_call([UPDATE]).parse(response)
     assert err.value.operation == "batch of 1 operations"
-
-
-def test_upsert_fallback_creates_missing_records_only() -> None:
-    upsert_missing = BatchOperation.upsert("Contact", G2, {"Name": "B"})
-    update_missing = BatchOperation.update("Contact", G3, {"Name": "C"})
-    document = {
-        "responses": [
-            {"id": "1", "status": 204},
-            {"id": "2", "status": 404},
-            {"id": "3", "status": 404},
-        ]
-    }
-    results = parse(document, [UPSERT, upsert_missing, update_missing])
-    assert [r.needs_create for r in results] == [False, True, False]
-    creates = upsert_fallback(results)
-    assert creates == [BatchOperation(BatchKind.CREATE, "Contact", G2, {"Name": "B"})]
-    assert creates[0].body() == {"Id": G2, "Name": "B"}
-
-
-def test_result_to_dict_is_json() -> None:
-    result = parse(
-        {"responses": [{"id": "1", "status": 201, "body": {"Id": G1, "Big": "x" * 100}}]}, [CREATE]
-    )[0]
-    summary = result.to_dict()
-    assert summary == {
-        "id": "1",
-        "kind": "create",
-        "entity": "Contact",
-        "record_id": G1,
-        "status": 201,
-        "ok": True,
-        "error": None,
-    }
-    json.dumps(summary)
 
 
 # --- existence lookups ------------------------------------------------------------------------------------------

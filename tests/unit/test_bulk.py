@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from airflow_provider_creatio.client.bulk import BulkOperation, BulkReport, RecordOutcome
+from airflow_provider_creatio.client.bulk import BulkReport, RecordOutcome
+from airflow_provider_creatio.client.bulk_operation import BulkOperation
 
 
 def test_bulk_report_summary_and_failure_listing() -> None:

@@ -9,14 +9,9 @@ import textwrap
 import pytest
 
 from airflow_provider_creatio.client.errors import CreatioValidationError
-from airflow_provider_creatio.operators.entity import (
-    CreatioBulkEntityOperator,
-    CreatioQueryEntitiesOperator,
-    as_filter,
-    as_mapping,
-    as_records,
-)
+from airflow_provider_creatio.operators.entity import CreatioBulkEntityOperator, CreatioQueryEntitiesOperator
 from airflow_provider_creatio.sensors.entity import CreatioEntitySensor
+from airflow_provider_creatio.templated import as_filter, as_mapping, as_records
 from airflow_provider_creatio.triggers.entity import CreatioEntityTrigger
 
 CASE_ID = "0a7f5a5e-5d0b-4b0e-9c8b-2f1e0c6b1a01"

@@ -178,6 +178,26 @@ def test_a_pasted_slash_zero_is_dropped_and_port_is_kept() -> None:
     assert CreatioHook.config_from_connection(c).base_url == "http://127.0.0.1:8765"
 
 
+@pytest.mark.parametrize(
+    ("host", "port", "base_url"),
+    [
+        pytest.param("https://mysite.creatio.com", None, "https://mysite.creatio.com", id="no-port"),
+        pytest.param("https://mysite.creatio.com", 8443, "https://mysite.creatio.com:8443", id="port-added"),
+        pytest.param(
+            "https://mysite.creatio.com/0/", 8443, "https://mysite.creatio.com:8443", id="before-slash-0"
+        ),
+        pytest.param("http://127.0.0.1/site", 8765, "http://127.0.0.1:8765/site", id="path-kept"),
+        pytest.param(
+            "https://mysite.creatio.com:444", 8443, "https://mysite.creatio.com:444", id="url-port-wins"
+        ),
+    ],
+)
+def test_the_connection_port_goes_into_the_url(host: str, port: int | None, base_url: str) -> None:
+    c = conn(host=host)
+    c.port = port
+    assert CreatioHook.config_from_connection(c).base_url == base_url
+
+
 def test_uri_form_with_percent_encoded_host() -> None:
     c = Connection(conn_id="c", uri="creatio://Supervisor:pw@https%3A%2F%2Fmysite.creatio.com?net_core=true")
     config = CreatioHook.config_from_connection(c)

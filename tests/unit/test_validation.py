@@ -8,11 +8,44 @@ import uuid
 
 import pytest
 
-from airflow_provider_creatio.client import validation as v
+from airflow_provider_creatio.client import validation
 from airflow_provider_creatio.client.errors import CreatioValidationError
 
 GUID = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
 PLUS_TWO = dt.timezone(dt.timedelta(hours=2))
+
+
+@pytest.mark.parametrize(
+    ("value", "allow_zero", "maximum"),
+    [
+        pytest.param(1, False, None, id="one"),
+        pytest.param(10**9, False, None, id="large"),
+        pytest.param(0, True, None, id="zero-allowed"),
+        pytest.param(100, False, 100, id="at-the-maximum"),
+    ],
+)
+def test_check_count_accepts(value: int, allow_zero: bool, maximum: int | None) -> None:
+    assert validation.check_count(value, "n", allow_zero=allow_zero, maximum=maximum) == value
+
+
+@pytest.mark.parametrize(
+    ("value", "allow_zero", "maximum", "message"),
+    [
+        pytest.param(0, False, None, "n must be a positive integer, got 0", id="zero"),
+        pytest.param(-1, True, None, "n must be a non-negative integer, got -1", id="negative"),
+        pytest.param(True, False, None, "n must be a positive integer, got True", id="bool"),
+        pytest.param("5", False, None, "n must be a positive integer, got '5'", id="text"),
+        pytest.param(0, False, 100, "n must be an integer between 1 and 100, got 0", id="below-range"),
+        pytest.param(101, False, 100, "n must be an integer between 1 and 100, got 101", id="above-range"),
+        pytest.param(-1, False, 100, "between 1 and 100, got -1", id="negative-in-range"),
+        pytest.param(True, False, 100, "between 1 and 100, got True", id="bool-in-range"),
+        pytest.param(2.5, False, 100, "between 1 and 100, got 2.5", id="float-in-range"),
+    ],
+)
+def test_check_count_refuses(value: object, allow_zero: bool, maximum: int | None, message: str) -> None:
+    with pytest.raises(CreatioValidationError) as caught:
+        validation.check_count(value, "n", allow_zero=allow_zero, maximum=maximum)
+    assert message in str(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -28,8 +61,8 @@ PLUS_TWO = dt.timezone(dt.timedelta(hours=2))
     ],
 )
 def test_parse_guid_accepts_and_normalises(value: object) -> None:
-    assert v.parse_guid(value, "record_id") == GUID
-    assert v.is_guid(value)
+    assert validation.parse_guid(value, "record_id") == GUID
+    assert validation.is_guid(value)
 
 
 @pytest.mark.parametrize(
@@ -54,22 +87,22 @@ def test_parse_guid_accepts_and_normalises(value: object) -> None:
 )
 def test_parse_guid_rejects_with_argument_and_value(value: object) -> None:
     with pytest.raises(CreatioValidationError) as err:
-        v.parse_guid(value, "record_id")
+        validation.parse_guid(value, "record_id")
     assert "record_id" in str(err.value)
     assert repr(value)[:40] in str(err.value)
-    assert not v.is_guid(value)
+    assert not validation.is_guid(value)
 
 
 def test_rejected_value_is_shortened_in_message() -> None:
     with pytest.raises(CreatioValidationError) as err:
-        v.parse_guid("x" * 500, "record_id")
+        validation.parse_guid("x" * 500, "record_id")
     assert len(str(err.value)) < 200
     assert "..." in str(err.value)
 
 
 @pytest.mark.parametrize("name", ["Contact", "UsrInvoice_2", "A", "SysProcessLog", "usr_lower"])
 def test_entity_names_accepted(name: str) -> None:
-    assert v.check_entity_name(name) == name
+    assert validation.check_entity_name(name) == name
 
 
 @pytest.mark.parametrize(
@@ -92,7 +125,7 @@ def test_entity_names_accepted(name: str) -> None:
 )
 def test_entity_names_rejected_clearly(name: object) -> None:
     with pytest.raises(CreatioValidationError) as err:
-        v.check_entity_name(name)
+        validation.check_entity_name(name)
     message = str(err.value)
     assert message.startswith("entity must be a Creatio object name")
     assert repr(name) in message
@@ -100,20 +133,20 @@ def test_entity_names_rejected_clearly(name: object) -> None:
 
 @pytest.mark.parametrize("name", ["UsrProcess_7a8b9c1", "ProcessParam", "p1"])
 def test_codes_accepted(name: str) -> None:
-    assert v.check_code(name, "process name") == name
+    assert validation.check_code(name, "process name") == name
 
 
 @pytest.mark.parametrize("name", ["", "My Process", "Proc/Execute", "Proc?x", "9Proc", "Proc&a=b"])
 def test_codes_rejected_with_argument_name(name: str) -> None:
     with pytest.raises(CreatioValidationError, match="process name must be a Creatio code"):
-        v.check_code(name, "process name")
+        validation.check_code(name, "process name")
 
 
 @pytest.mark.parametrize(
     "path", ["Name", "Status/Id", "Account/Name", "Account/PrimaryContact/Name", "Usr_X/Id"]
 )
 def test_column_paths_accepted(path: str) -> None:
-    assert v.check_column_path(path) == path
+    assert validation.check_column_path(path) == path
 
 
 @pytest.mark.parametrize(
@@ -132,12 +165,12 @@ def test_column_paths_accepted(path: str) -> None:
 )
 def test_column_paths_rejected(path: object) -> None:
     with pytest.raises(CreatioValidationError, match="must be a column path"):
-        v.check_column_path(path, "select")
+        validation.check_column_path(path, "select")
 
 
 def test_column_name_refuses_paths() -> None:
     with pytest.raises(CreatioValidationError):
-        v.check_column_name("Account/Name")
+        validation.check_column_name("Account/Name")
 
 
 @pytest.mark.parametrize(
@@ -152,7 +185,7 @@ def test_column_name_refuses_paths() -> None:
     ],
 )
 def test_utc_iso(value: dt.datetime, expected: str) -> None:
-    assert v.utc_iso(value) == expected
+    assert validation.utc_iso(value) == expected
 
 
 @pytest.mark.parametrize(
@@ -179,7 +212,7 @@ def test_utc_iso(value: dt.datetime, expected: str) -> None:
     ],
 )
 def test_to_json_value_converts(value: object, expected: object) -> None:
-    assert v.to_json_value(value, "data['X']") == expected
+    assert validation.to_json_value(value, "data['X']") == expected
 
 
 @pytest.mark.parametrize(
@@ -197,7 +230,7 @@ def test_to_json_value_converts(value: object, expected: object) -> None:
 )
 def test_to_json_value_refuses_naming_argument_and_type(value: object, type_name: str | None) -> None:
     with pytest.raises(CreatioValidationError) as err:
-        v.to_json_value(value, "param 'Items'")
+        validation.to_json_value(value, "param 'Items'")
     assert "param 'Items'" in str(err.value)
     if type_name:
         assert f"type {type_name}" in str(err.value)
@@ -213,4 +246,4 @@ def test_to_json_value_refuses_naming_argument_and_type(value: object, type_name
     ],
 )
 def test_plain_number(value: float | decimal.Decimal, expected: str) -> None:
-    assert v.plain_number(value, "x") == expected
+    assert validation.plain_number(value, "x") == expected
