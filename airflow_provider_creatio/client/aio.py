@@ -25,14 +25,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import tenacity
 
-from airflow_provider_creatio.client.auth import (
-    Outgoing,
-    SecretSink,
-    cookies_for_path,
-    jar_items,
-    make_auth,
-    outgoing_for,
-)
+from airflow_provider_creatio.client.auth import SecretSink, make_auth
 from airflow_provider_creatio.client.config import CreatioConfig
 from airflow_provider_creatio.client.errors import CreatioError
 from airflow_provider_creatio.client.http import ApiResponse, Call
@@ -50,6 +43,7 @@ from airflow_provider_creatio.client.retry import (
     failure_error,
     tenacity_options,
 )
+from airflow_provider_creatio.client.wire import Outgoing, cookies_for_path, jar_items, outgoing_for
 
 if TYPE_CHECKING:
     import httpx

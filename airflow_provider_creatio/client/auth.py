@@ -1,4 +1,4 @@
-"""Authentication as a strategy, and the transport-neutral shape of an outgoing request.
+"""Authentication as a strategy.
 
 A strategy holds what both transports share: the login request, how to read its answer, whether the session is
 still usable and which headers every call carries. The transports (requests, httpx) only send bytes and keep the
@@ -17,9 +17,8 @@ import abc
 import http.cookiejar
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import ClassVar
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from airflow_provider_creatio.client.config import AuthType, CreatioConfig
 from airflow_provider_creatio.client.errors import (
@@ -28,7 +27,7 @@ from airflow_provider_creatio.client.errors import (
     CreatioResponseError,
     CreatioTokenError,
 )
-from airflow_provider_creatio.client.http import ApiRequest, ApiResponse, Idempotency, Service, encode_query
+from airflow_provider_creatio.client.http import ApiResponse, Idempotency, Service
 from airflow_provider_creatio.client.responses import (
     decode_json,
     error_for_response,
@@ -36,93 +35,15 @@ from airflow_provider_creatio.client.responses import (
     oauth_error,
     server_message,
 )
+from airflow_provider_creatio.client.wire import SERVICE_JSON, Outgoing
 
 LOGIN_PATH = "ServiceModel/AuthService.svc/Login"  # at the site root in both layouts
 LOGOUT_PATH = "ServiceModel/AuthService.svc/Logout"
 CSRF_COOKIE = "BPMCSRF"
 # The login name, not a secret: masking it would garble every log line that names the user.
 USER_NAME_COOKIE = "UserName"
-ODATA_JSON = "application/json; charset=utf-8; IEEE754Compatible=true"
-SERVICE_JSON = "application/json; charset=utf-8"
 _TOKEN_LIFETIME_DEFAULT = 3600.0
 _TOKEN_RENEW_MARGIN_MAX = 60.0  # renew a token this long (at most a tenth of its life) before it runs out
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    """One request exactly as it goes on the wire: absolute URL (with its encoded query), headers and body."""
-
-    method: str
-    url: str
-    headers: Mapping[str, str] = field(default_factory=dict, repr=False)
-    content: bytes | None = field(default=None, repr=False)
-    idempotency: Idempotency = Idempotency.SAFE
-    operation: str = ""
-
-    @property
-    def path(self) -> str:
-        """The URL path: what logs and errors show (never the query string)."""
-        return urlsplit(self.url).path or "/"
-
-    def with_headers(self, extra: Mapping[str, str]) -> Outgoing:
-        """A copy with ``extra`` headers added; they win over headers of the same name."""
-        return Outgoing(
-            self.method,
-            self.url,
-            merge_headers(self.headers, extra),
-            self.content,
-            self.idempotency,
-            self.operation,
-        )
-
-
-def merge_headers(*layers: Mapping[str, str]) -> dict[str, str]:
-    """Header layers merged case-insensitively, later layers winning."""
-    merged: dict[str, tuple[str, str]] = {}
-    for layer in layers:
-        for name, value in layer.items():
-            merged[name.lower()] = (name, value)
-    return dict(merged.values())
-
-
-def outgoing_for(config: CreatioConfig, request: ApiRequest) -> Outgoing:
-    """The wire form of an API request, before the session's headers are added."""
-    defaults = {"Accept": "application/json"}
-    content = request.body_bytes
-    if content is not None:
-        defaults["Content-Type"] = ODATA_JSON if request.service is Service.ODATA else SERVICE_JSON
-    url = config.url(request.service, request.path)
-    if request.params:  # odata's encoding, the one process.fits_in_url measures URLs with
-        url += "?" + encode_query(request.params)
-    return Outgoing(
-        request.method.upper(),
-        url,
-        merge_headers(defaults, request.headers),
-        content,
-        request.idempotency,
-        request.operation,
-    )
-
-
-def jar_items(jar: http.cookiejar.CookieJar) -> list[tuple[str, str]]:
-    """Every ``(name, value)`` in the jar, whatever its path."""
-    return [(cookie.name, cookie.value) for cookie in jar if cookie.value is not None]
-
-
-def cookies_for_path(jar: http.cookiejar.CookieJar, path: str) -> dict[str, str]:
-    """The cookies the jar sends to ``path``, by name. When a name exists for several paths (a rotated BPMCSRF set
-    on a sub-path), the most specific one wins, as it is the one the server reads first."""
-    chosen: dict[str, tuple[int, str]] = {}
-    for cookie in jar:
-        cookie_path = cookie.path or "/"
-        applies = path == cookie_path or (
-            path.startswith(cookie_path) and (cookie_path.endswith("/") or path[len(cookie_path)] == "/")
-        )
-        if not applies or cookie.value is None or cookie.is_expired():
-            continue
-        if cookie.name not in chosen or len(cookie_path) > chosen[cookie.name][0]:
-            chosen[cookie.name] = (len(cookie_path), cookie.value)
-    return {name: value for name, (_, value) in chosen.items()}
 
 
 class SecretSink:

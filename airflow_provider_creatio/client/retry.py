@@ -22,16 +22,14 @@ import enum
 import logging
 import random
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import tenacity
 
 from airflow_provider_creatio.client.config import RetryPolicy
 from airflow_provider_creatio.client.errors import CreatioOutcomeUnknownError, CreatioTransportError
 from airflow_provider_creatio.client.http import ApiResponse, Idempotency
-
-if TYPE_CHECKING:
-    from airflow_provider_creatio.client.auth import Outgoing
+from airflow_provider_creatio.client.wire import Outgoing
 
 # Statuses Creatio (or IIS / the cloud gateway in front of it) sends before doing any work.
 UNSAFE_RETRY_STATUSES = frozenset({429, 503})

@@ -18,14 +18,7 @@ import requests
 import tenacity
 import urllib3.exceptions
 
-from airflow_provider_creatio.client.auth import (
-    Outgoing,
-    SecretSink,
-    cookies_for_path,
-    jar_items,
-    make_auth,
-    outgoing_for,
-)
+from airflow_provider_creatio.client.auth import SecretSink, make_auth
 from airflow_provider_creatio.client.config import CreatioConfig
 from airflow_provider_creatio.client.errors import CreatioError
 from airflow_provider_creatio.client.http import ApiResponse, Call
@@ -43,6 +36,7 @@ from airflow_provider_creatio.client.retry import (
     failure_error,
     tenacity_options,
 )
+from airflow_provider_creatio.client.wire import Outgoing, cookies_for_path, jar_items, outgoing_for
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)

@@ -12,7 +12,6 @@ import requests
 import urllib3.exceptions
 
 from airflow_provider_creatio.client.aio import failure_kind as httpx_failure_kind
-from airflow_provider_creatio.client.auth import Outgoing
 from airflow_provider_creatio.client.config import RetryPolicy
 from airflow_provider_creatio.client.errors import CreatioOutcomeUnknownError, CreatioTransportError
 from airflow_provider_creatio.client.http import Idempotency
@@ -28,6 +27,7 @@ from airflow_provider_creatio.client.retry import (
     wait_seconds,
 )
 from airflow_provider_creatio.client.transport import failure_kind as requests_failure_kind
+from airflow_provider_creatio.client.wire import Outgoing
 
 SAFE, UNSAFE = Idempotency.SAFE, Idempotency.UNSAFE
 POLICY = RetryPolicy(attempts=5, backoff_initial=0.5, backoff_max=8.0)
