@@ -1,8 +1,9 @@
 """The asynchronous Creatio client, for triggers: httpx moves the bytes, tenacity's AsyncRetrying repeats.
 
-It makes exactly the decisions of the sync client in :mod:`.transport` (they live in :mod:`.auth`, :mod:`.retry`
-and :mod:`.responses`); only sending differs. Nothing blocks the event loop: sleeps are awaited, and the one
-blocking step of httpx (reading the CA bundle when its client is built) runs in a worker thread.
+It drives the session flow of :mod:`.session_flow` with ``await`` and an ``asyncio.Lock``, and so makes exactly
+the decisions of the sync client in :mod:`.transport` (they live in :mod:`.session_flow`, :mod:`.wire`,
+:mod:`.retry` and :mod:`.responses`); only sending differs. Nothing blocks the event loop: sleeps are awaited,
+and the one blocking step of httpx (reading the CA bundle when its client is built) runs in a worker thread.
 
 httpx is imported when the first request is sent, not with this module: importing it costs about 90 ms, and
 operator modules that name a trigger are imported at every DAG parse.
@@ -17,7 +18,6 @@ import os
 import random
 import re
 import ssl
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from types import TracebackType
@@ -25,29 +25,16 @@ from typing import TYPE_CHECKING, TypeVar
 
 import tenacity
 
-from airflow_provider_creatio.client.auth import SecretSink, make_auth
+from airflow_provider_creatio.client import retry, session_flow
 from airflow_provider_creatio.client.config import CreatioConfig
 from airflow_provider_creatio.client.errors import CreatioError
 from airflow_provider_creatio.client.http import ApiResponse, Call
-from airflow_provider_creatio.client.responses import (
-    error_for_response,
-    finish,
-    session_rejected,
-    session_rejected_again,
-)
-from airflow_provider_creatio.client.retry import (
-    FailureKind,
-    TransportFailure,
-    describe_cause,
-    exception_chain,
-    failure_error,
-    tenacity_options,
-)
-from airflow_provider_creatio.client.wire import Outgoing, cookies_for_path, jar_items, outgoing_for
+from airflow_provider_creatio.client.retry import FailureKind, TransportFailure
 
 if TYPE_CHECKING:
     import httpx
 
+R = TypeVar("R")
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 # At most this many requests of one client are on the wire at once; the others wait their turn on a semaphore.
@@ -87,7 +74,7 @@ def failure_kind(exc: Exception) -> FailureKind:
     if isinstance(exc, (httpx.ReadTimeout, httpx.WriteTimeout)):
         return FailureKind.READ_TIMEOUT
     if isinstance(exc, httpx.ConnectError):
-        tls = any(isinstance(e, ssl.SSLError) for e in exception_chain(exc))
+        tls = any(isinstance(e, ssl.SSLError) for e in retry.exception_chain(exc))
         return FailureKind.TLS if tls else FailureKind.REFUSED
     if isinstance(exc, (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)):
         return FailureKind.DROPPED
@@ -120,18 +107,20 @@ class AsyncCreatioClient:
         clock: Callable[[], float] | None = None,
     ) -> None:
         self.config = config
-        self._auth = make_auth(config, SecretSink(on_secret))
-        self._owns_http = http_client is None
+        self._flows = session_flow.SessionFlows(config, on_secret, clock)
         self._http = http_client
+        self._owns_http = http_client is None
         if http_client is not None:
-            http_client.cookies.jar.set_policy(self._auth.cookie_policy())
+            http_client.cookies.jar.set_policy(self._flows.auth.cookie_policy())
         self._sleep = sleep or asyncio.sleep
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
-        self._clock = clock or time.monotonic
         self._login_lock = asyncio.Lock()
         self._on_the_wire = asyncio.Semaphore(MAX_CONNECTIONS)
-        self.login_count = 0
         self.request_count = 0
+
+    @property
+    def login_count(self) -> int:
+        return self._flows.login_count
 
     async def __aenter__(self) -> AsyncCreatioClient:
         return self
@@ -146,35 +135,15 @@ class AsyncCreatioClient:
 
     async def execute(self, call: Call[T]) -> T:
         """Send ``call`` (logging in first if needed) and return what its parser makes of the answer."""
-        outgoing = outgoing_for(self.config, call.request)
-        generation = await self._ensure_session()
-        response, attempts = await self._send(outgoing, authenticated=True)
-        if session_rejected(call, response, self._auth.session_expired):
-            await self._renew_session(generation)
-            response, attempts = await self._send(outgoing, authenticated=True)
-            if session_rejected(call, response, self._auth.session_expired):
-                raise session_rejected_again(response, operation=call.request.operation)
-        return finish(call, response, attempts=attempts)
+        return await self._run(self._flows.execute(call))
 
     async def login(self) -> None:
         """Log in now (again, if a session exists). Calls log in by themselves when needed."""
-        async with self._login_lock:
-            await self._login_locked()
+        await self._run(self._flows.login())
 
     async def logout(self) -> None:
         """End the session on the server, if there is one, and forget it."""
-        async with self._login_lock:
-            try:
-                request = self._auth.logout_request()
-                if request is not None and self._auth.is_current(self._clock()):
-                    response, _ = await self._send(request, authenticated=True)
-                    # An expired session is as logged out as it gets.
-                    if response.status >= 400 and not self._auth.session_expired(response):
-                        raise error_for_response(response, operation=request.operation)
-            finally:
-                self._auth.forget()
-                if self._http is not None:
-                    self._http.cookies.clear()
+        await self._run(self._flows.logout())
 
     async def close(self) -> None:
         """Log out if logged in, then release the connections."""
@@ -188,28 +157,30 @@ class AsyncCreatioClient:
                 self._http = None
 
     # ------------------------------------------------------------------------------------------------------------
-    # Session
+    # Driving the session flow
 
-    async def _ensure_session(self) -> int:
-        """Log in unless a usable session exists; the generation of the session calls will use."""
-        async with self._login_lock:
-            if not self._auth.is_current(self._clock()):
-                await self._login_locked()
-            return self._auth.generation
+    async def _run(self, flow: session_flow.Flow[R]) -> R:
+        """Take the steps of ``flow`` one after the other, awaiting each; what it returns."""
+        walk = session_flow.Walk(flow)
+        while walk.step is not None:
+            try:
+                reply = await self._take(walk.step)
+            except BaseException as exc:  # noqa: BLE001 - the flow gets it back and raises what it does not handle
+                walk.fail(exc)
+            else:
+                walk.reply(reply)
+        return walk.result
 
-    async def _renew_session(self, rejected_generation: int) -> None:
-        """Log in again, unless another caller already replaced the rejected session."""
-        async with self._login_lock:
-            if self._auth.generation == rejected_generation:
-                self._auth.forget()
-                await self._login_locked()
-
-    async def _login_locked(self) -> None:
-        request = self._auth.login_request()
-        self.login_count += 1
-        started = self._clock()
-        response, _ = await self._send(request, authenticated=False)
-        self._auth.accept_login(response, started)
+    async def _take(self, step: session_flow.Step) -> object:
+        """Do what ``step`` asks; its reply."""
+        if isinstance(step, session_flow.Send):
+            return await self._send(step)
+        if isinstance(step, session_flow.Locked):
+            async with self._login_lock:
+                return await self._run(step.flow)
+        if self._http is not None:  # DropCookies
+            self._http.cookies.clear()
+        return None
 
     # ------------------------------------------------------------------------------------------------------------
     # Bytes
@@ -223,7 +194,7 @@ class AsyncCreatioClient:
             follow_redirects=False,
             limits=httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS),
         )
-        client.cookies.jar.set_policy(self._auth.cookie_policy())
+        client.cookies.jar.set_policy(self._flows.auth.cookie_policy())
         return client
 
     def _timeout(self) -> httpx.Timeout:
@@ -241,31 +212,29 @@ class AsyncCreatioClient:
                 await client.aclose()
         return self._http
 
-    async def _send(self, outgoing: Outgoing, *, authenticated: bool) -> tuple[ApiResponse, int]:
+    async def _send(self, send: session_flow.Send) -> tuple[ApiResponse, int]:
         """Send with retries; the last answer and the number of tries it took."""
         attempts = 0
 
         async def attempt() -> ApiResponse:
             nonlocal attempts
             attempts += 1
-            return await self._send_once(outgoing, authenticated=authenticated)
+            return await self._send_once(send)
 
         retrying = tenacity.AsyncRetrying(
-            sleep=self._sleep, **tenacity_options(self.config.retry, outgoing, self._rng, log)
+            sleep=self._sleep, **retry.tenacity_options(self.config.retry, send.outgoing, self._rng, log)
         )
         try:
             response: ApiResponse = await retrying(attempt)
         except TransportFailure as failure:
-            raise failure_error(failure, outgoing, attempts) from None
+            raise retry.failure_error(failure, send.outgoing, attempts) from None
         return response, attempts
 
-    async def _send_once(self, outgoing: Outgoing, *, authenticated: bool) -> ApiResponse:
+    async def _send_once(self, send: session_flow.Send) -> ApiResponse:
         client = await self._http_client()  # the first call imports httpx in a worker thread
         import httpx
 
-        if authenticated:
-            jar = client.cookies.jar
-            outgoing = outgoing.with_headers(self._auth.headers(cookies_for_path(jar, outgoing.path)))
+        outgoing = self._flows.on_the_wire(send, client.cookies.jar)
         self.request_count += 1
         try:
             async with self._on_the_wire:
@@ -278,16 +247,9 @@ class AsyncCreatioClient:
                     follow_redirects=False,
                 )
         except httpx.HTTPError as exc:
-            raise TransportFailure(failure_kind(exc), describe_cause(exc)) from None
+            raise TransportFailure(failure_kind(exc), retry.describe_cause(exc)) from None
         log.debug("Creatio %s %s -> %d", outgoing.method, outgoing.path, raw.status_code)
-        self._auth.note_cookies(jar_items(client.cookies.jar))
-        return ApiResponse(
-            status=raw.status_code,
-            headers={name.lower(): value for name, value in raw.headers.items()},
-            content=raw.content,
-            method=outgoing.method,
-            path=outgoing.path,
-        )
+        return self._flows.answered(outgoing, client.cookies.jar, raw)
 
 
 @dataclass

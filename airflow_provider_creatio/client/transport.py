@@ -1,7 +1,9 @@
-"""The synchronous Creatio client: requests moves the bytes, tenacity repeats what may be repeated.
+"""The synchronous Creatio client: it drives the session flow of :mod:`.session_flow` with a plain loop and a
+``threading.Lock``; requests moves the bytes, tenacity repeats what may be repeated.
 
-Every decision (URL and headers, session expiry, retry safety and waits, error classification, parsing) comes from
-the shared modules (:mod:`.auth`, :mod:`.retry`, :mod:`.responses`) that the async client in :mod:`.aio` uses too.
+Every decision (login, expiry, re-login and replay, URL and headers, retry safety and waits, error
+classification, parsing) comes from the modules the async client in :mod:`.aio` uses too: :mod:`.session_flow`,
+:mod:`.wire`, :mod:`.retry` and :mod:`.responses`.
 """
 
 from __future__ import annotations
@@ -18,26 +20,13 @@ import requests
 import tenacity
 import urllib3.exceptions
 
-from airflow_provider_creatio.client.auth import SecretSink, make_auth
+from airflow_provider_creatio.client import retry, session_flow
 from airflow_provider_creatio.client.config import CreatioConfig
 from airflow_provider_creatio.client.errors import CreatioError
 from airflow_provider_creatio.client.http import ApiResponse, Call
-from airflow_provider_creatio.client.responses import (
-    error_for_response,
-    finish,
-    session_rejected,
-    session_rejected_again,
-)
-from airflow_provider_creatio.client.retry import (
-    FailureKind,
-    TransportFailure,
-    describe_cause,
-    exception_chain,
-    failure_error,
-    tenacity_options,
-)
-from airflow_provider_creatio.client.wire import Outgoing, cookies_for_path, jar_items, outgoing_for
+from airflow_provider_creatio.client.retry import FailureKind, TransportFailure
 
+R = TypeVar("R")
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
@@ -53,7 +42,9 @@ def failure_kind(exc: requests.RequestException) -> FailureKind:
     if isinstance(exc, requests.exceptions.ConnectionError):
         # requests raises ConnectionError both when no connection was made and when an open one dropped: only
         # urllib3's NewConnectionError (refused, unreachable, DNS) proves the request never left.
-        never_sent = any(isinstance(e, urllib3.exceptions.NewConnectionError) for e in exception_chain(exc))
+        never_sent = any(
+            isinstance(e, urllib3.exceptions.NewConnectionError) for e in retry.exception_chain(exc)
+        )
         return FailureKind.REFUSED if never_sent else FailureKind.DROPPED
     if isinstance(exc, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)):
         return FailureKind.DROPPED
@@ -85,17 +76,19 @@ class CreatioClient:
         clock: Callable[[], float] | None = None,
     ) -> None:
         self.config = config
-        self._auth = make_auth(config, SecretSink(on_secret))
+        self._flows = session_flow.SessionFlows(config, on_secret, clock)
         self._owns_session = session is None
         self._session = session if session is not None else requests.Session()
-        self._session.cookies.set_policy(self._auth.cookie_policy())
+        self._session.cookies.set_policy(self._flows.auth.cookie_policy())
         self._sleep = sleep or time.sleep
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
-        self._clock = clock or time.monotonic
         self._login_lock = threading.Lock()
         self._count_lock = threading.Lock()
-        self.login_count = 0
         self.request_count = 0
+
+    @property
+    def login_count(self) -> int:
+        return self._flows.login_count
 
     def __enter__(self) -> CreatioClient:
         return self
@@ -110,34 +103,15 @@ class CreatioClient:
 
     def execute(self, call: Call[T]) -> T:
         """Send ``call`` (logging in first if needed) and return what its parser makes of the answer."""
-        outgoing = outgoing_for(self.config, call.request)
-        generation = self._ensure_session()
-        response, attempts = self._send(outgoing, authenticated=True)
-        if session_rejected(call, response, self._auth.session_expired):
-            self._renew_session(generation)
-            response, attempts = self._send(outgoing, authenticated=True)
-            if session_rejected(call, response, self._auth.session_expired):
-                raise session_rejected_again(response, operation=call.request.operation)
-        return finish(call, response, attempts=attempts)
+        return self._run(self._flows.execute(call))
 
     def login(self) -> None:
         """Log in now (again, if a session exists). Calls log in by themselves when needed."""
-        with self._login_lock:
-            self._login_locked()
+        self._run(self._flows.login())
 
     def logout(self) -> None:
         """End the session on the server, if there is one, and forget it."""
-        with self._login_lock:
-            try:
-                request = self._auth.logout_request()
-                if request is not None and self._auth.is_current(self._clock()):
-                    response, _ = self._send(request, authenticated=True)
-                    # An expired session is as logged out as it gets.
-                    if response.status >= 400 and not self._auth.session_expired(response):
-                        raise error_for_response(response, operation=request.operation)
-            finally:
-                self._auth.forget()
-                self._session.cookies.clear()
+        self._run(self._flows.logout())
 
     def close(self) -> None:
         """Log out if logged in, then release the connections."""
@@ -150,54 +124,53 @@ class CreatioClient:
                 self._session.close()
 
     # ------------------------------------------------------------------------------------------------------------
-    # Session
+    # Driving the session flow
 
-    def _ensure_session(self) -> int:
-        """Log in unless a usable session exists; the generation of the session calls will use."""
-        with self._login_lock:
-            if not self._auth.is_current(self._clock()):
-                self._login_locked()
-            return self._auth.generation
+    def _run(self, flow: session_flow.Flow[R]) -> R:
+        """Take the steps of ``flow`` one after the other; what it returns."""
+        walk = session_flow.Walk(flow)
+        while walk.step is not None:
+            try:
+                reply = self._take(walk.step)
+            except BaseException as exc:  # noqa: BLE001 - the flow gets it back and raises what it does not handle
+                walk.fail(exc)
+            else:
+                walk.reply(reply)
+        return walk.result
 
-    def _renew_session(self, rejected_generation: int) -> None:
-        """Log in again, unless another caller already replaced the rejected session."""
-        with self._login_lock:
-            if self._auth.generation == rejected_generation:
-                self._auth.forget()
-                self._login_locked()
-
-    def _login_locked(self) -> None:
-        request = self._auth.login_request()
-        self.login_count += 1
-        started = self._clock()
-        response, _ = self._send(request, authenticated=False)
-        self._auth.accept_login(response, started)
+    def _take(self, step: session_flow.Step) -> object:
+        """Do what ``step`` asks; its reply."""
+        if isinstance(step, session_flow.Send):
+            return self._send(step)
+        if isinstance(step, session_flow.Locked):
+            with self._login_lock:
+                return self._run(step.flow)
+        self._session.cookies.clear()  # DropCookies
+        return None
 
     # ------------------------------------------------------------------------------------------------------------
     # Bytes
 
-    def _send(self, outgoing: Outgoing, *, authenticated: bool) -> tuple[ApiResponse, int]:
+    def _send(self, send: session_flow.Send) -> tuple[ApiResponse, int]:
         """Send with retries; the last answer and the number of tries it took."""
         attempts = 0
 
         def attempt() -> ApiResponse:
             nonlocal attempts
             attempts += 1
-            return self._send_once(outgoing, authenticated=authenticated)
+            return self._send_once(send)
 
         retrying = tenacity.Retrying(
-            sleep=self._sleep, **tenacity_options(self.config.retry, outgoing, self._rng, log)
+            sleep=self._sleep, **retry.tenacity_options(self.config.retry, send.outgoing, self._rng, log)
         )
         try:
             response: ApiResponse = retrying(attempt)
         except TransportFailure as failure:
-            raise failure_error(failure, outgoing, attempts) from None
+            raise retry.failure_error(failure, send.outgoing, attempts) from None
         return response, attempts
 
-    def _send_once(self, outgoing: Outgoing, *, authenticated: bool) -> ApiResponse:
-        if authenticated:
-            jar = self._session.cookies
-            outgoing = outgoing.with_headers(self._auth.headers(cookies_for_path(jar, outgoing.path)))
+    def _send_once(self, send: session_flow.Send) -> ApiResponse:
+        outgoing = self._flows.on_the_wire(send, self._session.cookies)
         with self._count_lock:
             self.request_count += 1
         try:
@@ -211,13 +184,6 @@ class CreatioClient:
                 allow_redirects=False,
             )
         except requests.RequestException as exc:
-            raise TransportFailure(failure_kind(exc), describe_cause(exc)) from None
+            raise TransportFailure(failure_kind(exc), retry.describe_cause(exc)) from None
         log.debug("Creatio %s %s -> %d", outgoing.method, outgoing.path, raw.status_code)
-        self._auth.note_cookies(jar_items(self._session.cookies))
-        return ApiResponse(
-            status=raw.status_code,
-            headers={name.lower(): value for name, value in raw.headers.items()},
-            content=raw.content,
-            method=outgoing.method,
-            path=outgoing.path,
-        )
+        return self._flows.answered(outgoing, self._session.cookies, raw)

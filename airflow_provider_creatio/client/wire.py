@@ -1,8 +1,9 @@
-"""A request as it goes on the wire, and the session cookies it carries: no authentication, no I/O.
+"""A request and its answer as they are on the wire, and the session cookies: no authentication, no I/O.
 
 Both transports send an :class:`Outgoing`, built from an :class:`~.http.ApiRequest` by :func:`outgoing_for` (the
-login and logout requests are built by the auth strategies), and read their cookie jar (``http.cookiejar``, the
-jar of requests and of httpx alike) with :func:`cookies_for_path` and :func:`jar_items`.
+login and logout requests are built by the auth strategies), turn what comes back into an
+:class:`~.http.ApiResponse` with :func:`answer_to`, and read their cookie jar (``http.cookiejar``, the jar of
+requests and of httpx alike) with :func:`cookies_for_path` and :func:`jar_items`.
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ from __future__ import annotations
 import http.cookiejar
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from airflow_provider_creatio.client.config import CreatioConfig
-from airflow_provider_creatio.client.http import ApiRequest, Idempotency, Service, encode_query
+from airflow_provider_creatio.client.http import ApiRequest, ApiResponse, Idempotency, Service, encode_query
 
 ODATA_JSON = "application/json; charset=utf-8; IEEE754Compatible=true"
 SERVICE_JSON = "application/json; charset=utf-8"
@@ -72,6 +74,31 @@ def outgoing_for(config: CreatioConfig, request: ApiRequest) -> Outgoing:
         content,
         request.idempotency,
         request.operation,
+    )
+
+
+class RawAnswer(Protocol):
+    """An answer as requests and httpx both give it."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+    @property
+    def content(self) -> bytes: ...
+
+
+def answer_to(outgoing: Outgoing, raw: RawAnswer) -> ApiResponse:
+    """The answer to ``outgoing`` as the clients read it: header names lower-cased, and the request's method and
+    path (never its query) for errors and logs."""
+    return ApiResponse(
+        status=raw.status_code,
+        headers={name.lower(): value for name, value in raw.headers.items()},
+        content=raw.content,
+        method=outgoing.method,
+        path=outgoing.path,
     )
 
 

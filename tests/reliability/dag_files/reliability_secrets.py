@@ -98,7 +98,7 @@ with DAG(
             hook.query_page("Contact", top=1)
             _expire_every_session(hook)
             hook.query_page("Contact", top=1)  # a new token
-            log.info("%s %s", CANARY, hook.client._auth.headers({})["Authorization"])
+            log.info("%s %s", CANARY, hook.client._flows.auth.headers({})["Authorization"])
             return hook.client.login_count
 
     wrong_password = CreatioGetEntityOperator(
