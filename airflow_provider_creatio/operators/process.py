@@ -88,8 +88,8 @@ class ProcessFollowMixin(CreatioHookMixin):
     poll_interval: float
     timeout: float | None
     deferrable: bool
-    process_id: str | None = None
-    process_log_url: str | None = None
+    process_id: str | None
+    process_log_url: str | None
 
     if TYPE_CHECKING:
         log: Any
