@@ -1,7 +1,7 @@
 """ProcessEngineService.svc calls: build the request, decode the answer. No I/O here.
 
-The calls are Execute (GET), RunProcess (POST), ExecProcElByUId and CancelExecution. Following a started process
-through its log rows is :mod:`process_log`'s job.
+The calls are Execute (GET), RunProcess (POST), ExecProcElByUId and CancelExecution. Reading a started process's log
+rows is :mod:`process_log`'s job, and the flow of a run (verdict, following, cancel) :mod:`process_flow`'s.
 
 Parameter values (:func:`serialize_parameters`) travel as strings, the way Creatio's own
 ``IReadOnlyDictionary<string, string> parameterValues`` takes them:
@@ -30,11 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_provider_creatio.client import validation
-from airflow_provider_creatio.client.errors import (
-    CreatioProcessError,
-    CreatioResponseError,
-    CreatioValidationError,
-)
+from airflow_provider_creatio.client.errors import CreatioResponseError, CreatioValidationError
 from airflow_provider_creatio.client.http import (
     ApiRequest,
     ApiResponse,
@@ -333,25 +329,6 @@ class ProcessRun:
     def is_final(self) -> bool:
         return self.status in FINAL_STATUSES
 
-    def raise_for_status(self) -> ProcessRun:
-        """``self`` when the run is fine so far; CreatioProcessError when it was not started or refused
-        (``success`` false), failed or was cancelled; ``success: true`` with processStatus 3 raises too."""
-        if self.success and self.status not in (ProcessStatus.ERROR, ProcessStatus.CANCELLED):
-            return self
-        if not self.success:
-            verdict = "could not be started" if self.process_id is None else "was refused by Creatio"
-        elif self.status is ProcessStatus.ERROR:
-            verdict = "finished with an error"
-        else:
-            verdict = "was cancelled"
-        raise CreatioProcessError(
-            f"process {self.process_name or '(unnamed)'} {verdict}",
-            process_id=self.process_id,
-            process_status=self.status.label,
-            error_description=self.error_message or self.error_code,
-            operation=f"run process {self.process_name}" if self.process_name else None,
-        )
-
     def to_dict(self) -> dict[str, Any]:
         """JSON-able, for XCom."""
         return {
@@ -405,7 +382,7 @@ def run_process(
 ) -> Call[ProcessRun]:
     """POST RunProcess. Naming ``result_parameters`` makes Creatio wait for the process to finish; an unknown
     name aborts the launch (``success`` false). UNSAFE: a retry can start the process twice. The call does not
-    raise for a failed process: call :meth:`ProcessRun.raise_for_status`."""
+    raise for a failed process: :func:`process_flow.check_verdict` does."""
     code = validation.check_code(name, "process name")
     body = {
         "schemaName": code,

@@ -128,6 +128,19 @@ class ProcessLogEntry:
             "is_final": self.is_final,
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ProcessLogEntry:
+        """The entry :meth:`to_dict` gave (a trigger event carries it back to the task)."""
+        return cls(
+            process_id=str(data["process_id"]),
+            state=ProcessState(data["state"]),
+            name=data.get("name"),
+            error_description=data.get("error_description"),
+            start_date=parse_creatio_datetime(data.get("start_date")),
+            complete_date=parse_creatio_datetime(data.get("complete_date")),
+            status_id=data.get("status_id"),
+        )
+
 
 @dataclass(frozen=True)
 class ProcessElementEntry:

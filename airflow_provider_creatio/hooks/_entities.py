@@ -1,17 +1,18 @@
 """Entity (OData 4) calls of CreatioHook. Kept in its own module; CreatioHook mixes it in.
 
 Each method hands its arguments to one function: a request builder of :mod:`airflow_provider_creatio.client.odata`
-whose call runs on the hook's one session, or a flow of several calls in
-the flow modules (:mod:`~airflow_provider_creatio.client.records`, :mod:`~airflow_provider_creatio.client.paging`,
-:mod:`~airflow_provider_creatio.client.bulk`) given the hook's client. The checks, retries and errors are theirs;
-the only thing added here is ``iter_records``'s default page size. The client modules are imported inside the
-methods, so importing the hook stays cheap.
+whose call runs on the hook's one session, a flow of several calls in the flow modules
+(:mod:`~airflow_provider_creatio.client.records`, :mod:`~airflow_provider_creatio.client.paging`,
+:mod:`~airflow_provider_creatio.client.bulk`) given the hook's client, or one look of
+:mod:`~airflow_provider_creatio.client.watch` with its verdict. The checks, retries and errors are theirs; the only
+thing added here is ``iter_records``'s default page size. The client modules are imported inside the methods, so
+importing the hook stays cheap.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from airflow_provider_creatio.client.odata import QueryPage
     from airflow_provider_creatio.client.records import CreateOutcome, UpsertAction
     from airflow_provider_creatio.client.transport import CreatioClient
+    from airflow_provider_creatio.client.watch import RecordCondition, WatchOutcome, WatchSpec
 
 T = TypeVar("T")
 
@@ -153,3 +155,14 @@ class EntityCallsMixin:
             batch_size=batch_size,
             missing_ok=missing_ok,
         )
+
+    def watch(
+        self,
+        spec: WatchSpec,
+        condition: RecordCondition,
+        predicate: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> WatchOutcome:
+        """One look at a watched record or query, and the verdict on it (a vanished record fails the wait)."""
+        from airflow_provider_creatio.client import watch
+
+        return watch.evaluate(spec, condition, self.call(watch.watch_call(spec)), predicate)

@@ -1,22 +1,25 @@
 """Business-process calls of CreatioHook. Kept in its own module; CreatioHook mixes it in.
 
-Each method is a thin wrapper over :mod:`airflow_provider_creatio.client.process` (ProcessEngineService calls) or
-:mod:`airflow_provider_creatio.client.process_log` (the log rows), run on the hook's session. The client modules are
-imported inside the methods, so importing the hook stays cheap.
+Each method hands its arguments to one function: a request builder of :mod:`airflow_provider_creatio.client.process`
+or :mod:`~airflow_provider_creatio.client.process_log` whose call runs on the hook's session, or a step of the
+process flow (:mod:`~airflow_provider_creatio.client.process_flow`: start and verdict, following, cancel, the
+errors) given the hook's client. The client modules are imported inside the methods, so importing the hook stays
+cheap.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from airflow_provider_creatio.client.errors import CreatioError, CreatioProcessError
-
 if TYPE_CHECKING:
+    from airflow_provider_creatio.client.errors import CreatioProcessError
     from airflow_provider_creatio.client.http import Call
     from airflow_provider_creatio.client.process import ProcessRun
+    from airflow_provider_creatio.client.process_flow import StartMethod
     from airflow_provider_creatio.client.process_log import ProcessElementEntry, ProcessLogEntry
+    from airflow_provider_creatio.client.transport import CreatioClient
 
 T = TypeVar("T")
 ProcessId = str | uuid.UUID
@@ -26,6 +29,9 @@ class ProcessCallsMixin:
     """Start processes, follow their log, execute elements, cancel."""
 
     if TYPE_CHECKING:
+
+        @property
+        def client(self) -> CreatioClient: ...
 
         def call(self, call: Call[T]) -> T: ...
 
@@ -48,13 +54,40 @@ class ProcessCallsMixin:
 
         Raises :class:`CreatioProcessError` when the run failed or was refused; the verdict is ``processStatus``,
         and the error carries ``SysProcessLog.ErrorDescription`` when Creatio logged one."""
-        from airflow_provider_creatio.client import process
+        from airflow_provider_creatio.client import process_flow
 
-        run = self.call(process.run_process(name, parameters, result_parameters))
-        try:
-            return run.raise_for_status()
-        except CreatioProcessError as err:
-            raise self._with_log_description(err) from None
+        return process_flow.start(self.client, name, parameters, result_parameters)
+
+    @staticmethod
+    def uses_execute(
+        method: StartMethod,
+        name: str,
+        parameters: Mapping[str, Any],
+        result_names: Sequence[str],
+        follow: bool,
+    ) -> bool:
+        """Whether a start goes through ``Execute`` rather than ``RunProcess`` (:func:`process_flow.uses_execute`)."""
+        from airflow_provider_creatio.client import process_flow
+
+        return process_flow.uses_execute(method, name, parameters, result_names, follow)
+
+    def wait_for_process(
+        self,
+        name: str,
+        process_id: str,
+        *,
+        poll_interval: float,
+        timeout: float | None,
+        note: Callable[[str], None],
+    ) -> ProcessLogEntry:
+        """The Completed log row of a started process, looked at every ``poll_interval`` seconds. A process that
+        ends in Error or Canceled raises :class:`CreatioProcessError`; one still running after ``timeout``
+        seconds is cancelled and raises it too."""
+        from airflow_provider_creatio.client import process_flow
+
+        return process_flow.run_to_end(
+            self.client, name, process_id, poll_interval=poll_interval, timeout=timeout, note=note
+        )
 
     def get_process_log(self, process_id: ProcessId) -> ProcessLogEntry:
         """The ``SysProcessLog`` row of one process instance."""
@@ -74,37 +107,30 @@ class ProcessCallsMixin:
 
         self.call(process.exec_process_element(element_uid))
 
+    def check_process_running(self, element_uid: str, process_id: str) -> None:
+        """Raise :class:`CreatioProcessError` unless the process of ``element_uid`` is Running."""
+        from airflow_provider_creatio.client import process_flow
+        from airflow_provider_creatio.client.process_log import ProcessState
+
+        entry = self.get_process_log(process_id)
+        if entry.state is not ProcessState.RUNNING:
+            raise process_flow.not_running(element_uid, entry)
+
     def cancel_process(self, process_id: ProcessId) -> None:
         """``CancelExecution``; cancelling a finished process changes nothing."""
-        from airflow_provider_creatio.client import process
+        from airflow_provider_creatio.client import process_flow
 
-        self.call(process.cancel_process(process_id))
+        process_flow.cancel(self.client, process_id)
 
-    def process_failure(self, entry: ProcessLogEntry) -> CreatioProcessError:
-        """The error for a process instance that ended in Error or Canceled, with its logged description."""
-        return CreatioProcessError(
-            f"process {entry.name or entry.process_id} ended with status {entry.state.value}",
-            process_id=entry.process_id,
-            process_status=entry.state.value,
-            error_description=entry.error_description,
-            operation="follow process",
-        )
+    def cancel_after_timeout(self, name: str, process_id: str, timeout: float | None) -> CreatioProcessError:
+        """Cancel a process that outlived its wait; returns the error to raise."""
+        from airflow_provider_creatio.client import process_flow
 
-    def _with_log_description(self, err: CreatioProcessError) -> CreatioProcessError:
-        """RunProcess gives a generic message for a failed element; the real text is in SysProcessLog."""
-        if not err.process_id:
-            return err
-        try:
-            description = self.get_process_log(err.process_id).error_description
-        except CreatioError:
-            return err
-        if not description or description == err.error_description:
-            return err
-        generic = f" ({err.error_description})" if err.error_description else ""
-        return CreatioProcessError(
-            err.message + generic,
-            process_id=err.process_id,
-            process_status=err.process_status,
-            error_description=description,
-            operation=err.operation,
-        )
+        return process_flow.cancel_after_timeout(self.client, name, process_id, timeout)
+
+    @staticmethod
+    def process_failure(entry: ProcessLogEntry, name: str | None = None) -> CreatioProcessError:
+        """The error of a process instance that ended in Error or Canceled, with its logged description."""
+        from airflow_provider_creatio.client import process_flow
+
+        return process_flow.failure(entry, name)

@@ -21,9 +21,9 @@ from airflow_provider_creatio.hooks._processes import ProcessCallsMixin
 from airflow_provider_creatio.hooks.connection_form import FIELDS, read_extras
 
 if TYPE_CHECKING:
-    from airflow_provider_creatio.client.aio import AsyncCreatioClient
     from airflow_provider_creatio.client.http import Call
     from airflow_provider_creatio.client.transport import CreatioClient
+    from airflow_provider_creatio.hooks._async import AsyncCreatioCalls
 
 T = TypeVar("T")
 
@@ -141,19 +141,20 @@ class CreatioHook(EntityCallsMixin, ProcessCallsMixin, BaseHook):  # type: ignor
 
     @classmethod
     @contextlib.asynccontextmanager
-    async def shared_async_client(
+    async def shared_async_calls(
         cls, creatio_conn_id: str, **overrides: Any
-    ) -> AsyncIterator[AsyncCreatioClient]:
-        """For triggers: the async client of this connection shared by every user in the running event loop (one
-        login, one connection pool), held for the ``async with`` and logged out after its last user. The
-        connection is looked up without blocking the event loop."""
+    ) -> AsyncIterator[AsyncCreatioCalls]:
+        """For triggers: the calls they make, on the async client of this connection shared by every user in the
+        running event loop (one login, one connection pool), held for the ``async with`` and logged out after its
+        last user. The connection is looked up without blocking the event loop."""
         from airflow_provider_creatio._compat import aget_connection
         from airflow_provider_creatio.client.aio import shared_clients
+        from airflow_provider_creatio.hooks._async import AsyncCreatioCalls
 
         conn = await aget_connection(creatio_conn_id)
         config = _register_secrets(cls.config_from_connection(conn, **overrides))
         async with shared_clients.use(config, on_secret=register_secret) as client:
-            yield client
+            yield AsyncCreatioCalls(client)
 
     def call(self, call: Call[T]) -> T:
         """Execute one protocol call on this hook's session."""

@@ -1,8 +1,36 @@
-"""Operators that drive Creatio business processes through ProcessEngineService.svc."""
+"""Operators that drive Creatio business processes through ProcessEngineService.svc.
+
+How :class:`CreatioRunProcessOperator` starts a process:
+
+* No ``result_parameters`` and no ``wait_for_completion``: the process is started and the task returns at once
+  (Creatio's fire-and-forget ``Execute``).
+* ``result_parameters``: Creatio runs the process to its end and the task returns ``{name: value}`` with
+  JSON-looking strings decoded (an object-list parameter comes back as a list of dicts).
+* ``wait_for_completion``: the process is started with ``RunProcess`` and followed in ``SysProcessLog`` until it
+  is Completed, Error or Canceled, polling every ``poll_interval`` seconds (in the triggerer when
+  ``deferrable``). After ``timeout`` seconds the process is cancelled and the task fails.
+
+``deferrable`` frees the worker slot only while a run is followed without outputs. Creatio hands outputs back only
+in the answer to the call that starts the process (``RunProcess`` or ``Execute``), and that answer comes when the
+process ends (or stops at an element that waits), so a task with ``result_parameters`` holds its worker slot for
+the whole run, deferrable or not (it says so in its log). For a long process, start it without
+``result_parameters`` and follow it with ``wait_for_completion`` and ``deferrable`` (or ``CreatioProcessSensor``),
+and let the process write what it produces to a record that a later task reads.
+
+``method="auto"`` uses ``Execute`` (GET, seed 000's form) for fire-and-forget starts whose parameters fit in a URL,
+and ``RunProcess`` (POST) whenever outputs are asked, the run is followed, or the parameters are large: ``Execute``
+can return an output even when the process then failed, and only ``RunProcess`` gives the process id and
+``processStatus``. ``method="execute"`` forces seed 000's exact GET (one output at most, no verdict). The verdict
+is ``processStatus``: a run answering ``success: true`` with status Error fails the task, with
+``SysProcessLog.ErrorDescription`` in the message.
+
+Starting a process is not idempotent. It is repeated only when Creatio provably never received the request; if
+the answer is lost (read timeout, dropped connection) the task fails without retrying (Airflow retries included),
+because the process may be running: look at the process log first.
+"""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, NoReturn
 
@@ -13,6 +41,7 @@ from airflow_provider_creatio._compat import (
     BaseOperator,
     default_deferrable,
 )
+from airflow_provider_creatio.client.errors import CreatioOutcomeUnknownError
 from airflow_provider_creatio.hooks.creatio import CreatioHook
 from airflow_provider_creatio.links import CreatioProcessLogLink, process_log_url
 from airflow_provider_creatio.operators.base import CreatioHookMixin
@@ -24,6 +53,12 @@ if TYPE_CHECKING:
 
 ResultParameters = str | Sequence[str] | None
 
+# Outputs come only in the answer to the starting call, at the process's end: nothing to defer.
+SLOT_HELD = (
+    "deferrable=True has no effect here: process %s is asked for outputs (%s), which Creatio returns only when "
+    "the process ends (or waits on an element), so this task holds its worker slot until then"
+)
+
 
 def result_names(value: ResultParameters) -> list[str]:
     """None, one name, or several names, as a list."""
@@ -34,35 +69,95 @@ def result_names(value: ResultParameters) -> list[str]:
     return [str(name) for name in value]
 
 
-class CreatioRunProcessOperator(CreatioHookMixin, BaseOperator):  # type: ignore[misc]
-    """Start a Creatio business process, optionally wait for it, and return its outputs.
+def check_start_arguments(method: str, wait_for_completion: bool, poll_interval: float) -> None:
+    if method not in ("auto", "execute", "run"):
+        raise ValueError(f"method must be 'auto', 'execute' or 'run', got {method!r}")
+    if method == "execute" and wait_for_completion:
+        raise ValueError(
+            "wait_for_completion needs the process id, which only RunProcess gives: use method='run'"
+        )
+    if poll_interval <= 0:
+        raise ValueError(f"poll_interval must be a positive number of seconds, got {poll_interval!r}")
 
-    * No ``result_parameters`` and no ``wait_for_completion``: the process is started and the task returns at
-      once (Creatio's fire-and-forget ``Execute``).
-    * ``result_parameters``: Creatio runs the process to its end and the task returns ``{name: value}`` with
-      JSON-looking strings decoded (an object-list parameter comes back as a list of dicts).
-    * ``wait_for_completion``: the process is started with ``RunProcess`` and followed in ``SysProcessLog`` until it
-      is Completed, Error or Canceled, polling every ``poll_interval`` seconds (in the triggerer when
-      ``deferrable``). After ``timeout`` seconds the process is cancelled and the task fails.
 
-    ``deferrable`` frees the worker slot only while a run is followed without outputs. Creatio hands outputs
-    back only in the answer to the call that starts the process (``RunProcess`` or ``Execute``), and that
-    answer comes when the process ends (or stops at an element that waits), so a task with
-    ``result_parameters`` holds its worker slot for the whole run, deferrable or not (it says so in its log).
-    For a long process, start it without ``result_parameters`` and follow it with ``wait_for_completion`` and
-    ``deferrable`` (or ``CreatioProcessSensor``), and let the process write what it produces to a record that
-    a later task reads.
+class ProcessFollowMixin(CreatioHookMixin):
+    """What a task does for a process it started: follow it in the worker or deferred to the triggerer, resume
+    from the trigger's event, and cancel the process when the wait times out or the task is killed."""
 
-    ``method="auto"`` uses ``Execute`` (GET, seed 000's form) for fire-and-forget starts whose parameters fit in a
-    URL, and ``RunProcess`` (POST) whenever outputs are asked, the run is followed, or the parameters are large:
-    ``Execute`` can return an output even when the process then failed, and only ``RunProcess`` gives the process
-    id and ``processStatus``. ``method="execute"`` forces seed 000's exact GET (one output at most, no verdict).
-    The verdict is ``processStatus``: a run answering ``success: true`` with status Error fails the task, with
-    ``SysProcessLog.ErrorDescription`` in the message.
+    process_name: str
+    poll_interval: float
+    timeout: float | None
+    deferrable: bool
+    process_id: str | None
+    process_log_url: str | None
 
-    Starting a process is not idempotent. It is repeated only when Creatio provably never received the request;
-    if the answer is lost (read timeout, dropped connection) the task fails without retrying (Airflow retries
-    included), because the process may be running: look at the process log first.
+    if TYPE_CHECKING:
+        log: Any
+
+        def defer(self, *, trigger: Any, method_name: str) -> NoReturn: ...
+
+    def _remember(self, process_id: str) -> None:
+        self.process_id = process_id
+        self.process_log_url = process_log_url(self.hook.config.base_url, process_id)
+
+    def _wait(self, process_id: str | None) -> ProcessLogEntry:
+        """The final, Completed log entry of the run (deferring to the trigger when deferrable)."""
+        if not process_id:
+            raise AirflowException(f"process {self.process_name} gave no process id to follow")
+        if self.deferrable:
+            from airflow_provider_creatio.triggers.process import CreatioProcessTrigger
+
+            trigger = CreatioProcessTrigger.after_first_look(
+                self.creatio_conn_id,
+                process_id,
+                poll_interval=self.poll_interval,
+                timeout=self.timeout,
+                hook_params=self.hook_params,
+            )
+            self.defer(trigger=trigger, method_name="execute_complete")
+        return self.hook.wait_for_process(
+            self.process_name,
+            process_id,
+            poll_interval=self.poll_interval,
+            timeout=self.timeout,
+            note=self.log.info,
+        )
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
+        """Resume after the trigger: turn its event into the task's result or error."""
+        from airflow_provider_creatio.client import process_log
+
+        process_id = str(event.get("process_id") or "")
+        self._remember(process_id)
+        status, message = event.get("status"), str(event.get("message") or "")
+        try:
+            if status == "success":
+                self.log.info("%s", message)
+                return {"process_id": process_id, "status": (event.get("entry") or {}).get("state")}
+            if status == "timeout":
+                raise self.hook.cancel_after_timeout(self.process_name, process_id, self.timeout)
+            if status == "failure":
+                raise self.hook.process_failure(
+                    process_log.ProcessLogEntry.from_dict(event["entry"]), self.process_name
+                )
+            raise AirflowException(message or f"unexpected trigger event {event!r}")
+        finally:
+            self.close_hook()
+
+    def on_kill(self) -> None:
+        """Cancel the process this task started, so a killed task leaves nothing running in Creatio."""
+        if not self.process_id:
+            return
+        self.log.info("Task killed: cancelling Creatio process %s", self.process_id)
+        try:
+            self.hook.cancel_process(self.process_id)
+        finally:
+            self.close_hook()
+
+
+class CreatioRunProcessOperator(ProcessFollowMixin, BaseOperator):  # type: ignore[misc]
+    """Start a Creatio business process, optionally wait for it, and return its outputs (see the module's
+    docstring for how it starts, waits and defers).
 
     :param process_name: the process schema code, e.g. ``UsrFullNameProcess``. Templated.
     :param parameters: input parameter code -> value. Lists and dicts are sent as JSON strings (collection and
@@ -70,7 +165,7 @@ class CreatioRunProcessOperator(CreatioHookMixin, BaseOperator):  # type: ignore
     :param result_parameters: output parameter codes: none, one name or a list. Templated.
     :param wait_for_completion: follow the process until it ends.
     :param deferrable: wait in the triggerer instead of a worker slot (default ``[operators] default_deferrable``);
-        no effect with ``result_parameters`` (see above).
+        no effect with ``result_parameters``.
     :param poll_interval: seconds between two looks at the process log.
     :param timeout: seconds to wait for completion before cancelling the process (None: wait forever).
     :param method: ``auto`` (default), ``execute`` or ``run``: which service method starts the process.
@@ -103,14 +198,7 @@ class CreatioRunProcessOperator(CreatioHookMixin, BaseOperator):  # type: ignore
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if method not in ("auto", "execute", "run"):
-            raise ValueError(f"method must be 'auto', 'execute' or 'run', got {method!r}")
-        if method == "execute" and wait_for_completion:
-            raise ValueError(
-                "wait_for_completion needs the process id, which only RunProcess gives: use method='run'"
-            )
-        if poll_interval <= 0:
-            raise ValueError(f"poll_interval must be a positive number of seconds, got {poll_interval!r}")
+        check_start_arguments(method, wait_for_completion, poll_interval)
         self.process_name = process_name
         self.parameters = parameters
         self.result_parameters = result_parameters
@@ -121,53 +209,38 @@ class CreatioRunProcessOperator(CreatioHookMixin, BaseOperator):  # type: ignore
         self.method = method
         self.creatio_conn_id = creatio_conn_id
         self.hook_params = hook_params
-        self.process_id: str | None = None
-        self.process_log_url: str | None = None
-
-    # ------------------------------------------------------------------------------------------------ execute
+        self.process_id = None
+        self.process_log_url = None
 
     def execute(self, context: Context) -> Any:
-        from airflow_provider_creatio.client.errors import CreatioOutcomeUnknownError
-
         names = result_names(self.result_parameters)
         params = dict(self.parameters or {})
         if names and self.deferrable:
-            self._say_slot_is_held(names)
+            self.log.warning(SLOT_HELD, self.process_name, ", ".join(names))
         try:
-            if self._use_execute(names, params):
+            if self.hook.uses_execute(
+                self.method, self.process_name, params, names, self.wait_for_completion
+            ):
                 return self._execute_get(names, params)
             run = self.hook.run_process(self.process_name, params, names)
-            self._remember(run.process_id, context)
+            if run.process_id:
+                self._remember(run.process_id)
+                context["ti"].xcom_push(key="process_id", value=run.process_id)
+                self.log.info(
+                    "Process %s started: instance %s (%s)",
+                    self.process_name,
+                    run.process_id,
+                    self.process_log_url,
+                )
             if self.wait_for_completion and not run.is_final:
-                entry = self._wait(context, run)
+                entry = self._wait(run.process_id)
                 return {"process_id": run.process_id, "status": entry.state.value}
-            return self._result(run, names)
+            return _result(run, names)
         except CreatioOutcomeUnknownError as err:
             # The process may be running: an automatic retry could start it a second time.
             raise AirflowFailException(str(err)) from err
         finally:
             self.close_hook()
-
-    def _say_slot_is_held(self, names: list[str]) -> None:
-        # Outputs come only in the answer to the starting call, at the process's end: nothing to defer.
-        self.log.warning(
-            "deferrable=True has no effect here: process %s is asked for outputs (%s), which Creatio "
-            "returns only when the process ends (or waits on an element), so this task holds its worker "
-            "slot until then",
-            self.process_name,
-            ", ".join(names),
-        )
-
-    def _use_execute(self, names: list[str], params: dict[str, Any]) -> bool:
-        """``Execute`` only where no verdict is needed: it can return an output even when the process then
-        failed, and it gives no process id. So ``auto`` uses it for fire-and-forget starts only."""
-        from airflow_provider_creatio.client import process
-
-        if self.method != "auto":
-            return self.method == "execute"
-        if self.wait_for_completion or names:
-            return False
-        return process.fits_in_url(self.process_name, params)
 
     def _execute_get(self, names: list[str], params: dict[str, Any]) -> dict[str, Any] | None:
         value = self.hook.execute_process(self.process_name, params, names[0] if names else None)
@@ -176,116 +249,11 @@ class CreatioRunProcessOperator(CreatioHookMixin, BaseOperator):  # type: ignore
             return None
         return {names[0]: value}
 
-    def _remember(self, process_id: str | None, context: Context) -> None:
-        if not process_id:
-            return
-        self.process_id = process_id
-        self.process_log_url = process_log_url(self.hook.config.base_url, process_id)
-        context["ti"].xcom_push(key="process_id", value=process_id)
-        self.log.info(
-            "Process %s started: instance %s (%s)", self.process_name, process_id, self.process_log_url
-        )
 
-    @staticmethod
-    def _result(run: ProcessRun, names: list[str]) -> dict[str, Any]:
-        if names:
-            return {name: run.results.get(name) for name in names}
-        return {"process_id": run.process_id, "status": run.status.label}
-
-    # ------------------------------------------------------------------------------------------------ waiting
-
-    def _wait(self, context: Context, run: ProcessRun) -> ProcessLogEntry:
-        """The final, Completed log entry of the run (deferring to the trigger when deferrable)."""
-        if not run.process_id:
-            raise AirflowException(f"process {self.process_name} gave no process id to follow")
-        if self.deferrable:
-            from airflow_provider_creatio.triggers.process import CreatioProcessTrigger
-
-            end_time = time.time() + self.timeout if self.timeout is not None else None
-            self.defer(
-                trigger=CreatioProcessTrigger(
-                    creatio_conn_id=self.creatio_conn_id,
-                    process_id=run.process_id,
-                    poll_interval=self.poll_interval,
-                    end_time=end_time,
-                    hook_params=self.hook_params,
-                    first_look_at=time.time() + self.poll_interval,
-                ),
-                method_name="execute_complete",
-            )
-        entry = wait_for_process(self.hook, run.process_id, self.poll_interval, self.timeout, self.log)
-        if entry is None:
-            self._cancel_after_timeout(run.process_id)
-        return self._completed(entry)
-
-    def _completed(self, entry: ProcessLogEntry) -> ProcessLogEntry:
-        from airflow_provider_creatio.client.process_log import ProcessState
-
-        if entry.state is not ProcessState.COMPLETED:
-            raise self.hook.process_failure(entry)
-        return entry
-
-    def _cancel_after_timeout(self, process_id: str) -> NoReturn:
-        from airflow_provider_creatio.client.errors import CreatioProcessError
-
-        self.hook.cancel_process(process_id)
-        raise CreatioProcessError(
-            f"process {self.process_name} did not finish within {self.timeout} s and was cancelled",
-            process_id=process_id,
-            operation="wait for process",
-        )
-
-    def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
-        """Resume after the trigger: turn its event into the task's result or error."""
-        from airflow_provider_creatio.client.errors import CreatioProcessError
-
-        process_id = str(event.get("process_id") or "")
-        self.process_id = process_id
-        self.process_log_url = process_log_url(self.hook.config.base_url, process_id)
-        status, message = event.get("status"), str(event.get("message") or "")
-        entry = event.get("entry") or {}
-        try:
-            if status == "success":
-                self.log.info("%s", message)
-                return {"process_id": process_id, "status": entry.get("state")}
-            if status == "timeout":
-                self._cancel_after_timeout(process_id)
-            if status == "failure":
-                raise CreatioProcessError(
-                    f"process {self.process_name} ended with status {entry.get('state')}",
-                    process_id=process_id,
-                    process_status=entry.get("state"),
-                    error_description=entry.get("error_description"),
-                    operation="follow process",
-                )
-            raise AirflowException(message or f"unexpected trigger event {event!r}")
-        finally:
-            self.close_hook()
-
-    def on_kill(self) -> None:
-        """Cancel the process this task started, so a killed task leaves nothing running in Creatio."""
-        if not self.process_id:
-            return
-        self.log.info("Task killed: cancelling Creatio process %s", self.process_id)
-        try:
-            self.hook.cancel_process(self.process_id)
-        finally:
-            self.close_hook()
-
-
-def wait_for_process(
-    hook: CreatioHook, process_id: str, poll_interval: float, timeout: float | None, log: Any
-) -> ProcessLogEntry | None:
-    """Poll SysProcessLog until the process is final; None when ``timeout`` seconds passed first."""
-    deadline = None if timeout is None else time.monotonic() + timeout
-    while True:
-        entry = hook.get_process_log(process_id)
-        if entry.is_final:
-            return entry
-        if deadline is not None and time.monotonic() + poll_interval > deadline:
-            return None
-        log.info("Process %s is %s; next look in %s s", process_id, entry.state.value, poll_interval)
-        time.sleep(poll_interval)
+def _result(run: ProcessRun, names: list[str]) -> dict[str, Any]:
+    if names:
+        return {name: run.results.get(name) for name in names}
+    return {"process_id": run.process_id, "status": run.status.label}
 
 
 class CreatioExecElementOperator(CreatioHookMixin, BaseOperator):  # type: ignore[misc]
@@ -337,29 +305,14 @@ class CreatioExecElementOperator(CreatioHookMixin, BaseOperator):  # type: ignor
                 self.process_log_url = process_log_url(self.hook.config.base_url, before.process_id)
             if before.is_final:
                 return self._already_executed(before.to_dict())
-            self._check_process_running(before.process_id)
+            if before.process_id:
+                self.hook.check_process_running(self.element_uid, before.process_id)
             self.hook.exec_process_element(uid)
             after = self.hook.get_process_element(uid)
         finally:
             self.close_hook()
         self.log.info("Element %s: %s -> %s", uid, before.state.value, after.state.value)
         return {**after.to_dict(), "executed": True, "state_before": before.state.value}
-
-    def _check_process_running(self, process_id: str | None) -> None:
-        from airflow_provider_creatio.client.errors import CreatioProcessError
-        from airflow_provider_creatio.client.process_log import ProcessState
-
-        if not process_id:
-            return
-        entry = self.hook.get_process_log(process_id)
-        if entry.state is not ProcessState.RUNNING:
-            raise CreatioProcessError(
-                f"element {self.element_uid} cannot run: its process is {entry.state.value}, not Running",
-                process_id=process_id,
-                process_status=entry.state.value,
-                error_description=entry.error_description,
-                operation="execute process element",
-            )
 
     def _already_executed(self, element: dict[str, Any]) -> dict[str, Any]:
         message = (

@@ -1,8 +1,21 @@
-"""CreatioEntitySensor: wait until a Creatio record (or the first records of a query) meets a condition."""
+"""CreatioEntitySensor: wait until a Creatio record (or the first records of a query) meets a condition.
+
+Conditions (all given ones must hold):
+
+* ``success_values``: column path -> value, or a list of accepted values. Paths may go through one lookup:
+  ``{"Status/Id": [resolved_id, closed_id]}`` (read from the flat ``StatusId`` column) or
+  ``{"Status/Name": "Resolved"}`` (the lookup is expanded for you). GUIDs compare in any letter case.
+* ``condition``: a callable that takes the record and returns True when the wait is over (poke and
+  reschedule modes only: a callable cannot travel to the triggerer).
+
+``failure_values`` (same form) fails the task at once when the record reaches a failure state, e.g.
+``{"Status/Id": canceled_id}``. A watched record that does not exist, or disappears, also fails at once. A
+query that matches nothing keeps waiting (the record may not exist yet); in query mode the first ``top``
+records (in ``orderby`` order) are examined, and the first one that meets the condition is returned.
+"""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -27,21 +40,33 @@ Columns = str | Sequence[str] | None
 RecordPredicate = Callable[[dict[str, Any]], bool]
 
 
+def check_arguments(
+    record_id: str | None,
+    filter: object,
+    success_values: Mapping[str, Any] | None,
+    condition: RecordPredicate | None,
+    deferrable: bool,
+) -> None:
+    """Refuse a sensor that could never finish, or whose condition cannot travel to the triggerer."""
+    if (record_id is None) == (filter is None):
+        raise ValueError("CreatioEntitySensor watches one record (record_id) or a query (filter): give one")
+    if record_id is not None and not success_values and condition is None:
+        raise ValueError(
+            "CreatioEntitySensor on a record needs success_values or a condition; "
+            "to read a record once, use CreatioGetEntityOperator"
+        )
+    if condition is not None and not callable(condition):
+        raise ValueError(f"condition must be a callable taking the record, got {type(condition).__name__}")
+    if condition is not None and deferrable:
+        raise ValueError(
+            "a callable condition cannot be used with deferrable=True: the trigger runs in the triggerer, "
+            "and a Python callable cannot be serialized to it. Express the condition with success_values "
+            "(and failure_values), or set deferrable=False"
+        )
+
+
 class CreatioEntitySensor(CreatioHookMixin, FirstLookMixin, BaseSensorOperator):  # type: ignore[misc]
-    """Wait until one record (by Id) or a query meets a condition; returns the record.
-
-    Conditions (all given ones must hold):
-
-    * ``success_values``: column path -> value, or a list of accepted values. Paths may go through one lookup:
-      ``{"Status/Id": [resolved_id, closed_id]}`` (read from the flat ``StatusId`` column) or
-      ``{"Status/Name": "Resolved"}`` (the lookup is expanded for you). GUIDs compare in any letter case.
-    * ``condition``: a callable that takes the record and returns True when the wait is over (poke and
-      reschedule modes only: a callable cannot travel to the triggerer).
-
-    ``failure_values`` (same form) fails the task at once when the record reaches a failure state, e.g.
-    ``{"Status/Id": canceled_id}``. A watched record that does not exist, or disappears, also fails at once. A
-    query that matches nothing keeps waiting (the record may not exist yet); in query mode the first ``top``
-    records (in ``orderby`` order) are examined, and the first one that meets the condition is returned.
+    """Wait until one record (by Id) or a query meets a condition (see the module's docstring); returns the record.
 
     :param entity: the Creatio object name. Templated.
     :param record_id: the record to watch. Templated. Give either this or ``filter``.
@@ -99,25 +124,7 @@ class CreatioEntitySensor(CreatioHookMixin, FirstLookMixin, BaseSensorOperator):
     ) -> None:
         super().__init__(**kwargs)
         self.deferrable = default_deferrable() if deferrable is None else deferrable
-        if (record_id is None) == (filter is None):
-            raise ValueError(
-                "CreatioEntitySensor watches one record (record_id) or a query (filter): give one"
-            )
-        if record_id is not None and not success_values and condition is None:
-            raise ValueError(
-                "CreatioEntitySensor on a record needs success_values or a condition; "
-                "to read a record once, use CreatioGetEntityOperator"
-            )
-        if condition is not None and not callable(condition):
-            raise ValueError(
-                f"condition must be a callable taking the record, got {type(condition).__name__}"
-            )
-        if condition is not None and self.deferrable:
-            raise ValueError(
-                "a callable condition cannot be used with deferrable=True: the trigger runs in the triggerer, "
-                "and a Python callable cannot be serialized to it. Express the condition with success_values "
-                "(and failure_values), or set deferrable=False"
-            )
+        check_arguments(record_id, filter, success_values, condition, self.deferrable)
         self.entity = entity
         self.record_id = record_id
         self.filter = filter
@@ -151,44 +158,25 @@ class CreatioEntitySensor(CreatioHookMixin, FirstLookMixin, BaseSensorOperator):
     def poke(self, context: Context) -> PokeReturnValue:
         from airflow_provider_creatio.client import watch
 
-        spec, condition = self._watch()
-        snapshot = self.hook.call(watch.watch_call(spec))
-        outcome = watch.evaluate(spec, condition, snapshot, self.condition)
+        outcome = self.hook.watch(*self._watch(), self.condition)
         if outcome.state is watch.WatchState.FAILURE:
             raise AirflowFailException(outcome.message)
         self.log.info("%s", outcome.message)
         return PokeReturnValue(is_done=outcome.state is watch.WatchState.SUCCESS, xcom_value=outcome.record)
 
-    def execute(self, context: Context) -> Any:
-        try:
-            if not self.deferrable:
-                return super().execute(context)
-            first = self.first_look(context)
-            if first.is_done:
-                return first.xcom_value
-            spec, condition = self._watch()
-            from airflow_provider_creatio.triggers.entity import CreatioEntityTrigger
+    def defer_to_trigger(self) -> None:
+        from airflow_provider_creatio.triggers.entity import CreatioEntityTrigger
 
-            self.defer(
-                trigger=CreatioEntityTrigger(
-                    creatio_conn_id=self.creatio_conn_id,
-                    watch=spec.to_dict(),
-                    success_values=dict(condition.success),
-                    failure_values=dict(condition.failure),
-                    poll_interval=self.poke_interval,
-                    hook_params=self.hook_params,
-                    first_look_at=time.time() + self.poke_interval,
-                ),
-                method_name="execute_complete",
-                timeout=timedelta(seconds=self.timeout),
-            )
-            return None  # not reached: defer() raises TaskDeferred
-        finally:
-            self.close_hook()
+        trigger = CreatioEntityTrigger.after_first_look(
+            self.creatio_conn_id,
+            *self._watch(),
+            poll_interval=self.poke_interval,
+            hook_params=self.hook_params,
+        )
+        self.defer(trigger=trigger, method_name="execute_complete", timeout=timedelta(seconds=self.timeout))
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
-        status = event.get("status")
-        message = str(event.get("message") or "")
+        status, message = event.get("status"), str(event.get("message") or "")
         if status == "success":
             self.log.info("%s", message)
             return event.get("record")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -74,29 +73,17 @@ class CreatioProcessSensor(CreatioHookMixin, FirstLookMixin, BaseSensorOperator)
         self.log.info("Process %s is %s", process_id, entry.state.value)
         return PokeReturnValue(is_done=entry.is_final, xcom_value=entry.to_dict())
 
-    def execute(self, context: Context) -> Any:
-        try:
-            if not self.deferrable:
-                return super().execute(context)
-            first = self.first_look(context)
-            if first.is_done:
-                return first.xcom_value
-            from airflow_provider_creatio.triggers.process import CreatioProcessTrigger
+    def defer_to_trigger(self) -> None:
+        from airflow_provider_creatio.triggers.process import CreatioProcessTrigger
 
-            self.defer(
-                trigger=CreatioProcessTrigger(
-                    creatio_conn_id=self.creatio_conn_id,
-                    process_id=str(self.process_id),
-                    poll_interval=self.poke_interval,
-                    end_time=time.time() + self.timeout,
-                    hook_params=self.hook_params,
-                    first_look_at=time.time() + self.poke_interval,
-                ),
-                method_name="execute_complete",
-            )
-            return None  # not reached: defer() raises TaskDeferred
-        finally:
-            self.close_hook()
+        trigger = CreatioProcessTrigger.after_first_look(
+            self.creatio_conn_id,
+            str(self.process_id),
+            poll_interval=self.poke_interval,
+            timeout=self.timeout,
+            hook_params=self.hook_params,
+        )
+        self.defer(trigger=trigger, method_name="execute_complete")
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
         status, message = event.get("status"), str(event.get("message") or "")

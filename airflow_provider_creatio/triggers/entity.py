@@ -1,18 +1,22 @@
 """CreatioEntityTrigger: watches a record (or a query) from the triggerer, on the async client.
 
-It builds its request with :func:`client.watch.watch_call` and judges the answer with
-:func:`client.watch.evaluate`, exactly as :class:`~airflow_provider_creatio.sensors.entity.CreatioEntitySensor`
-does on the sync client. Only field conditions travel here: a Python callable cannot be serialized.
+Each look goes through the hook's async calls, which build the request and judge the answer exactly as
+:class:`~airflow_provider_creatio.sensors.entity.CreatioEntitySensor`'s hook does on the sync client. Only field
+conditions travel here: a Python callable cannot be serialized.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_creatio._compat import BaseTrigger, TriggerEvent
 from airflow_provider_creatio.triggers import sleep_until
+
+if TYPE_CHECKING:
+    from airflow_provider_creatio.client.watch import RecordCondition, WatchSpec
 
 
 class CreatioEntityTrigger(BaseTrigger):  # type: ignore[misc]
@@ -51,6 +55,28 @@ class CreatioEntityTrigger(BaseTrigger):  # type: ignore[misc]
         self.hook_params = hook_params
         self.first_look_at = first_look_at
 
+    @classmethod
+    def after_first_look(
+        cls,
+        creatio_conn_id: str,
+        spec: WatchSpec,
+        condition: RecordCondition,
+        *,
+        poll_interval: float,
+        hook_params: dict[str, Any] | None,
+    ) -> CreatioEntityTrigger:
+        """The trigger of a task that has just looked on its worker and defers now: it looks next one poll
+        interval from now."""
+        return cls(
+            creatio_conn_id=creatio_conn_id,
+            watch=spec.to_dict(),
+            success_values=dict(condition.success),
+            failure_values=dict(condition.failure),
+            poll_interval=poll_interval,
+            hook_params=hook_params,
+            first_look_at=time.time() + poll_interval,
+        )
+
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
             f"{type(self).__module__}.{type(self).__qualname__}",
@@ -80,11 +106,10 @@ class CreatioEntityTrigger(BaseTrigger):  # type: ignore[misc]
             return {"status": "error", "message": str(err)}
         hook_params = self.hook_params or {}
         try:
-            async with CreatioHook.shared_async_client(self.creatio_conn_id, **hook_params) as client:
+            async with CreatioHook.shared_async_calls(self.creatio_conn_id, **hook_params) as creatio:
                 await sleep_until(self.first_look_at)
                 while True:
-                    snapshot = await client.execute(watch.watch_call(spec))
-                    outcome = watch.evaluate(spec, condition, snapshot)
+                    outcome = await creatio.watch(spec, condition)
                     if outcome.state is not watch.WatchState.WAITING:
                         return {
                             "status": outcome.state.value,

@@ -1,8 +1,9 @@
 """CreatioProcessTrigger: follows a process instance's SysProcessLog row from the triggerer, on the async client.
 
-It reads the row with the same request builder and parser as the sync side
-(:func:`client.process_log.get_process_log`), so the two modes cannot disagree about a state. It never starts or
-cancels anything: a restarted triggerer only polls again, which is harmless.
+It reads the row through the hook's async calls (the request builder and parser of the sync side) and decides
+with the same pure functions as the worker's loop (:func:`client.process_flow.judge`), so the two modes cannot
+disagree about a state or a deadline. It never starts or cancels anything: a restarted triggerer only polls again,
+which is harmless.
 """
 
 from __future__ import annotations
@@ -52,6 +53,28 @@ class CreatioProcessTrigger(BaseTrigger):  # type: ignore[misc]
         self.hook_params = hook_params
         self.first_look_at = first_look_at
 
+    @classmethod
+    def after_first_look(
+        cls,
+        creatio_conn_id: str,
+        process_id: str,
+        *,
+        poll_interval: float,
+        timeout: float | None,
+        hook_params: dict[str, Any] | None,
+    ) -> CreatioProcessTrigger:
+        """The trigger of a task that has just looked at the process on its worker and defers now: it gives up
+        ``timeout`` seconds from now (never when None) and looks next one poll interval from now."""
+        now = time.time()
+        return cls(
+            creatio_conn_id=creatio_conn_id,
+            process_id=process_id,
+            poll_interval=poll_interval,
+            end_time=None if timeout is None else now + timeout,
+            hook_params=hook_params,
+            first_look_at=now + poll_interval,
+        )
+
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
             f"{type(self).__module__}.{type(self).__qualname__}",
@@ -72,29 +95,27 @@ class CreatioProcessTrigger(BaseTrigger):  # type: ignore[misc]
         return {"status": status, "process_id": self.process_id, "entry": entry, "message": message}
 
     async def _follow(self) -> dict[str, Any]:
-        from airflow_provider_creatio.client import process_log
+        from airflow_provider_creatio.client import process_flow
         from airflow_provider_creatio.client.errors import CreatioError
         from airflow_provider_creatio.hooks.creatio import CreatioHook
 
         entry: dict[str, Any] | None = None
         hook_params = self.hook_params or {}
         try:
-            async with CreatioHook.shared_async_client(self.creatio_conn_id, **hook_params) as client:
+            async with CreatioHook.shared_async_calls(self.creatio_conn_id, **hook_params) as creatio:
                 await sleep_until(self.first_look_at)
                 while True:
-                    log_entry = await client.execute(process_log.get_process_log(self.process_id))
+                    log_entry = await creatio.get_process_log(self.process_id)
                     entry = log_entry.to_dict()
-                    if log_entry.is_final:
+                    look = process_flow.judge(log_entry, time.time(), self.end_time, self.poll_interval)
+                    if look is process_flow.Look.FINAL:
                         return self._final_event(log_entry, entry)
-                    if self.end_time is not None and time.time() + self.poll_interval > self.end_time:
+                    if look is process_flow.Look.TIMED_OUT:
                         return self._event(
                             "timeout", f"process {self.process_id} still running at timeout", entry
                         )
                     self.log.info(
-                        "Process %s is %s; next look in %s s",
-                        self.process_id,
-                        log_entry.state.value,
-                        self.poll_interval,
+                        "%s", process_flow.waiting_note(self.process_id, log_entry, self.poll_interval)
                     )
                     await asyncio.sleep(self.poll_interval)
         except CreatioError as err:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_creatio.client import process as p
+from airflow_provider_creatio.client import process_flow
 from airflow_provider_creatio.client.errors import (
     CreatioProcessError,
     CreatioResponseError,
@@ -314,7 +315,7 @@ def test_run_process_done() -> None:
     assert run.status is p.ProcessStatus.DONE
     assert run.results == {"Out": [{"Id": "1"}], "Text": "plain", "Num": 5}
     assert run.is_final
-    assert run.raise_for_status() is run
+    assert process_flow.check_verdict(run) is run
     assert json.loads(json.dumps(run.to_dict()))["status"] == "Done"
 
 
@@ -358,10 +359,10 @@ def test_run_process_done() -> None:
         ),
     ],
 )
-def test_raise_for_status(document: dict[str, Any], verdict: str, status: str) -> None:
+def test_check_verdict(document: dict[str, Any], verdict: str, status: str) -> None:
     run = parse_run(document)
     with pytest.raises(CreatioProcessError) as err:
-        run.raise_for_status()
+        process_flow.check_verdict(run)
     assert verdict in str(err.value)
     assert "UsrProc" in str(err.value)
     assert err.value.process_status == status
@@ -378,7 +379,7 @@ def test_raise_for_status(document: dict[str, Any], verdict: str, status: str) -
 )
 def test_non_final_statuses_do_not_raise(status: int, final: bool) -> None:
     run = parse_run(run_answer(processStatus=status))
-    assert run.raise_for_status() is run
+    assert process_flow.check_verdict(run) is run
     assert run.is_final is final
 
 
