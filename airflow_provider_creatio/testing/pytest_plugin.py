@@ -11,15 +11,20 @@ Fixtures:
 ``creatio_connection``
     Points the ``creatio_default`` connection (environment variable ``AIRFLOW_CONN_CREATIO_DEFAULT``) at the
     emulator for one test, and yields the emulator.
-``creatio_auth_type`` / ``creatio_net_core``
-    How ``creatio_connection`` logs in (``"forms"`` or ``"oauth"``, default forms) and which layout the emulator
-    serves (default ``False``: .NET Framework). Override them in a ``conftest.py`` to test your deployment.
+``creatio_auth_type`` / ``creatio_net_core`` / ``creatio_base_path``
+    How ``creatio_connection`` logs in (``"forms"`` or ``"oauth"``, default forms), which layout the emulator
+    serves (default ``False``: .NET Framework) and the virtual directory the site lives in (default ``""``: the
+    root; ``"/7.15.1.1295_SalesEnterprise"`` as in seed 000). Override them in a ``conftest.py`` to test your
+    deployment.
 
 Marker:
 
 ``@pytest.mark.creatio_every_deployment``
-    Runs a test that takes ``creatio_connection`` four times: {forms, oauth} x {.NET Framework, .NET Core}, with
-    the test ids ``forms-netfx``, ``forms-netcore``, ``oauth-netfx`` and ``oauth-netcore``.
+    Runs a test that takes ``creatio_connection`` five times: {forms, oauth} x {.NET Framework, .NET Core}, with
+    the test ids ``forms-netfx``, ``forms-netcore``, ``oauth-netfx`` and ``oauth-netcore``, and once more with
+    forms on a .NET Framework site under a virtual directory (``forms-netfx-vdir``). One variant, not a second
+    copy of the matrix: a base path changes only where URLs and cookies point, which the login flow (forms, the one
+    that carries cookies) exercises in full.
 """
 
 from __future__ import annotations
@@ -31,7 +36,14 @@ import pytest
 
 from airflow_provider_creatio.testing.connection import connection_env_name, emulator_connection_json
 
-DEPLOYMENTS = [("forms", False), ("forms", True), ("oauth", False), ("oauth", True)]
+VIRTUAL_DIRECTORY = "/7.15.1.1295_SalesEnterprise"  # seed 000's site
+DEPLOYMENTS = [
+    ("forms", False, ""),
+    ("forms", True, ""),
+    ("oauth", False, ""),
+    ("oauth", True, ""),
+    ("forms", False, VIRTUAL_DIRECTORY),
+]
 EVERY_DEPLOYMENT = "creatio_every_deployment"
 
 
@@ -39,7 +51,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{EVERY_DEPLOYMENT}: run the test in every Creatio deployment: {{forms, oauth}} x {{.NET Framework, "
-        ".NET Core}} (tests that take creatio_connection)",
+        ".NET Core}}, and forms on a .NET Framework site under a virtual directory (tests that take "
+        "creatio_connection)",
     )
 
 
@@ -48,8 +61,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.definition.get_closest_marker(EVERY_DEPLOYMENT)
         and "creatio_connection" in metafunc.fixturenames
     ):
-        ids = [f"{auth}-{'netcore' if net_core else 'netfx'}" for auth, net_core in DEPLOYMENTS]
-        metafunc.parametrize(("creatio_auth_type", "creatio_net_core"), DEPLOYMENTS, ids=ids)
+        ids = [
+            f"{auth}-{'netcore' if net_core else 'netfx'}{'-vdir' if base_path else ''}"
+            for auth, net_core, base_path in DEPLOYMENTS
+        ]
+        metafunc.parametrize(("creatio_auth_type", "creatio_net_core", "creatio_base_path"), DEPLOYMENTS, ids=ids)
 
 
 @pytest.fixture(scope="session")
@@ -71,11 +87,21 @@ def creatio_net_core() -> bool:
 
 
 @pytest.fixture
+def creatio_base_path() -> str:
+    return ""
+
+
+@pytest.fixture
 def creatio_connection(
-    creatio_emulator: Any, creatio_auth_type: str, creatio_net_core: bool, monkeypatch: pytest.MonkeyPatch
+    creatio_emulator: Any,
+    creatio_auth_type: str,
+    creatio_net_core: bool,
+    creatio_base_path: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Any]:
     settings = creatio_emulator.settings
     layout_before, settings.net_core = settings.net_core, creatio_net_core
+    base_path_before, settings.base_path = settings.base_path, creatio_base_path
     creatio_emulator.reset()
     monkeypatch.setenv(
         connection_env_name("creatio_default"),
@@ -83,3 +109,4 @@ def creatio_connection(
     )
     yield creatio_emulator
     settings.net_core = layout_before
+    settings.base_path = base_path_before

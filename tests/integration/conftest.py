@@ -1,5 +1,6 @@
-"""Fixtures for the hook-level entity tests, which run in all four deployments ({forms, OAuth} x {.NET Framework,
-.NET Core}: the plugin's ``creatio_every_deployment`` marker on their modules)."""
+"""Fixtures for the hook-level entity tests, which run in every deployment ({forms, OAuth} x {.NET Framework,
+.NET Core}, and forms on a .NET Framework site under a virtual directory: the plugin's ``creatio_every_deployment``
+marker on their modules)."""
 
 from __future__ import annotations
 
@@ -21,11 +22,13 @@ def odata_root(creatio_net_core: bool) -> str:
 def connect_through(
     creatio_connection: Any, creatio_auth_type: str, monkeypatch: pytest.MonkeyPatch
 ) -> Callable[[str, str], None]:
-    """Point connection ``conn_id`` at ``url`` (a proxy in front of the emulator) with the deployment's auth."""
+    """Point connection ``conn_id`` at ``url`` (a proxy in front of the emulator) with the deployment's auth, and
+    the site's virtual directory if it has one (the proxy forwards paths as they are)."""
 
     def connect(conn_id: str, url: str) -> None:
+        host = f"{url}{creatio_connection.settings.base_path}"
         value = emulator_connection_json(
-            creatio_connection, creatio_auth_type, host=url, backoff_initial=0.01, backoff_max=0.05
+            creatio_connection, creatio_auth_type, host=host, backoff_initial=0.01, backoff_max=0.05
         )
         monkeypatch.setenv(connection_env_name(conn_id), value)
 
