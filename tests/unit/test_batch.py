@@ -197,6 +197,30 @@ def test_parse_all_succeeded_out_of_order() -> None:
     assert results[0].record_id == G1 and results[1].record_id == G2
 
 
+def test_parse_the_answer_as_creatio_documents_it() -> None:
+    """Lower-case header names, a GUID of the server's making as atomicityGroup, no body with a 204."""
+    group = "ba4ac7f5-9b6c-4a0a-8ab6-7d4d0e0bca44"
+    results = parse(
+        {
+            "responses": [
+                {
+                    "id": "1",
+                    "atomicityGroup": group,
+                    "status": 201,
+                    "headers": {"location": f"https://x/0/odata/Contact({G1})", "odata-version": "4.0"},
+                    "body": {"Id": G1, "Name": "New"},
+                },
+                {"id": "2", "atomicityGroup": group, "status": 204, "headers": {"odata-version": "4.0"}},
+            ]
+        },
+        [CREATE, UPDATE],
+    )
+    assert [(r.status, r.ok, r.body, r.record_id) for r in results] == [
+        (201, True, {"Id": G1, "Name": "New"}, G1),
+        (204, True, None, G2),
+    ]
+
+
 def test_create_result_takes_the_id_creatio_answered() -> None:
     server_chosen = BatchOperation(BatchKind.CREATE, "Contact", None, {"Name": "x"})
     results = parse({"responses": [{"id": "1", "status": 201, "body": {"Id": G3.upper()}}]}, [server_chosen])

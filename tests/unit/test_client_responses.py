@@ -144,6 +144,34 @@ def test_an_accepted_status_is_no_expiry_but_the_login_page_always_is() -> None:
             ),
             CreatioServerError,
         ),
+        # A foreign key refusal is not a conflict: the record was not there before, it cannot be written at all.
+        (
+            answer(
+                500,
+                {
+                    "error": {
+                        "code": "",
+                        "message": "Terrasoft.Common.DbOperationException: The INSERT statement conflicted with "
+                        'the FOREIGN KEY constraint "FKabc". The conflict occurred in database "Creatio", table '
+                        "\"dbo.Account\", column 'Id'.",
+                    }
+                },
+            ),
+            CreatioServerError,
+        ),
+        (
+            answer(
+                500,
+                {
+                    "error": {
+                        "code": "",
+                        "message": 'Terrasoft.Common.DbOperationException: 23503: update or delete on table '
+                        '"Account" violates foreign key constraint "FKabc" on table "Contact"',
+                    }
+                },
+            ),
+            CreatioServerError,
+        ),
         (answer(502, b""), CreatioServerError),
         (answer(503, b""), CreatioServerError),
         (answer(504, b""), CreatioServerError),
