@@ -65,7 +65,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             f"{auth}-{'netcore' if net_core else 'netfx'}{'-vdir' if base_path else ''}"
             for auth, net_core, base_path in DEPLOYMENTS
         ]
-        metafunc.parametrize(("creatio_auth_type", "creatio_net_core", "creatio_base_path"), DEPLOYMENTS, ids=ids)
+        metafunc.parametrize(
+            ("creatio_auth_type", "creatio_net_core", "creatio_base_path"), DEPLOYMENTS, ids=ids
+        )
 
 
 @pytest.fixture(scope="session")

@@ -33,7 +33,8 @@ def test_the_url_names_the_virtual_directory(vdir: EmulatorServer) -> None:
 
 def test_login_sets_cookies_for_the_virtual_directory(vdir: EmulatorServer) -> None:
     answer = requests.post(
-        f"{vdir.url}/ServiceModel/AuthService.svc/Login", json={"UserName": "Supervisor", "UserPassword": "Supervisor"}
+        f"{vdir.url}/ServiceModel/AuthService.svc/Login",
+        json={"UserName": "Supervisor", "UserPassword": "Supervisor"},
     )
 
     assert answer.json()["Code"] == 0
@@ -42,7 +43,9 @@ def test_login_sets_cookies_for_the_virtual_directory(vdir: EmulatorServer) -> N
     assert set(paths.values()) == {BASE}
 
 
-@pytest.mark.parametrize(("net_core", "root"), [(False, "/0/odata"), (True, "/odata")], ids=["netfx", "netcore"])
+@pytest.mark.parametrize(
+    ("net_core", "root"), [(False, "/0/odata"), (True, "/odata")], ids=["netfx", "netcore"]
+)
 def test_odata_is_served_below_the_virtual_directory(vdir: EmulatorServer, net_core: bool, root: str) -> None:
     vdir.settings.net_core = net_core
     site = login(vdir.url)
@@ -58,9 +61,12 @@ def test_odata_is_served_below_the_virtual_directory(vdir: EmulatorServer, net_c
 def test_nothing_answers_outside_the_virtual_directory(vdir: EmulatorServer) -> None:
     site = login(vdir.url)
 
-    outside = site.get(f"{root_of(vdir)}/0/odata/Contact/{API_TEST}", headers={"BPMCSRF": site.cookies["BPMCSRF"]})
+    outside = site.get(
+        f"{root_of(vdir)}/0/odata/Contact/{API_TEST}", headers={"BPMCSRF": site.cookies["BPMCSRF"]}
+    )
     login_at_root = requests.post(
-        f"{root_of(vdir)}/ServiceModel/AuthService.svc/Login", json={"UserName": "Supervisor", "UserPassword": "Supervisor"}
+        f"{root_of(vdir)}/ServiceModel/AuthService.svc/Login",
+        json={"UserName": "Supervisor", "UserPassword": "Supervisor"},
     )
 
     assert outside.status_code == 404
@@ -82,7 +88,12 @@ def test_process_engine_and_batch_urls_under_the_virtual_directory(vdir: Emulato
     site = login(vdir.url)
     new_id = str(uuid.uuid4())
     requests_ = [
-        {"id": "1", "method": "POST", "url": f"{BASE}/0/odata/Contact", "body": {"Id": new_id, "Name": "Abs"}},
+        {
+            "id": "1",
+            "method": "POST",
+            "url": f"{BASE}/0/odata/Contact",
+            "body": {"Id": new_id, "Name": "Abs"},
+        },
         {"id": "2", "method": "GET", "url": f"{vdir.url}/0/odata/Contact({new_id})/Name/$value"},
     ]
 

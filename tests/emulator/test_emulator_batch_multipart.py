@@ -71,7 +71,9 @@ def post_batch(site: requests.Session, odata_root: str, body: str, accept: str) 
     return site.post(f"{odata_root}/$batch", data=body.encode(), headers=headers)
 
 
-def test_a_multipart_batch_with_accept_json_is_answered_in_json(site: requests.Session, odata_root: str) -> None:
+def test_a_multipart_batch_with_accept_json_is_answered_in_json(
+    site: requests.Session, odata_root: str
+) -> None:
     city = str(uuid.uuid4())
 
     answer = post_batch(site, odata_root, documented_changeset(city), "application/json")
@@ -85,7 +87,9 @@ def test_a_multipart_batch_with_accept_json_is_answered_in_json(site: requests.S
     assert site.get(f"{odata_root}/City({city})").status_code == 404
 
 
-def test_a_multipart_batch_is_answered_in_multipart_otherwise(site: requests.Session, odata_root: str) -> None:
+def test_a_multipart_batch_is_answered_in_multipart_otherwise(
+    site: requests.Session, odata_root: str
+) -> None:
     city = str(uuid.uuid4())
 
     answer = post_batch(site, odata_root, documented_changeset(city), "multipart/mixed")
@@ -129,7 +133,9 @@ def test_unclosed_changesets_as_in_the_documentations_second_example(
     assert site.get(f"{odata_root}/City({second})?$select=Name").json()["Name"] == "Spokane"
 
 
-def test_a_request_outside_a_changeset_and_a_content_id_reference(site: requests.Session, odata_root: str) -> None:
+def test_a_request_outside_a_changeset_and_a_content_id_reference(
+    site: requests.Session, odata_root: str
+) -> None:
     body = "\r\n".join(
         [
             "--batch_a685-9724-d873",
@@ -148,7 +154,11 @@ def test_a_request_outside_a_changeset_and_a_content_id_reference(site: requests
 
     responses = post_batch(site, odata_root, body, "application/json").json()["responses"]
 
-    assert [(item["id"], item["status"]) for item in responses] == [("new", 201), ("rename", 204), ("read", 200)]
+    assert [(item["id"], item["status"]) for item in responses] == [
+        ("new", 201),
+        ("rename", 204),
+        ("read", 200),
+    ]
     assert "atomicityGroup" not in responses[2]
     assert responses[2]["body"]["value"] == "API Test"
     created = responses[0]["body"]["Id"]

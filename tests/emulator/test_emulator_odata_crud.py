@@ -163,7 +163,9 @@ def test_a_new_case_has_status_new(odata: str, api: requests.Session) -> None:
     assert case["StatusId"] == "ae5f2f10-f46b-1410-fd9a-0050ba5d6c38"
 
 
-def test_client_chosen_id_is_kept_and_a_duplicate_is_the_databases_500(odata: str, api: requests.Session) -> None:
+def test_client_chosen_id_is_kept_and_a_duplicate_is_the_databases_500(
+    odata: str, api: requests.Session
+) -> None:
     chosen = str(uuid.uuid4())
 
     first = api.post(f"{odata}/Contact", json={"Id": chosen, "Name": "Once"})
@@ -173,8 +175,13 @@ def test_client_chosen_id_is_kept_and_a_duplicate_is_the_databases_500(odata: st
     assert first.json()["Id"] == chosen
     assert second.status_code == 500
     message = second.json()["error"]["message"]
-    assert message.startswith("Terrasoft.Common.DbOperationException: Violation of PRIMARY KEY constraint 'PK")
-    assert f"Cannot insert duplicate key in object 'dbo.Contact'. The duplicate key value is ({chosen})." in message
+    assert message.startswith(
+        "Terrasoft.Common.DbOperationException: Violation of PRIMARY KEY constraint 'PK"
+    )
+    assert (
+        f"Cannot insert duplicate key in object 'dbo.Contact'. The duplicate key value is ({chosen})."
+        in message
+    )
     assert api.get(f"{odata}/Contact({chosen})").json()["Name"] == "Once"
 
 

@@ -49,17 +49,21 @@ def test_a_create_whose_lookup_points_at_no_record_is_refused(
 
     text = message(answer)
     if net_core:
-        assert text.startswith('23503: insert or update on table "Contact" violates foreign key constraint "FK')
+        assert text.startswith(
+            '23503: insert or update on table "Contact" violates foreign key constraint "FK'
+        )
     else:
         assert text.startswith('The INSERT statement conflicted with the FOREIGN KEY constraint "FK')
-        assert 'table "dbo.Account", column \'Id\'' in text
+        assert "table \"dbo.Account\", column 'Id'" in text
     assert creatio.store.count("Contact") == before
 
 
 def test_an_update_whose_lookup_points_at_no_record_is_refused_and_changes_nothing(
     site: requests.Session, odata: str, net_core: bool
 ) -> None:
-    answer = site.patch(f"{odata}/Contact({API_TEST})", json={"JobTitle": "x", "AccountId": str(uuid.uuid4())})
+    answer = site.patch(
+        f"{odata}/Contact({API_TEST})", json={"JobTitle": "x", "AccountId": str(uuid.uuid4())}
+    )
 
     text = message(answer)
     assert ("23503" in text) if net_core else text.startswith("The UPDATE statement conflicted")
@@ -93,7 +97,9 @@ def test_deleting_a_record_still_referenced_is_refused(
 
     text = message(answer)
     if net_core:
-        assert text.startswith('23503: update or delete on table "Account" violates foreign key constraint "FK')
+        assert text.startswith(
+            '23503: update or delete on table "Account" violates foreign key constraint "FK'
+        )
         assert text.endswith('on table "Contact"')
     else:
         assert text.startswith('The DELETE statement conflicted with the REFERENCE constraint "FK')
@@ -117,4 +123,7 @@ def test_a_duplicate_id_is_the_databases_500(site: requests.Session, odata: str,
         assert text.startswith('23505: duplicate key value violates unique constraint "PK')
     else:
         assert text.startswith("Violation of PRIMARY KEY constraint 'PK")
-        assert f"Cannot insert duplicate key in object 'dbo.Contact'. The duplicate key value is ({API_TEST})." in text
+        assert (
+            f"Cannot insert duplicate key in object 'dbo.Contact'. The duplicate key value is ({API_TEST})."
+            in text
+        )

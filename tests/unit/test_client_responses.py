@@ -165,7 +165,7 @@ def test_an_accepted_status_is_no_expiry_but_the_login_page_always_is() -> None:
                 {
                     "error": {
                         "code": "",
-                        "message": 'Terrasoft.Common.DbOperationException: 23503: update or delete on table '
+                        "message": "Terrasoft.Common.DbOperationException: 23503: update or delete on table "
                         '"Account" violates foreign key constraint "FKabc" on table "Contact"',
                     }
                 },

@@ -17,7 +17,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from airflow_provider_creatio.testing.emulator.odata import ODATA_HEADERS, ODataRequest, handle
 from airflow_provider_creatio.testing.emulator.multipart import (
     Answer,
     MultipartError,
@@ -25,6 +24,7 @@ from airflow_provider_creatio.testing.emulator.multipart import (
     parse_batch,
     write_answer,
 )
+from airflow_provider_creatio.testing.emulator.odata import ODATA_HEADERS, ODataRequest, handle
 from airflow_provider_creatio.testing.emulator.replies import Reply, media_type, odata_error, routing_error
 from airflow_provider_creatio.testing.emulator.settings import EmulatorSettings
 from airflow_provider_creatio.testing.emulator.store import EntityStore
@@ -58,7 +58,7 @@ def handle_batch(
     answered: list[tuple[Mapping[str, Any], Reply]] = []
     locations: dict[str, str] = {}  # Content-ID -> Location of what it created, for "$<id>" references
     for item in items:
-        reply = _run_one(store, settings, outer, item, odata_roots(), locations)
+        reply = _run_one(store, settings, outer, item, odata_roots(), locations=locations)
         answered.append((item, reply))
         if "Location" in reply.headers:
             locations[str(item.get("id"))] = reply.headers["Location"]
@@ -111,6 +111,7 @@ def _run_one(
     outer: ODataRequest,
     item: Mapping[str, Any],
     roots: tuple[str, ...],
+    *,
     locations: Mapping[str, str],
 ) -> Reply:
     url = urlsplit(_resolved(item["url"], locations))

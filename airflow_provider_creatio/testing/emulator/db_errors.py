@@ -44,7 +44,9 @@ def duplicate_id(error: DuplicateIdError, postgres: bool) -> Reply:
 def missing_reference(error: MissingReferenceError, postgres: bool) -> Reply:
     name = _constraint("FK", error.entity, error.column)
     if postgres:
-        message = f'23503: insert or update on table "{error.entity}" violates foreign key constraint "{name}"'
+        message = (
+            f'23503: insert or update on table "{error.entity}" violates foreign key constraint "{name}"'
+        )
     else:
         statement = "UPDATE" if error.update else "INSERT"
         message = (

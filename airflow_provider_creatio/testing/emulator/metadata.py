@@ -34,7 +34,7 @@ def csdl_document(store: EntityStore) -> str:
     with store.lock:
         schemas = [store.schema(name) for name in store.entity_names()]
     defined = {schema.name for schema in schemas}
-    stubs = sorted({column.ref for schema in schemas for column in _lookups(schema)} - defined)
+    stubs = sorted({target for schema in schemas for target in _lookups(schema).values()} - defined)
     lines = [
         '<?xml version="1.0" encoding="utf-8"?>',
         '<edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx">',
@@ -44,7 +44,12 @@ def csdl_document(store: EntityStore) -> str:
     for schema in schemas:
         lines += _entity_type(schema)
     for name in stubs:
-        lines += [f"<EntityType Name={quoteattr(name)}>", *_key(), _property("Id", Column("guid")), "</EntityType>"]
+        lines += [
+            f"<EntityType Name={quoteattr(name)}>",
+            *_key(),
+            _property("Id", Column("guid")),
+            "</EntityType>",
+        ]
     lines.append(f'<EntityContainer Name="{CONTAINER}">')
     for schema in schemas:
         lines += _entity_set(schema, defined)
@@ -52,8 +57,9 @@ def csdl_document(store: EntityStore) -> str:
     return "\n".join(lines)
 
 
-def _lookups(schema: EntitySchema) -> list[Column]:
-    return [column for column in schema.columns.values() if column.ref is not None]
+def _lookups(schema: EntitySchema) -> dict[str, str]:
+    """Each lookup's navigation name and target entity."""
+    return {name: column.ref for name, column in schema.columns.items() if column.ref is not None}
 
 
 def _key() -> list[str]:
@@ -68,13 +74,12 @@ def _property(name: str, column: Column) -> str:
 def _entity_type(schema: EntitySchema) -> list[str]:
     lines = [f"<EntityType Name={quoteattr(schema.name)}>", *_key()]
     lines += [_property(key, column) for key, column in schema.fields.items()]
-    lines += [f"<Property Name={quoteattr(media)} Type=\"Edm.Stream\" />" for media in schema.media]
-    for name, column in schema.columns.items():
-        if column.ref is None:
-            continue
+    lines += [f'<Property Name={quoteattr(media)} Type="Edm.Stream" />' for media in schema.media]
+    for name, target in _lookups(schema).items():
+        foreign_key = quoteattr(field_name(name, schema.columns[name]))
         lines += [
-            f"<NavigationProperty Name={quoteattr(name)} Type={quoteattr(f'{NAMESPACE}.{column.ref}')}>",
-            f"<ReferentialConstraint Property={quoteattr(field_name(name, column))} ReferencedProperty=\"Id\" />",
+            f"<NavigationProperty Name={quoteattr(name)} Type={quoteattr(f'{NAMESPACE}.{target}')}>",
+            f'<ReferentialConstraint Property={foreign_key} ReferencedProperty="Id" />',
             "</NavigationProperty>",
         ]
     lines.append("</EntityType>")
@@ -84,9 +89,9 @@ def _entity_type(schema: EntitySchema) -> list[str]:
 def _entity_set(schema: EntitySchema, defined: set[str]) -> list[str]:
     qualified = quoteattr(f"{NAMESPACE}.{schema.name}")
     bindings = [
-        f"<NavigationPropertyBinding Path={quoteattr(name)} Target={quoteattr(column.ref)} />"
-        for name, column in schema.columns.items()
-        if column.ref is not None and column.ref in defined
+        f"<NavigationPropertyBinding Path={quoteattr(name)} Target={quoteattr(target)} />"
+        for name, target in _lookups(schema).items()
+        if target in defined
     ]
     if not bindings:
         return [f"<EntitySet Name={quoteattr(schema.name)} EntityType={qualified} />"]

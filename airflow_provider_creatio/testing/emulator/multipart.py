@@ -96,7 +96,9 @@ def _request(part: list[str], index: int, group: str | None) -> dict[str, Any]:
         raise MultipartError(f"Batch part {index + 1} holds no request.")
     match = _REQUEST_LINE.fullmatch(http[0].strip())
     if match is None:
-        raise MultipartError(f"Batch part {index + 1} does not start with a request line: {http[0].strip()!r}.")
+        raise MultipartError(
+            f"Batch part {index + 1} does not start with a request line: {http[0].strip()!r}."
+        )
     headers, body_lines = _split_headers(http[1:])
     content_id = headers.pop("content-id", None) or mime_headers.get("content-id") or str(index + 1)
     body = "\n".join(body_lines).strip()

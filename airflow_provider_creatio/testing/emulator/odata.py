@@ -227,7 +227,9 @@ def _read_property(store: EntityStore, resource: Resource, record_id: str, reque
         raise RecordNotFoundError(entity, record_id)
     column = schema.columns.get(name)
     if column is not None and column.ref is not None and name not in schema.fields:
-        return _read_navigation(store, column.ref, record[field_name(name, column)], request, resource.raw_value)
+        return _read_navigation(
+            store, column.ref, record[field_name(name, column)], request, resource.raw_value
+        )
     if name not in schema.fields:
         raise UnknownColumnError(entity, name)
     value = record[name]
@@ -243,7 +245,9 @@ def _read_navigation(
     store: EntityStore, target: str, target_id: str, request: ODataRequest, raw_value: bool
 ) -> Reply:
     if raw_value:
-        return odata_error(400, "The $value segment applies to a primitive property, not to a navigation property.")
+        return odata_error(
+            400, "The $value segment applies to a primitive property, not to a navigation property."
+        )
     if target_id == ZERO_GUID:
         return Reply(204)
     if not store.has_entity(target):

@@ -60,15 +60,25 @@ class MissingReferenceError(StoreError):
     """A write whose lookup points at no record of the lookup's entity (a foreign key violation)."""
 
     def __init__(self, entity: str, column: str, target: str, target_id: str, *, update: bool) -> None:
-        super().__init__(f"Column {column} of schema {entity} refers to no {target} record with Id '{target_id}'.")
-        self.entity, self.column, self.target, self.target_id, self.update = entity, column, target, target_id, update
+        super().__init__(
+            f"Column {column} of schema {entity} refers to no {target} record with Id '{target_id}'."
+        )
+        self.entity, self.column, self.target, self.target_id, self.update = (
+            entity,
+            column,
+            target,
+            target_id,
+            update,
+        )
 
 
 class StillReferencedError(StoreError):
     """A delete of a record that a lookup of another record still points at (a foreign key violation)."""
 
     def __init__(self, entity: str, record_id: str, referrer: str, column: str) -> None:
-        super().__init__(f"Record with Id '{record_id}' of schema {entity} is still referenced by {referrer}.{column}.")
+        super().__init__(
+            f"Record with Id '{record_id}' of schema {entity} is still referenced by {referrer}.{column}."
+        )
         self.entity, self.record_id, self.referrer, self.column = entity, record_id, referrer, column
 
 
