@@ -1,9 +1,9 @@
-"""Every operator and sensor, end to end inside ``dag.test``, in all four deployments: {forms, OAuth} x
-{.NET Framework, .NET Core}.
+"""Every operator and sensor, end to end inside ``dag.test``, in every deployment: {forms, OAuth} x
+{.NET Framework, .NET Core}, and forms on a .NET Framework site under a virtual directory.
 
-The plugin's ``creatio_every_deployment`` marker parametrizes ``creatio_auth_type`` and ``creatio_net_core``, so
-``creatio_connection`` points ``creatio_default`` at the emulator in each combination (the emulator serves the
-matching layout). Besides the outcome of every task, the emulator's request log shows that each request went to
+The plugin's ``creatio_every_deployment`` marker parametrizes ``creatio_auth_type``, ``creatio_net_core`` and
+``creatio_base_path``, so ``creatio_connection`` points ``creatio_default`` at the emulator in each combination
+(the emulator serves the matching layout, in the matching directory). Besides the outcome of every task, the emulator's request log shows that each request went to
 the layout's paths with the auth type's credentials only: OAuth sends a bearer token and never a cookie, a
 BPMCSRF header or a login; forms never asks the identity server.
 """

@@ -220,3 +220,36 @@ def test_json_answers_lower_case_headers_a_server_guid_group_and_no_body_on_204(
     assert "atomicityGroup" not in read
     assert patched["status"] == 204 and "body" not in patched and "content-type" not in patched["headers"]
     assert read["body"] == "B"
+
+
+def test_the_documented_json_batch_as_written(site: requests.Session, odata_root: str) -> None:
+    """Academy "Batch request examples", JSON form: two creates that share the id "t3", then a PATCH by key
+    segment in the same atomicity group."""
+    spokane = "62f9bc01-57cf-4cc7-90bf-8672acc922e3"
+    item_headers = {
+        "Content-Type": "application/json;odata=verbose",
+        "Accept": "application/json;odata=verbose",
+        "Prefer": "continue-on-error",
+    }
+    document = {
+        "requests": [
+            {"method": "POST", "url": "City", "id": "t3", "body": {"Name": "Burbank"}, "headers": item_headers},
+            {"method": "POST", "atomicityGroup": "g1", "url": "City", "id": "t3",
+             "body": {"Id": spokane, "Name": "Spokane"}, "headers": item_headers},
+            {"method": "PATCH", "atomicityGroup": "g1", "url": f"City/{spokane}", "id": "t2",
+             "body": {"Name": "Texas"}, "headers": item_headers},
+        ]
+    }  # fmt: skip
+    headers = {
+        "Content-Type": "application/json; odata=verbose; IEEE754Compatible=true",
+        "Accept": "application/json",
+    }
+
+    answer = site.post(f"{odata_root}/$batch", json=document, headers=headers)
+
+    assert answer.status_code == 200
+    responses = answer.json()["responses"]
+    assert [(item["id"], item["status"]) for item in responses] == [("t3", 201), ("t3", 201), ("t2", 204)]
+    assert "atomicityGroup" not in responses[0]
+    assert responses[1]["atomicityGroup"] == responses[2]["atomicityGroup"]
+    assert site.get(f"{odata_root}/City/{spokane}/Name/$value").text == "Texas"

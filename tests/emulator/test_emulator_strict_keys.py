@@ -127,3 +127,14 @@ def test_a_duplicate_id_is_the_databases_500(site: requests.Session, odata: str,
             f"Cannot insert duplicate key in object 'dbo.Contact'. The duplicate key value is ({API_TEST})."
             in text
         )
+
+
+def test_moving_a_lookup_releases_the_record_it_pointed_at(site: requests.Session, odata: str) -> None:
+    first = site.post(f"{odata}/Account", json={"Name": "First"}).json()["Id"]
+    second = site.post(f"{odata}/Account", json={"Name": "Second"}).json()["Id"]
+    contact = site.post(f"{odata}/Contact", json={"Name": "Mover", "AccountId": first}).json()["Id"]
+
+    assert site.patch(f"{odata}/Contact/{contact}", json={"AccountId": second}).status_code == 204
+
+    assert site.delete(f"{odata}/Account/{first}").status_code == 204
+    assert site.delete(f"{odata}/Account/{second}").status_code == 500
