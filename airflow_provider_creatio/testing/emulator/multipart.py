@@ -138,14 +138,20 @@ def write_answer(answers: Sequence[Answer]) -> tuple[str, str]:
     return "\r\n".join(lines), f"multipart/mixed; boundary={batch_boundary}"
 
 
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
 def _response_part(answer: Answer) -> list[str]:
-    phrase = HTTPStatus(answer.status).phrase if answer.status in HTTPStatus._value2member_map_ else ""
     lines = [
         "Content-Type: application/http",
         "Content-Transfer-Encoding: binary",
         f"Content-ID: {answer.id}",
         "",
-        f"HTTP/1.1 {answer.status} {phrase}".rstrip(),
+        f"HTTP/1.1 {answer.status} {_phrase(answer.status)}".rstrip(),
         *(f"{name}: {value}" for name, value in answer.headers.items()),
         "",
     ]

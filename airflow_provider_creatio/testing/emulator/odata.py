@@ -236,7 +236,7 @@ def _read_property(store: EntityStore, resource: Resource, record_id: str, reque
     if value is None:
         return Reply(204)
     if resource.raw_value:
-        return Reply(200, text=raw_text(value), media_type=TEXT)
+        return Reply(200, text=_raw_text(value), media_type=TEXT)
     context = f"{request.root_url}/$metadata#{entity}({record_id})/{name}"
     return Reply(200, {"@odata.context": context, "value": value}, media_type=ODATA_JSON)
 
@@ -255,7 +255,7 @@ def _read_navigation(
     return _read(store, target, target_id, request)
 
 
-def raw_text(value: object) -> str:
+def _raw_text(value: object) -> str:
     """A primitive value as ``$value`` writes it: text as is, booleans in lower case, numbers as JSON writes them."""
     return value if isinstance(value, str) else json.dumps(value)
 
