@@ -1,6 +1,7 @@
 """Serve the emulator until SIGINT/SIGTERM::
 
     python -m airflow_provider_creatio.testing.emulator --port 8765 [--identity-port 8766] [--net-core]
+        [--base-path /7.15.1.1295_SalesEnterprise]
 
 Prints the site's URL and the identity server's URL once both are ready.
 """
@@ -29,6 +30,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--net-core", action="store_true", help="serve the .NET Core layout (/odata, /ServiceModel)"
     )
+    parser.add_argument(
+        "--base-path",
+        default="",
+        help="serve the site under this virtual directory, e.g. /7.15.1.1295_SalesEnterprise (default: the root)",
+    )
     parser.add_argument("--username", default="Supervisor")
     parser.add_argument("--password", default="Supervisor")
     parser.add_argument("--session-lifetime", type=float, default=None, help="inactivity timeout in seconds")
@@ -45,6 +51,7 @@ def main(argv: list[str] | None = None) -> None:
         username=args.username,
         password=args.password,
         net_core=args.net_core,
+        base_path=f"/{args.base_path.strip('/')}" if args.base_path.strip("/") else "",
         session_lifetime=args.session_lifetime,
         expiry_form=args.expiry_form,
         oauth_client_id=args.client_id,

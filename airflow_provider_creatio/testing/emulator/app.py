@@ -29,13 +29,14 @@ from airflow_provider_creatio.testing.emulator import (
     odata_routes,
     process_routes,
 )
-from airflow_provider_creatio.testing.emulator.gate import Gate
+from airflow_provider_creatio.testing.emulator.gate import ADMIN_PREFIX, Gate
 from airflow_provider_creatio.testing.emulator.replies import aspnet_error, method_not_allowed, routing_error
 from airflow_provider_creatio.testing.emulator.state import SERVICE_ROOTS, EmulatorState
 
 
-def build_app(state: EmulatorState) -> Starlette:
-    """The Creatio site: AuthService, OData 4, ProcessEngineService, the login pages and the admin endpoints."""
+def build_app(state: EmulatorState) -> ASGIApp:
+    """The Creatio site: AuthService, OData 4, ProcessEngineService, the login pages and the admin endpoints,
+    in the virtual directory ``settings.base_path`` names."""
     service_routes: list[BaseRoute] = list(process_routes.routes(state))
     routes: list[BaseRoute] = [
         *admin.routes(state),
@@ -43,11 +44,12 @@ def build_app(state: EmulatorState) -> Starlette:
         *odata_routes.routes(state),
         *(Mount(root, routes=service_routes) for root in SERVICE_ROOTS),
     ]
-    return Starlette(
+    site = Starlette(
         routes=routes,
         middleware=[Middleware(Gate, state=state)],
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
     )
+    return VirtualDirectory(site, state)
 
 
 def build_identity_app(state: EmulatorState) -> Starlette:
@@ -57,6 +59,38 @@ def build_identity_app(state: EmulatorState) -> Starlette:
         middleware=[Middleware(Gate, state=state, service="identity")],
         exception_handlers={Exception: _server_error},
     )
+
+
+class VirtualDirectory:
+    """A site installed under a virtual directory (IIS's ``/7.15.1.1295_SalesEnterprise``) answers only below it:
+    the directory is taken off the path before the site sees it; any other path is a 404. Read on every request,
+    so changing ``settings.base_path`` moves the site at once. The admin endpoints answer at the root too."""
+
+    def __init__(self, site: ASGIApp, state: EmulatorState) -> None:
+        self.site = site
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        base = self.state.settings.base_path
+        path: str = scope.get("path", "")
+        if not base or scope["type"] != "http" or path.startswith(ADMIN_PREFIX):
+            await self.site(scope, receive, send)
+            return
+        if path != base and not path.startswith(f"{base}/"):
+            reply = routing_error(f"http://{_host(scope)}{path}", path.strip("/").split("/")[0])
+            await reply.to_response()(scope, receive, send)
+            return
+        inner = path[len(base) :] or "/"
+        raw: bytes = scope.get("raw_path") or path.encode()
+        inner_raw = raw[len(base.encode()) :] if raw.startswith(base.encode()) else inner.encode()
+        await self.site({**scope, "path": inner, "raw_path": inner_raw or b"/"}, receive, send)
+
+
+def _host(scope: Scope) -> str:
+    for name, value in scope.get("headers", []):
+        if name == b"host":
+            return str(value.decode("latin-1"))
+    return "localhost"
 
 
 class PortRouter:

@@ -20,6 +20,7 @@ from airflow_provider_creatio.testing.emulator.replies import (
     media_type,
     unsupported_media_type,
 )
+from airflow_provider_creatio.testing.emulator.settings import EmulatorSettings
 from airflow_provider_creatio.testing.emulator.state import EmulatorState
 
 LOGIN_FAILED_MESSAGE = "Either user name or password specified incorrectly."
@@ -41,7 +42,12 @@ def _user_name_cookie(user: str) -> str:
     return "|".join(str(ord(char)) for char in user)
 
 
-def _set_session_cookies(response: Response, session: Session) -> None:
+def cookie_path(settings: EmulatorSettings) -> str:
+    """Cookies belong to the site's virtual directory (IIS sets them for the application's path)."""
+    return settings.base_path or "/"
+
+
+def _set_session_cookies(response: Response, session: Session, path: str) -> None:
     values = {
         "BPMLOADER": (session.loader, True),
         ".ASPXAUTH": (session.aspxauth, True),
@@ -50,7 +56,7 @@ def _set_session_cookies(response: Response, session: Session) -> None:
         "BPMSESSIONID": (session.session_id, True),
     }
     for name, (value, http_only) in values.items():
-        response.set_cookie(name, value, path="/", httponly=http_only, samesite=None)
+        response.set_cookie(name, value, path=path, httponly=http_only, samesite=None)
 
 
 def routes(state: EmulatorState) -> list[Route]:
@@ -76,7 +82,7 @@ def routes(state: EmulatorState) -> list[Route]:
             return Reply(200, login_answer(1, LOGIN_FAILED_MESSAGE)).to_response()
         state.log.note_login()
         response = Reply(200, login_answer(0)).to_response()
-        _set_session_cookies(response, session)
+        _set_session_cookies(response, session, cookie_path(state.settings))
         return response
 
     async def login_below_zero(_request: Request) -> Response:
@@ -87,7 +93,7 @@ def routes(state: EmulatorState) -> list[Route]:
         state.auth.logout(request.cookies)
         response = Response(None, 200)
         for name in SESSION_COOKIE_NAMES:
-            response.delete_cookie(name, path="/")
+            response.delete_cookie(name, path=cookie_path(state.settings))
         return response
 
     async def page(_request: Request) -> Response:

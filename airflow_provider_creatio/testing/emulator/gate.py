@@ -54,7 +54,7 @@ PUBLIC_PATHS = frozenset(
 def session_gone(settings: EmulatorSettings, return_path: str) -> Reply:
     """How a request without a live session is answered, per ``settings.expiry_form``."""
     if settings.expiry_form == "302":
-        return login_redirect(settings.net_core, return_path)
+        return login_redirect(settings.net_core, return_path, base_path=settings.base_path)
     if settings.expiry_form == "html":
         return login_page()
     return auth_failed()
@@ -62,7 +62,7 @@ def session_gone(settings: EmulatorSettings, return_path: str) -> Reply:
 
 def fault_reply(fault: Fault, settings: EmulatorSettings, path: str) -> Reply:
     if 300 <= fault.status < 400:
-        reply = login_redirect(settings.net_core, path, fault.status)
+        reply = login_redirect(settings.net_core, path, fault.status, settings.base_path)
     elif fault.status == 401:
         reply = auth_failed()
     elif fault.status == 403:
@@ -189,7 +189,8 @@ def damaging(draw: Draw, request: HTTPConnection, state: EmulatorState, send: Se
         headers = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
         headers.append((b"content-length", str(len(body)).encode()))
         if new_csrf:
-            headers.append((b"set-cookie", f"BPMCSRF={new_csrf}; path=/".encode()))
+            cookie_path = state.settings.base_path or "/"
+            headers.append((b"set-cookie", f"BPMCSRF={new_csrf}; path={cookie_path}".encode()))
         await send({**start, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_provider_creatio.testing.emulator import db_errors
+from airflow_provider_creatio.testing.emulator.metadata import csdl_document
 from airflow_provider_creatio.testing.emulator.odata_filter import FilterSyntaxError
 from airflow_provider_creatio.testing.emulator.odata_query import (
     QueryError,
@@ -24,6 +26,7 @@ from airflow_provider_creatio.testing.emulator.odata_query import (
 from airflow_provider_creatio.testing.emulator.replies import (
     ODATA_JSON,
     TEXT,
+    XML,
     Reply,
     media_type,
     method_not_allowed,
@@ -35,15 +38,51 @@ from airflow_provider_creatio.testing.emulator.settings import EmulatorSettings
 from airflow_provider_creatio.testing.emulator.store import (
     DuplicateIdError,
     EntityStore,
+    MissingReferenceError,
     Record,
     RecordNotFoundError,
+    StillReferencedError,
     StoreError,
+    UnknownColumnError,
     UnknownEntityError,
+    field_name,
 )
-from airflow_provider_creatio.testing.emulator.values import normalize_guid
+from airflow_provider_creatio.testing.emulator.values import ZERO_GUID, normalize_guid
 
 ODATA_HEADERS = {"OData-Version": "4.0"}
-_RESOURCE = re.compile(r"(?P<entity>[A-Za-z_]\w*)(?:\((?P<key>[^()]*)\))?(?P<count>/\$count)?")
+_ENTITY_SEGMENT = re.compile(r"(?P<entity>[A-Za-z_]\w*)(?:\((?P<key>[^()]*)\))?")
+_NAME = re.compile(r"[A-Za-z_]\w*")
+
+
+@dataclass(frozen=True)
+class Resource:
+    """What a resource path names. OData 4 writes a key in parentheses (``Contact(<id>)``) or as a segment of its
+    own (``Contact/<id>``, "key-as-segment"); either may be followed by a property (``/Name``) and its raw value
+    (``/Name/$value``). ``Contact/$count`` counts the collection."""
+
+    entity: str
+    key: str | None = None
+    count: bool = False
+    property: str | None = None
+    raw_value: bool = False
+
+
+def parse_resource(path: str) -> Resource | None:
+    """The resource a path below the OData root names; None if the path has no such shape."""
+    first, *rest = path.split("/")
+    match = _ENTITY_SEGMENT.fullmatch(first)
+    if match is None:
+        return None
+    entity, key = match["entity"], match["key"]
+    if rest == ["$count"] and key is None:
+        return Resource(entity, count=True)
+    if key is None and rest and rest[0] and not rest[0].startswith("$"):
+        key, rest = rest[0], rest[1:]  # key-as-segment
+    if not rest:
+        return Resource(entity, key)
+    if key is None or not _NAME.fullmatch(rest[0]) or rest[1:] not in ([], ["$value"]):
+        return None
+    return Resource(entity, key, property=rest[0], raw_value=rest[1:] == ["$value"])
 
 
 @dataclass(frozen=True)
@@ -72,7 +111,11 @@ def handle(store: EntityStore, settings: EmulatorSettings, request: ODataRequest
     except UnknownEntityError as exc:
         reply = routing_error(_url(request), exc.entity)
     except DuplicateIdError as exc:
-        reply = odata_error(409, str(exc))
+        reply = db_errors.duplicate_id(exc, settings.net_core)
+    except MissingReferenceError as exc:
+        reply = db_errors.missing_reference(exc, settings.net_core)
+    except StillReferencedError as exc:
+        reply = db_errors.still_referenced(exc, settings.net_core)
     except RecordNotFoundError as exc:
         reply = odata_error(404, str(exc))
     except StoreError as exc:  # unknown column, bad value
@@ -83,22 +126,24 @@ def handle(store: EntityStore, settings: EmulatorSettings, request: ODataRequest
 def _dispatch(store: EntityStore, settings: EmulatorSettings, request: ODataRequest) -> Reply:
     if request.path in ("", "/"):
         return _service_document(store, request)
-    match = _RESOURCE.fullmatch(request.path)
-    if match is None or not store.has_entity(match["entity"]):
-        name = match["entity"] if match else request.path.split("/")[0].split("(")[0]
+    if request.path == "$metadata":
+        return _only(request, "GET") or Reply(200, text=csdl_document(store), media_type=XML)
+    resource = parse_resource(request.path)
+    if resource is None or not store.has_entity(resource.entity):
+        name = resource.entity if resource else request.path.split("/")[0].split("(")[0]
         return routing_error(_url(request), name)
-    entity, key, count = match["entity"], match["key"], match["count"]
-    if count:
-        if key is not None:
-            return routing_error(_url(request), entity)
+    entity, key = resource.entity, resource.key
+    if resource.count:
         return _only(request, "GET") or _count(store, entity, request)
     if key is None:
         if request.method == "GET":
             return _list(store, settings, entity, request)
         return _only(request, "POST") or _create(store, entity, request)
-    record_id = normalize_guid(key)
+    record_id = normalize_guid(key.strip("'"))
     if record_id is None:
         return odata_error(400, f"The key value '{key}' is not a valid Guid.")
+    if resource.property is not None:
+        return _only(request, "GET") or _read_property(store, resource, record_id, request)
     if request.method == "GET":
         return _read(store, entity, record_id, request)
     if request.method == "PATCH":
@@ -170,6 +215,45 @@ def _read(store: EntityStore, entity: str, record_id: str, request: ODataRequest
     return Reply(
         200, _entity_body(store, entity, shown, request.root_url, select is None), media_type=ODATA_JSON
     )
+
+
+def _read_property(store: EntityStore, resource: Resource, record_id: str, request: ODataRequest) -> Reply:
+    """``Entity(id)/Column``: ``{"value": ...}``; ``/$value``: the bare value as text; a lookup's navigation name:
+    the record it points at. A null value (or an empty lookup) answers 204."""
+    entity, name = resource.entity, resource.property or ""
+    schema = store.schema(entity)
+    record = store.get(entity, record_id)
+    if record is None:
+        raise RecordNotFoundError(entity, record_id)
+    column = schema.columns.get(name)
+    if column is not None and column.ref is not None and name not in schema.fields:
+        return _read_navigation(store, column.ref, record[field_name(name, column)], request, resource.raw_value)
+    if name not in schema.fields:
+        raise UnknownColumnError(entity, name)
+    value = record[name]
+    if value is None:
+        return Reply(204)
+    if resource.raw_value:
+        return Reply(200, text=raw_text(value), media_type=TEXT)
+    context = f"{request.root_url}/$metadata#{entity}({record_id})/{name}"
+    return Reply(200, {"@odata.context": context, "value": value}, media_type=ODATA_JSON)
+
+
+def _read_navigation(
+    store: EntityStore, target: str, target_id: str, request: ODataRequest, raw_value: bool
+) -> Reply:
+    if raw_value:
+        return odata_error(400, "The $value segment applies to a primitive property, not to a navigation property.")
+    if target_id == ZERO_GUID:
+        return Reply(204)
+    if not store.has_entity(target):
+        raise RecordNotFoundError(target, target_id)
+    return _read(store, target, target_id, request)
+
+
+def raw_text(value: object) -> str:
+    """A primitive value as ``$value`` writes it: text as is, booleans in lower case, numbers as JSON writes them."""
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def _list(store: EntityStore, settings: EmulatorSettings, entity: str, request: ODataRequest) -> Reply:

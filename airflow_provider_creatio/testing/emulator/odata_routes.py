@@ -35,7 +35,7 @@ def _endpoint(state: EmulatorState, root: str) -> Callable[[Request], Awaitable[
             params=dict(request.query_params),
             headers=request.headers,
             body=await request.body(),
-            root_url=f"{request.url.scheme}://{request.url.netloc}{root}",
+            root_url=f"{request.url.scheme}://{request.url.netloc}{state.settings.base_path}{root}",
         )
         if odata_request.path != "$batch":
             return handle(state.store, state.settings, odata_request).to_response()

@@ -20,6 +20,7 @@ JSON = "application/json; charset=utf-8"
 ODATA_JSON = "application/json; odata.metadata=minimal; charset=utf-8"
 HTML = "text/html; charset=utf-8"
 TEXT = "text/plain; charset=utf-8"
+XML = "application/xml; charset=utf-8"
 
 AUTH_FAILED_BODY: dict[str, Any] = {
     "Message": "Authentication failed.",
@@ -107,9 +108,10 @@ def login_page_path(net_core: bool) -> str:
     return "/Login/Login.html" if net_core else "/Login/NuiLogin.aspx"
 
 
-def login_redirect(net_core: bool, return_path: str, status: int = 302) -> Reply:
-    """What the forms module answers to a request without a session: a redirect to the login page."""
-    location = f"{login_page_path(net_core)}?ReturnUrl={quote(return_path, safe='')}"
+def login_redirect(net_core: bool, return_path: str, status: int = 302, base_path: str = "") -> Reply:
+    """What the forms module answers to a request without a session: a redirect to the login page (both paths
+    inside the site's virtual directory ``base_path``)."""
+    location = f"{base_path}{login_page_path(net_core)}?ReturnUrl={quote(base_path + return_path, safe='')}"
     html = (
         "<html><head><title>Object moved</title></head><body>"
         f'<h2>Object moved to <a href="{location}">here</a>.</h2></body></html>'

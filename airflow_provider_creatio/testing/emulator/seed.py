@@ -1,4 +1,5 @@
-"""The emulator's starting data: Contact, Account, Case (with seed 003's sample records), CaseStatus and Activity.
+"""The emulator's starting data: Contact, Account, Case (with seed 003's sample records), CaseStatus, City and
+Activity.
 
 Column sets follow seed 003's payloads and its sample Contact response. Ids named in seed 003 are kept; the
 other fixed ids are CaseStatus's standard Creatio ids and a few chosen here (see docs/creatio-notes/emulator-seed-data.md).
@@ -98,6 +99,15 @@ CASE_COLUMNS: dict[str, Column] = {
     "ProcessListeners": INT,
 }
 
+# Creatio's documentation writes its $batch examples against City.
+CITY_COLUMNS: dict[str, Column] = {
+    "Name": TEXT,
+    "Description": TEXT,
+    "Country": lookup("Country"),
+    "Region": lookup("Region"),
+    "TimeZone": lookup("TimeZone"),
+}
+
 CASE_STATUS_COLUMNS: dict[str, Column] = {"Name": TEXT, "IsFinal": BOOL, "IsResolved": BOOL}
 
 ACTIVITY_COLUMNS: dict[str, Column] = {
@@ -135,6 +145,7 @@ def define_entities(store: EntityStore) -> None:
     )
     store.define_entity("Account", ACCOUNT_COLUMNS, defaults={"OwnerId": store.user_id})
     store.define_entity("CaseStatus", CASE_STATUS_COLUMNS)
+    store.define_entity("City", CITY_COLUMNS)
     store.define_entity("Case", CASE_COLUMNS, defaults={"StatusId": CASE_STATUS_IDS["New"]})
     store.define_entity("Activity", ACTIVITY_COLUMNS, defaults={"OwnerId": store.user_id})
 

@@ -120,10 +120,10 @@ class EmulatorServer:
 
     @property
     def url(self) -> str:
-        """``http://127.0.0.1:PORT`` (no trailing slash)."""
+        """``http://127.0.0.1:PORT`` and the virtual directory ``settings.base_path`` if any (no trailing slash)."""
         if self._server is None:
             raise RuntimeError("the emulator is not running")
-        return f"http://{self.host}:{self._port}"
+        return f"http://{self.host}:{self._port}{self.settings.base_path}"
 
     @property
     def identity_port(self) -> int:

@@ -28,12 +28,14 @@ class EmulatorSettings:
     ``expiry_form`` is how a missing or expired session is answered: ``"401"`` (JSON), ``"302"`` (redirect to the
     login page) or ``"html"`` (200 with the login page). ``max_page_size`` caps every OData list, whatever ``$top``
     says. ``custom_entities`` maps an entity name (``Usr...``) to ``{column: kind}``, kinds as in
-    ``store.Column`` with lookups written ``"lookup:<Entity>"``.
+    ``store.Column`` with lookups written ``"lookup:<Entity>"``. ``base_path`` serves the whole site under a
+    virtual directory (``/7.15.1.1295_SalesEnterprise``, as in seed 000); empty: at the root.
     """
 
     username: str = "Supervisor"
     password: str = field(default="Supervisor", repr=False)
     net_core: bool = False
+    base_path: str = ""
     session_lifetime: float | None = None
     session_max_age: float | None = None  # absolute: a session ends this many seconds after its login
     session_max_requests: int | None = None  # a session ends after serving this many requests
@@ -77,6 +79,12 @@ def _is_positive_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
+def _is_base_path(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    return value == "" or (value.startswith("/") and not value.endswith("/") and not set(value) & set("?# "))
+
+
 def _is_column_spec(spec: object) -> bool:
     if not isinstance(spec, str):
         return False
@@ -97,6 +105,7 @@ _CHECKS: dict[str, tuple[Callable[[object], bool], str]] = {
     "username": (lambda v: isinstance(v, str), "a string"),
     "password": (lambda v: isinstance(v, str), "a string"),
     "net_core": (lambda v: isinstance(v, bool), "true or false"),
+    "base_path": (_is_base_path, 'empty, or a path such as "/site" (a leading slash, no trailing one)'),
     "session_lifetime": (lambda v: v is None or _is_seconds(v), "null or seconds >= 0"),
     "session_max_age": (lambda v: v is None or _is_seconds(v), "null or seconds >= 0"),
     "session_max_requests": (lambda v: v is None or _is_positive_int(v), "null or an integer > 0"),

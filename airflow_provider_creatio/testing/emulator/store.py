@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 import threading
 import uuid
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
@@ -54,6 +54,22 @@ class DuplicateIdError(StoreError):
     def __init__(self, entity: str, record_id: str) -> None:
         super().__init__(f"A record with Id '{record_id}' already exists.")
         self.entity, self.record_id = entity, record_id
+
+
+class MissingReferenceError(StoreError):
+    """A write whose lookup points at no record of the lookup's entity (a foreign key violation)."""
+
+    def __init__(self, entity: str, column: str, target: str, target_id: str, *, update: bool) -> None:
+        super().__init__(f"Column {column} of schema {entity} refers to no {target} record with Id '{target_id}'.")
+        self.entity, self.column, self.target, self.target_id, self.update = entity, column, target, target_id, update
+
+
+class StillReferencedError(StoreError):
+    """A delete of a record that a lookup of another record still points at (a foreign key violation)."""
+
+    def __init__(self, entity: str, record_id: str, referrer: str, column: str) -> None:
+        super().__init__(f"Record with Id '{record_id}' of schema {entity} is still referenced by {referrer}.{column}.")
+        self.entity, self.record_id, self.referrer, self.column = entity, record_id, referrer, column
 
 
 class RecordNotFoundError(StoreError):
@@ -120,6 +136,8 @@ class EntitySchema:
 
 
 SortKey = tuple[Callable[[Row], Any], bool]
+# (referring entity, record key of its lookup): how many of its records point at one target record
+Referrers = Counter[tuple[str, str]]
 QUERY_CACHE_SIZE = 16
 
 
@@ -137,6 +155,8 @@ class EntityStore:
         self._tables: dict[str, dict[str, Record]] = {}
         self._version = 0  # bumped by every change: cached query results older than it are stale
         self._query_cache: OrderedDict[tuple[str, Hashable], tuple[int, list[Row]]] = OrderedDict()
+        # (target entity, target id) -> who points at it: a delete must not leave a lookup dangling
+        self._referrers: dict[tuple[str, str], Referrers] = {}
 
     # -- schema ---------------------------------------------------------------------------------------------
 
@@ -205,10 +225,12 @@ class EntityStore:
             table = self._tables[entity]
             if row["Id"] in table:
                 raise DuplicateIdError(entity, row["Id"])
+            self._check_references(schema, row["Id"], values, update=False)
             self._stamp(row, given, created=True)
             if schema.derive is not None:
                 schema.derive(row, given)
             table[row["Id"]] = row
+            self._count_references(schema, row, row, +1)
             self._changed()
             return dict(row)
 
@@ -233,17 +255,34 @@ class EntityStore:
                 raise RecordNotFoundError(entity, record_id)
             if values.pop("Id", key) != key:
                 raise BadValueError(entity, "Id", "the Id of a record cannot change")
+            self._check_references(schema, key, values, update=True)
+            changed = frozenset(values) | {"ModifiedById"}
+            self._count_references(schema, row, changed, -1)
             row.update(values)
             self._stamp(row, frozenset(values), created=False)
+            self._count_references(schema, row, changed, +1)
             self._changed()
             return dict(row)
 
     def delete(self, entity: str, record_id: str) -> bool:
-        key = normalize_guid(record_id)
+        """Remove a record; False if there is none. StillReferencedError if another record's lookup points at it."""
+        key = normalize_guid(record_id) or ""
         with self.lock:
-            deleted = self._table(entity).pop(key or "", None) is not None
+            table = self._table(entity)
+            row = table.get(key)
+            if row is None:
+                return False
+            schema = self._schemas[entity]
+            self._count_references(schema, row, row, -1)  # its own lookups, self-references included
+            referrers = +self._referrers.get((entity, key), Counter())
+            if referrers:
+                self._count_references(schema, row, row, +1)
+                referrer, column = next(iter(referrers))
+                raise StillReferencedError(entity, key, referrer, column)
+            del table[key]
+            self._referrers.pop((entity, key), None)
             self._changed()
-            return deleted
+            return True
 
     def rows(self, entity: str) -> list[Record]:
         """A snapshot of every record, in insertion order."""
@@ -282,6 +321,7 @@ class EntityStore:
         with self.lock:
             self._schemas.clear()
             self._tables.clear()
+            self._referrers.clear()
             self._query_cache.clear()
             self._random.seed(seed)
             self._changed()
@@ -306,6 +346,29 @@ class EntityStore:
             except ValueError as exc:
                 raise BadValueError(schema.name, key, str(exc)) from None
         return values
+
+    def _check_references(self, schema: EntitySchema, record_id: str, values: Row, *, update: bool) -> None:
+        """Every lookup the write sets must point at an existing record, when the lookup's entity is defined here
+        (an undefined one, such as ``SysLanguage``, knows no records to check against). A record may point at
+        itself."""
+        for key, value in values.items():
+            column = schema.fields[key]
+            if column.ref is None or value == ZERO_GUID or column.ref not in self._tables:
+                continue
+            if column.ref == schema.name and value == record_id:
+                continue
+            if value not in self._tables[column.ref]:
+                raise MissingReferenceError(schema.name, key, column.ref, value, update=update)
+
+    def _count_references(self, schema: EntitySchema, row: Row, keys: Iterable[str], step: int) -> None:
+        """Add (``step`` +1) or remove (-1) the row's lookups among ``keys`` in the index of referrers."""
+        for key in keys:
+            column = schema.fields.get(key)
+            value = row.get(key)
+            if column is None or column.ref is None or value == ZERO_GUID or not isinstance(value, str):
+                continue
+            referrers = self._referrers.setdefault((column.ref, value), Counter())
+            referrers[(schema.name, key)] += step
 
     def _stamp(self, row: Record, given: frozenset[str], *, created: bool) -> None:
         now = now_iso()
