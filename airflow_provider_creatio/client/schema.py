@@ -29,6 +29,7 @@ import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from airflow_provider_creatio.client.errors import CreatioUnknownEntityError
 from airflow_provider_creatio.client.http import ApiRequest, ApiResponse, Call, Service
@@ -81,6 +82,9 @@ class EntitySchema:
     @property
     def lookup_names(self) -> tuple[str, ...]:
         return tuple(lookup.name for lookup in self.lookups)
+
+
+_Fact = TypeVar("_Fact", Column, Lookup)
 
 
 @dataclass(frozen=True)
@@ -168,6 +172,8 @@ class MetadataReader:
         self._namespace = ""  # of the Schema being read
         self._types: dict[str, _EntityType] = {}
         self._sets: dict[str, str] = {}
+        # Thousands of types repeat the same few hundred columns and lookups (CreatedOn, OwnerId...): keep one of each.
+        self._shared: dict[object, Any] = {}
 
     def feed(self, chunk: bytes) -> None:
         self._parser.feed(chunk)
@@ -198,7 +204,7 @@ class MetadataReader:
         annotations, functions...) is then dropped from the tree, with everything under it."""
         if element.tag == f"{_EDM}EntityType":
             name = f"{self._namespace}.{element.get('Name', '')}"
-            self._types[sys.intern(name)] = _read_entity_type(element)
+            self._types[sys.intern(name)] = self._read_entity_type(element)
         elif element.tag == f"{_EDM}EntityContainer":
             for entity_set in element.iter(f"{_EDM}EntitySet"):
                 self._sets[entity_set.get("Name", "")] = entity_set.get("EntityType", "")
@@ -206,32 +212,35 @@ class MetadataReader:
         if parent is not None and parent.tag == f"{_EDM}Schema":
             parent.remove(element)
 
+    def _read_entity_type(self, element: ET.Element) -> _EntityType:
+        key = tuple(ref.get("Name", "") for ref in element.iterfind(f"{_EDM}Key/{_EDM}PropertyRef"))
+        columns = tuple(
+            self._share(
+                Column(
+                    prop.get("Name", ""),
+                    prop.get("Type", ""),
+                    prop.get("Nullable", "true") != "false",  # CSDL: Nullable defaults to true
+                )
+            )
+            for prop in element.iterfind(f"{_EDM}Property")
+        )
+        lookups = tuple(
+            self._share(Lookup(nav.get("Name", ""), nav.get("Type", ""), _foreign_key(nav)))
+            for nav in element.iterfind(f"{_EDM}NavigationProperty")
+            if not nav.get("Type", "").startswith(
+                "Collection("
+            )  # a collection is a detail, not a lookup column
+        )
+        return _EntityType(element.get("BaseType"), key, columns, lookups)
 
-def _read_entity_type(element: ET.Element) -> _EntityType:
-    key = tuple(ref.get("Name", "") for ref in element.iterfind(f"{_EDM}Key/{_EDM}PropertyRef"))
-    columns = tuple(
-        Column(
-            sys.intern(prop.get("Name", "")),
-            sys.intern(prop.get("Type", "")),
-            prop.get("Nullable", "true") != "false",  # CSDL: Nullable defaults to true
-        )
-        for prop in element.iterfind(f"{_EDM}Property")
-    )
-    lookups = tuple(
-        Lookup(
-            sys.intern(nav.get("Name", "")),
-            sys.intern(nav.get("Type", "")),
-            _foreign_key(nav),
-        )
-        for nav in element.iterfind(f"{_EDM}NavigationProperty")
-        if not nav.get("Type", "").startswith("Collection(")  # a collection is a detail, not a lookup column
-    )
-    return _EntityType(element.get("BaseType"), key, columns, lookups)
+    def _share(self, fact: _Fact) -> _Fact:
+        shared: _Fact = self._shared.setdefault(fact, fact)
+        return shared
 
 
 def _foreign_key(navigation: ET.Element) -> str | None:
     constraint = navigation.find(f"{_EDM}ReferentialConstraint")
-    return None if constraint is None else sys.intern(constraint.get("Property", ""))
+    return None if constraint is None else constraint.get("Property", "")
 
 
 def read_metadata(chunks: Iterable[bytes]) -> ServiceSchema:
