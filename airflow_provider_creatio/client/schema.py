@@ -7,7 +7,7 @@ as it has read it, so the parsed tree never grows past one element; what it keep
 uses: per entity its key, its columns (EDM type, nullability) and its lookups (navigation property, target entity,
 the column holding the target's Id).
 
-How Creatio writes them (see docs/creatio-notes/odata-metadata.md)::
+How Creatio writes them (see docs/creatio-notes/metadata-csdl-shape.md)::
 
     <EntityType Name="Contact" BaseType="Terrasoft.Configuration.OData.BaseEntity">
       <Property Name="AccountId" Type="Edm.Guid" />

@@ -5,7 +5,8 @@ whose call runs on the hook's one session, a flow of several calls in the flow m
 (:mod:`~airflow_provider_creatio.client.records`, :mod:`~airflow_provider_creatio.client.paging`,
 :mod:`~airflow_provider_creatio.client.bulk`) given the hook's client, or one look of
 :mod:`~airflow_provider_creatio.client.watch` with its verdict. The checks, retries and errors are theirs; the only
-thing added here is ``iter_records``'s default page size. The client modules are imported inside the methods, so
+things added here are ``iter_records``'s default page size and the site's schema (:mod:`.client.schema`), kept
+for the hook's life so that ``$metadata`` is read once. The client modules are imported inside the methods, so
 importing the hook stays cheap.
 """
 
