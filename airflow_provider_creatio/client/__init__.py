@@ -24,6 +24,8 @@ from airflow_provider_creatio.client.errors import (
     CreatioServerError,
     CreatioTokenError,
     CreatioTransportError,
+    CreatioUnknownColumnError,
+    CreatioUnknownEntityError,
     CreatioValidationError,
 )
 
@@ -54,6 +56,8 @@ __all__ = [
     "CreatioServerError",
     "CreatioTokenError",
     "CreatioTransportError",
+    "CreatioUnknownColumnError",
+    "CreatioUnknownEntityError",
     "CreatioValidationError",
     "RetryPolicy",
 ]

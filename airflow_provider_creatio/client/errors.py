@@ -85,6 +85,40 @@ class CreatioNotFoundError(CreatioError):
     """HTTP 404: the record, entity or service does not exist."""
 
 
+def _did_you_mean(suggestions: list[str]) -> str:
+    if not suggestions:
+        return ""
+    quoted = [f"'{name}'" for name in suggestions]
+    listed = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + f" or {quoted[-1]}"
+    return f"; did you mean {listed}?"
+
+
+class CreatioUnknownEntityError(CreatioNotFoundError):
+    """The site's ``$metadata`` has no such entity. ``suggestions`` are its closest entity names."""
+
+    def __init__(self, entity: str, suggestions: list[str], **kwargs: object) -> None:
+        self.entity = entity
+        self.suggestions = suggestions
+        message = f"Creatio has no entity '{entity}'{_did_you_mean(suggestions)}"
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+
+
+class CreatioUnknownColumnError(CreatioValidationError):
+    """A column (or lookup) that the entity does not have, found before anything was sent: ``Contact has no column
+    'Emial'; did you mean 'Email'?``. ``suggestions`` are the entity's closest names; ``argument`` is where the
+    name was given (``data``, ``select``, ``filter``...)."""
+
+    def __init__(
+        self, entity: str, column: str, suggestions: list[str], *, argument: str, what: str = "column"
+    ) -> None:
+        self.entity = entity
+        self.column = column
+        self.suggestions = suggestions
+        self.argument = argument
+        message = f"{entity} has no {what} '{column}'{_did_you_mean(suggestions)}"
+        super().__init__(message, operation=f"check {argument}")
+
+
 class CreatioConflictError(CreatioError):
     """HTTP 409 (or a duplicate key reported by Creatio): the record already exists or was changed meanwhile."""
 

@@ -102,7 +102,9 @@ def record_body(data: object, argument: str = "data") -> dict[str, Any]:
 # --- $select, $expand, $orderby -----------------------------------------------------------------------------
 
 
-def _items(value: str | Sequence[str] | None, argument: str) -> list[str]:
+def listed_items(value: str | Sequence[str] | None, argument: str) -> list[str]:
+    """The items of ``$select``, ``$expand`` or ``$orderby`` given as ``"A, B"`` or ``["A", "B"]``: stripped,
+    blanks and duplicates dropped."""
     if value is None:
         return []
     if isinstance(value, str):
@@ -125,14 +127,14 @@ def _items(value: str | Sequence[str] | None, argument: str) -> list[str]:
 
 def select_option(value: str | Sequence[str] | None) -> str | None:
     """``$select`` from ``"Id, Name"`` or ``["Id", "Name"]``: validated column paths, duplicates dropped."""
-    columns = [validation.check_column_path(item, "select") for item in _items(value, "select")]
+    columns = [validation.check_column_path(item, "select") for item in listed_items(value, "select")]
     return ",".join(columns) or None
 
 
 def expand_option(value: str | Sequence[str] | None) -> str | None:
     """``$expand`` from a string or a list of navigation paths (``Account``, ``Owner``). Nested query options
     such as ``Account($select=Name)`` are not supported here; use a raw OData string in that case."""
-    paths = [validation.check_column_path(item, "expand") for item in _items(value, "expand")]
+    paths = [validation.check_column_path(item, "expand") for item in listed_items(value, "expand")]
     return ",".join(paths) or None
 
 
@@ -140,7 +142,7 @@ def orderby_option(value: str | Sequence[str] | None) -> str | None:
     """``$orderby`` from ``"Name, CreatedOn desc"`` or ``["Name", "CreatedOn desc"]``. Each item is a column
     path, optionally followed by ``asc`` or ``desc`` (any case; written in lower case)."""
     rendered = []
-    for item in _items(value, "orderby"):
+    for item in listed_items(value, "orderby"):
         path, _, direction = item.partition(" ")
         direction = direction.strip().lower()
         if direction not in ("", "asc", "desc"):
@@ -184,7 +186,8 @@ def filter_literal(value: object, argument: str = "filter value") -> str:
     )
 
 
-def _split_key(key: object) -> tuple[str, str]:
+def split_filter_key(key: object) -> tuple[str, str]:
+    """A filter mapping's key as ``(column path, operator)``: ``"Name__contains"`` -> ``("Name", "contains")``."""
     if not isinstance(key, str):
         raise CreatioValidationError(f"filter keys must be column paths, got {validation.shown(key)}")
     path, separator, operator = key.rpartition("__")
@@ -233,7 +236,7 @@ def build_filter(conditions: str | Mapping[str, Any] | None) -> str | None:
         )
     parts = []
     for key, value in conditions.items():
-        path, operator = _split_key(key)
+        path, operator = split_filter_key(key)
         if isinstance(value, (list, tuple)):
             parts.append(_one_of(path, operator, value))
         elif isinstance(value, (set, frozenset)):

@@ -5,14 +5,16 @@ whose call runs on the hook's one session, a flow of several calls in the flow m
 (:mod:`~airflow_provider_creatio.client.records`, :mod:`~airflow_provider_creatio.client.paging`,
 :mod:`~airflow_provider_creatio.client.bulk`) given the hook's client, or one look of
 :mod:`~airflow_provider_creatio.client.watch` with its verdict. The checks, retries and errors are theirs; the only
-thing added here is ``iter_records``'s default page size. The client modules are imported inside the methods, so
+things added here are ``iter_records``'s default page size and the site's schema (:mod:`.client.schema`), kept
+for the hook's life so that ``$metadata`` is read once. The client modules are imported inside the methods, so
 importing the hook stays cheap.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from airflow_provider_creatio.client.http import Call
     from airflow_provider_creatio.client.odata import QueryPage
     from airflow_provider_creatio.client.records import CreateOutcome, UpsertAction
+    from airflow_provider_creatio.client.schema import EntitySchema, ServiceSchema
     from airflow_provider_creatio.client.transport import CreatioClient
     from airflow_provider_creatio.client.watch import RecordCondition, WatchOutcome, WatchSpec
 
@@ -32,7 +35,7 @@ Filter = str | Mapping[str, Any] | None
 
 
 class EntityCallsMixin:
-    """Record CRUD, upsert, paged queries and $batch bulk operations."""
+    """Record CRUD, upsert, paged queries, $batch bulk operations, and the schema ($metadata) with column checks."""
 
     if TYPE_CHECKING:
 
@@ -166,3 +169,46 @@ class EntityCallsMixin:
         from airflow_provider_creatio.client import watch
 
         return watch.evaluate(spec, condition, self.call(watch.watch_call(spec)), predicate)
+
+    # ----------------------------------------------------------------- schema ($metadata) and column checks
+
+    @cached_property
+    def service_schema(self) -> ServiceSchema:
+        """The site's whole schema, read from ``$metadata`` on first use and kept for this hook's life: one read
+        however many entities are asked about (the document is several MB on a real site)."""
+        from airflow_provider_creatio.client import schema
+
+        return self.call(schema.metadata_call())
+
+    def list_entities(self) -> list[str]:
+        """The names of every entity the site offers over OData, sorted."""
+        return self.service_schema.entity_names
+
+    def get_entity_schema(self, entity: str) -> EntitySchema:
+        """The key, columns (EDM type, nullability) and lookups of ``entity``; ``CreatioUnknownEntityError``
+        (with the closest names) when the site has none of that name."""
+        from airflow_provider_creatio.client import validation
+
+        return self.service_schema.entity(validation.check_entity_name(entity))
+
+    def check_columns(
+        self,
+        entity: str,
+        *,
+        data: Iterable[str] = (),
+        select: Columns = None,
+        expand: Columns = None,
+        orderby: Columns = None,
+        filter: Filter = None,
+    ) -> None:
+        """Refuse, before anything is written, a name ``entity`` does not have: a key of ``data`` (the columns of a
+        write), or a name in ``select``, ``expand``, ``orderby`` or a mapping ``filter``
+        (``CreatioUnknownColumnError``, naming the closest real ones). See :mod:`client.columns` for what is
+        legal where."""
+        from airflow_provider_creatio.client import columns
+
+        schema = self.get_entity_schema(entity)
+        columns.check_data(schema, data)
+        columns.check_query(
+            self.service_schema, schema, select=select, expand=expand, orderby=orderby, filter=filter
+        )

@@ -35,7 +35,14 @@ class CreatioEntityOperator(CreatioHookMixin, BaseOperator):  # type: ignore[mis
     :param entity: the Creatio object (entity set) name, e.g. ``Contact`` or ``UsrInvoice``. Templated.
     :param creatio_conn_id: the Airflow connection of type ``creatio``.
     :param hook_params: extra CreatioHook arguments (``retry_attempts``, ``timeout``, ``backoff_initial``...).
+    :param check_columns: read the site's schema (``$metadata``, once per task) and refuse an unknown entity, or
+        an unknown column in ``data``/``records``, ``select``, ``orderby``, ``expand`` or the keys of a mapping
+        ``filter``, before anything is sent, suggesting the closest real names. Off by default for one-record
+        operators and queries (Creatio refuses such a request by itself, before writing anything); on by default
+        for the bulk operator, where one schema read is cheap against thousands of rows.
     """
+
+    check_columns_by_default: ClassVar[bool] = False
 
     template_fields: Sequence[str] = ("entity",)
     template_fields_renderers: ClassVar[dict[str, str]] = {
@@ -51,12 +58,14 @@ class CreatioEntityOperator(CreatioHookMixin, BaseOperator):  # type: ignore[mis
         entity: str,
         creatio_conn_id: str = CreatioHook.default_conn_name,
         hook_params: dict[str, Any] | None = None,
+        check_columns: bool | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.entity = entity
         self.creatio_conn_id = creatio_conn_id
         self.hook_params = hook_params
+        self.check_columns = self.check_columns_by_default if check_columns is None else check_columns
 
     def execute(self, context: Context) -> Any:
         try:
@@ -66,6 +75,11 @@ class CreatioEntityOperator(CreatioHookMixin, BaseOperator):  # type: ignore[mis
 
     def run(self, context: Context) -> Any:
         raise NotImplementedError
+
+    def refuse_unknown_columns(self, **names: Any) -> None:
+        """With ``check_columns``, refuse names the entity lacks (see :meth:`CreatioHook.check_columns`)."""
+        if self.check_columns:
+            self.hook.check_columns(self.entity, **names)
 
 
 class CreatioCreateEntityOperator(CreatioEntityOperator):
@@ -95,7 +109,9 @@ class CreatioCreateEntityOperator(CreatioEntityOperator):
         self.return_record = return_record
 
     def run(self, context: Context) -> Any:
-        outcome = self.hook.create_record(self.entity, as_mapping(self.data, "data"), self.record_id or None)
+        data = as_mapping(self.data, "data")
+        self.refuse_unknown_columns(data=data)
+        outcome = self.hook.create_record(self.entity, data, self.record_id or None)
         if outcome.existed:
             self.log.warning(
                 "%s(%s) already existed (a repeated create, or a rerun); it was not created again",
@@ -128,6 +144,7 @@ class CreatioGetEntityOperator(CreatioEntityOperator):
         self.expand = expand
 
     def run(self, context: Context) -> dict[str, Any]:
+        self.refuse_unknown_columns(select=self.select, expand=self.expand)
         return self.hook.get_record(self.entity, self.record_id, self.select, self.expand)
 
 
@@ -149,7 +166,9 @@ class CreatioUpdateEntityOperator(CreatioEntityOperator):
         self.data = data
 
     def run(self, context: Context) -> str:
-        self.hook.update_record(self.entity, self.record_id, as_mapping(self.data, "data"))
+        data = as_mapping(self.data, "data")
+        self.refuse_unknown_columns(data=data)
+        self.hook.update_record(self.entity, self.record_id, data)
         self.log.info("Updated %s(%s)", self.entity, self.record_id)
         return str(self.record_id).strip()
 
@@ -171,7 +190,9 @@ class CreatioUpsertEntityOperator(CreatioEntityOperator):
         self.data = data
 
     def run(self, context: Context) -> dict[str, str]:
-        action = self.hook.upsert_record(self.entity, self.record_id, as_mapping(self.data, "data"))
+        data = as_mapping(self.data, "data")
+        self.refuse_unknown_columns(data=data)
+        action = self.hook.upsert_record(self.entity, self.record_id, data)
         self.log.info("Upsert of %s(%s): %s", self.entity, self.record_id, action.value)
         return {"Id": str(self.record_id).strip(), "action": action.value}
 
@@ -194,6 +215,7 @@ class CreatioDeleteEntityOperator(CreatioEntityOperator):
         self.missing_ok = missing_ok
 
     def run(self, context: Context) -> dict[str, Any]:
+        self.refuse_unknown_columns()
         deleted = self.hook.delete_record(self.entity, self.record_id, self.missing_ok)
         if not deleted:
             self.log.info("%s(%s) did not exist; nothing to delete", self.entity, self.record_id)
@@ -251,9 +273,13 @@ class CreatioQueryEntitiesOperator(CreatioEntityOperator):
         return min(limits) if limits else None
 
     def _records(self) -> Iterable[dict[str, Any]]:
+        filter = as_filter(self.filter)
+        self.refuse_unknown_columns(
+            filter=filter, select=self.select, expand=self.expand, orderby=self.orderby
+        )
         records = self.hook.iter_records(
             self.entity,
-            filter=as_filter(self.filter),
+            filter=filter,
             select=self.select,
             expand=self.expand,
             orderby=self.orderby,
@@ -319,6 +345,7 @@ class CreatioBulkEntityOperator(CreatioEntityOperator):
     """
 
     template_fields: Sequence[str] = ("entity", "operation", "records")
+    check_columns_by_default = True
 
     def __init__(
         self,
@@ -345,10 +372,12 @@ class CreatioBulkEntityOperator(CreatioEntityOperator):
         self.include_results = include_results
 
     def run(self, context: Context) -> dict[str, Any]:
+        records = as_records(self.records)
+        self.refuse_unknown_columns(data=_record_columns(records))
         report = self.hook.bulk_records(
             self.operation,
             self.entity,
-            as_records(self.records),
+            records,
             continue_on_error=self.continue_on_error,
             batch_size=self.batch_size,
             missing_ok=self.missing_ok,
@@ -366,3 +395,12 @@ class CreatioBulkEntityOperator(CreatioEntityOperator):
         if report.failures:
             self.log.warning("%d records failed:\n%s", len(report.failures), report.describe_failures())
         return value
+
+
+def _record_columns(records: Iterable[object]) -> list[str]:
+    """Every column named by the records, once each, in first-seen order (a bare Id names none)."""
+    names: dict[str, None] = {}
+    for record in records:
+        if isinstance(record, Mapping):
+            names.update(dict.fromkeys(key for key in record if isinstance(key, str)))
+    return list(names)
