@@ -856,7 +856,8 @@ def render_table() -> str:
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+    # "[0]['When']" would read as a link reference: escape the bracket.
+    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;").replace("[", "\\[")
 
 
 def test_the_docs_list_exactly_this_catalogue() -> None:
