@@ -1,4 +1,5 @@
-# The two commands of the README, and a few helpers. Each target sets up what it needs by itself.
+# The two commands of the README (make demo, make test), and helpers: lint, bench, emulator, the release checks
+# (dist, smoke-wheel) and the documentation (docs). Each target sets up what it needs by itself.
 PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
