@@ -4,9 +4,10 @@ that holds the wheel and nothing of the source tree::
     <fresh venv>/bin/python scripts/smoke_wheel.py EXAMPLE_DAGS_FOLDER
 
 Checks that the package is imported from that environment's site-packages and not installed editable, that
-``airflow providers list`` shows the provider, that the emulator starts from the installed package
-(``python -m airflow_provider_creatio.testing.emulator``), and that one example DAG, which runs three processes
-and passes their outputs on, succeeds end to end against it with ``dag.test()``. Prints how long each step took.
+``airflow providers list`` shows the provider at its version (the one ``get_provider_info()`` reports), that the
+emulator starts from the installed package (``python -m airflow_provider_creatio.testing.emulator``), and that
+one example DAG, which runs three processes and passes their outputs on, succeeds end to end against it with
+``dag.test()``. Prints how long each step took.
 """
 
 from __future__ import annotations
@@ -65,6 +66,10 @@ def provider_is_listed() -> str:
     )
     providers = {entry["package_name"]: entry["version"] for entry in json.loads(listed.stdout)}
     expected = metadata.version(DISTRIBUTION)
+    from airflow_provider_creatio.get_provider_info import get_provider_info
+
+    if get_provider_info()["versions"] != [expected]:
+        sys.exit(f"get_provider_info() reports {get_provider_info()['versions']}, the wheel is {expected}")
     if providers.get(DISTRIBUTION) != expected:
         sys.exit(
             f"airflow providers list shows {providers.get(DISTRIBUTION)!r}, not {expected}:\n{listed.stdout}"
