@@ -1,13 +1,20 @@
-# The two commands of the README, and a few helpers. Each target sets up what it needs by itself.
+# The two commands of the README (make demo, make test), and helpers: lint, bench, emulator, the release checks
+# (dist, smoke-wheel) and the documentation (docs). Each target sets up what it needs by itself.
 PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint bench emulator clean
+.PHONY: demo test lint bench emulator dist smoke-wheel docs docs-serve clean
 
 $(BIN)/.installed: pyproject.toml requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements/constraints.txt -e '.[test]'
+	touch $@
+
+# The release and documentation tools, pinned in the same constraints file, in the same environment.
+$(BIN)/.tools-installed: $(BIN)/.installed requirements/release.txt requirements/docs.txt requirements/constraints.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements/constraints.txt \
+		-r requirements/release.txt -r requirements/docs.txt
 	touch $@
 
 ## make demo: start the emulator and a real Airflow (api-server, scheduler, dag-processor, triggerer) and run every
@@ -33,5 +40,27 @@ bench: $(BIN)/.installed
 emulator: $(BIN)/.installed
 	$(BIN)/python -m airflow_provider_creatio.testing.emulator --port 8765
 
+## make dist: build the sdist and wheel into dist/ and check them (no deprecation warning from the build,
+## twine check, every file of the package and every entry point in the wheel)
+dist: $(BIN)/.tools-installed
+	$(BIN)/python scripts/dist.py
+
+## make smoke-wheel: install the built wheel (not editable) in a fresh virtual environment and check it there:
+## airflow providers list, the emulator from the installed package, one example DAG end to end
+SMOKE := build/smoke-venv
+smoke-wheel: dist
+	rm -rf $(SMOKE)
+	$(PYTHON) -m venv $(SMOKE)
+	$(SMOKE)/bin/pip install --quiet --disable-pip-version-check -c requirements/constraints.txt dist/*.whl
+	cd $(SMOKE) && bin/python $(CURDIR)/scripts/smoke_wheel.py $(CURDIR)/example_dags
+
+## make docs: build the documentation site into site/ in strict mode (a broken link or reference fails)
+docs: $(BIN)/.tools-installed
+	$(BIN)/mkdocs build --strict
+
+## make docs-serve: serve the documentation on http://127.0.0.1:8000, rebuilt on every change
+docs-serve: $(BIN)/.tools-installed
+	$(BIN)/mkdocs serve
+
 clean:
-	rm -rf $(VENV) .airflow-demo .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .airflow-demo .pytest_cache .mypy_cache .ruff_cache build dist site

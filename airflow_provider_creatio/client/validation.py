@@ -3,7 +3,7 @@
 Everything here runs before a request is built, so a bad argument fails with a
 :class:`CreatioValidationError` that names the argument and the bad value, and nothing reaches Creatio.
 
-Rules (they are the provider's contract, the README repeats them):
+Rules (they are the provider's contract, docs/reliability-bad-input.md repeats them):
 
 * GUIDs: the canonical 8-4-4-4-12 hexadecimal form, any letter case, optionally inside one pair of braces
   (``{...}``, the .NET "B" format people paste from SQL tools), with surrounding whitespace ignored (templated

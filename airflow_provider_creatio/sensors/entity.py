@@ -80,9 +80,10 @@ class CreatioEntitySensor(CreatioHookMixin, FirstLookMixin, BaseSensorOperator):
     :param top: query mode: how many records are examined per look (default 1).
     :param deferrable: wait in the triggerer (default: ``[operators] default_deferrable``). Checks once first,
         and finishes without deferring when the condition already holds.
-    :param poke_interval: seconds between looks (also used by the trigger).
     :param creatio_conn_id: the Airflow connection of type ``creatio``.
     :param hook_params: CreatioHook overrides (``retry_attempts``, ``timeout``...).
+
+    ``poke_interval`` (an argument of every sensor) is the time between looks, in seconds; the trigger uses it too.
 
     XCom: the record that met the condition (through ``PokeReturnValue``).
     """

@@ -2,7 +2,8 @@
 
 Faults come from the emulator's seeded chaos plan (``EmulatorSettings.faults``); ``limit: 1`` with a rate of 1
 faults exactly the first matching request, so a cell shows what one fault does to one operation. The expected
-outcome of every cell is in MATRIX; docs/reliability-faults.md renders the same table.
+outcome of every cell is in MATRIX; docs/reliability-faults.md renders the same table (a test keeps them equal;
+``.venv/bin/python tests/reliability/test_faults_matrix.py`` prints it).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +27,7 @@ OK = "ok"
 FAULTS = ("500", "502", "503", "504", "429", "drop_before", "drop_after", "truncate", "non_json", "slow")
 SESSION_FAULTS = ("expire", "rotate_csrf")
 SEED_CONTACT = "12d21632-8b20-45d9-942f-20fcbbf2957c"
+DOCS_PAGE = Path(__file__).resolve().parents[2] / "docs" / "reliability-faults.md"
 
 Operation = Callable[[CreatioHook], Any]
 
@@ -183,3 +186,32 @@ def check_started_once(server: EmulatorServer, starts: int | None) -> None:
     else:
         assert engine.start_count("UsrOrderTotalsProcess") == starts
     assert server.count(method="POST", path_contains="RunProcess") == 1  # the client sent it once
+
+
+def render_matrix() -> str:
+    """MATRIX as the markdown table of docs/reliability-faults.md: ok, or the exception's name without its
+    Creatio prefix and Error suffix."""
+    faults = FAULTS + SESSION_FAULTS
+    lines = [
+        "| operation | " + " | ".join(fault.replace("_", " ") for fault in faults) + " |",
+        "|---|" + "---|" * len(faults),
+    ]
+    for operation in OPERATIONS:
+        cells = [_cell(expected(operation, fault)) for fault in faults]
+        lines.append(f"| {operation} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _cell(outcome: Any) -> str:
+    return OK if outcome == OK else outcome.__name__.removeprefix("Creatio").removesuffix("Error")
+
+
+def test_the_docs_show_exactly_this_matrix() -> None:
+    assert render_matrix() in DOCS_PAGE.read_text(encoding="utf-8"), (
+        f"{DOCS_PAGE.name} is out of date: regenerate the fault matrix with "
+        "`.venv/bin/python tests/reliability/test_faults_matrix.py`"
+    )
+
+
+if __name__ == "__main__":
+    print(render_matrix(), end="")
