@@ -73,6 +73,30 @@ def test_a_key_segment_that_is_not_a_guid_is_400(site: requests.Session, odata_r
     assert "not a valid Guid" in answer.json()["error"]["message"]
 
 
+def test_get_patch_delete_by_named_key(site: requests.Session, odata_root: str) -> None:
+    """OData 4 also names the key property: ``Contact(Id=<id>)``."""
+    new_id = str(uuid.uuid4())
+    assert site.post(f"{odata_root}/Contact", json={"Id": new_id, "Name": "Named"}).status_code == 201
+
+    read = site.get(f"{odata_root}/Contact(Id={new_id})?$select=Name")
+    patched = site.patch(f"{odata_root}/Contact(Id={new_id})", json={"JobTitle": "CFO"})
+    value = site.get(f"{odata_root}/Contact(Id={new_id})/JobTitle/$value")
+    deleted = site.delete(f"{odata_root}/Contact(Id={new_id})")
+
+    assert read.json()["Name"] == "Named"
+    assert patched.status_code == 204
+    assert value.text == "CFO"
+    assert deleted.status_code == 204
+    assert site.get(f"{odata_root}/Contact(Id={new_id})").status_code == 404
+
+
+def test_a_key_named_after_another_property_is_400(site: requests.Session, odata_root: str) -> None:
+    answer = site.get(f"{odata_root}/Contact(Name={API_TEST})")
+
+    assert answer.status_code == 400
+    assert "not a valid Guid" in answer.json()["error"]["message"]
+
+
 # -- property paths and $value ------------------------------------------------------------------------------------
 
 

@@ -56,8 +56,8 @@ _NAME = re.compile(r"[A-Za-z_]\w*")
 
 @dataclass(frozen=True)
 class Resource:
-    """What a resource path names. OData 4 writes a key in parentheses (``Contact(<id>)``) or as a segment of its
-    own (``Contact/<id>``, "key-as-segment"); either may be followed by a property (``/Name``) and its raw value
+    """What a resource path names. OData 4 writes a key in parentheses (``Contact(<id>)``, or named:
+    ``Contact(Id=<id>)``) or as a segment of its own (``Contact/<id>``, "key-as-segment"); either may be followed by a property (``/Name``) and its raw value
     (``/Name/$value``). ``Contact/$count`` counts the collection."""
 
     entity: str
@@ -139,7 +139,7 @@ def _dispatch(store: EntityStore, settings: EmulatorSettings, request: ODataRequ
         if request.method == "GET":
             return _list(store, settings, entity, request)
         return _only(request, "POST") or _create(store, entity, request)
-    record_id = normalize_guid(key.strip("'"))
+    record_id = normalize_guid(_key_value(key).strip("'"))
     if record_id is None:
         return odata_error(400, f"The key value '{key}' is not a valid Guid.")
     if resource.property is not None:
@@ -154,6 +154,13 @@ def _dispatch(store: EntityStore, settings: EmulatorSettings, request: ODataRequ
             raise RecordNotFoundError(entity, record_id)
         return Reply(204)
     return method_not_allowed(request.method)
+
+
+def _key_value(key: str) -> str:
+    """The value of a key: OData 4 writes it bare (``Contact(<id>)``) or named after the key property
+    (``Contact(Id=<id>)``). Any other name is left in, so the value is refused as not a Guid."""
+    name, equals, value = key.partition("=")
+    return value.strip() if equals and name.strip() == "Id" else key
 
 
 def _only(request: ODataRequest, method: str) -> Reply | None:
