@@ -1,5 +1,5 @@
-"""The emulator's starting data: Contact, Account, Case (with seed 003's sample records), CaseStatus, City and
-Activity.
+"""The emulator's starting data: Contact, Account, Case (with seed 003's sample records), CaseStatus, City,
+Activity, and ContactCommunication with its CommunicationType lookup.
 
 Column sets follow seed 003's payloads and its sample Contact response. Ids named in seed 003 are kept; the
 other fixed ids are CaseStatus's standard Creatio ids and a few chosen here (see docs/creatio-notes/emulator-seed-data.md).
@@ -26,6 +26,14 @@ CASE_STATUS_IDS: dict[str, str] = {
     "Resolved": "ae7f411e-f46b-1410-009b-0050ba5d6c38",
     "Closed": "3e7f420c-f46b-1410-fc9a-0050ba5d6c38",
     "Canceled": "6e5f4218-f46b-1410-fe9a-0050ba5d6c38",
+}
+
+# Creatio's standard CommunicationType rows (the ids every site ships with).
+COMMUNICATION_TYPE_IDS: dict[str, str] = {
+    "Mobile phone": "d4a2dc80-30ca-df11-9b2a-001d60e938c6",
+    "Business phone": "3dddb3cc-53ee-49c4-a71f-e9e257f59e49",
+    "Home phone": "0da6a26b-d7bc-df11-b00f-001d60e938c6",
+    "Email": "ee1c85c3-cfcb-df11-9b2a-001d60e938c6",
 }
 
 TEXT, INT, FLOAT, BOOL, DATE = (
@@ -123,6 +131,16 @@ ACTIVITY_COLUMNS: dict[str, Column] = {
     "ProcessListeners": INT,
 }
 
+# A contact's phones and e-mails, one row each; clients look contacts up by number through it.
+CONTACT_COMMUNICATION_COLUMNS: dict[str, Column] = {
+    "Contact": lookup("Contact"),
+    "CommunicationType": lookup("CommunicationType"),
+    "Number": TEXT,
+    "ProcessListeners": INT,
+}
+
+COMMUNICATION_TYPE_COLUMNS: dict[str, Column] = {"Name": TEXT, "Description": TEXT}
+
 
 def split_contact_name(record: Record, given: frozenset[str]) -> None:
     """Creatio fills GivenName/MiddleName/Surname from Name ("API Test" -> API, Test) unless they were sent."""
@@ -148,6 +166,8 @@ def define_entities(store: EntityStore) -> None:
     store.define_entity("City", CITY_COLUMNS)
     store.define_entity("Case", CASE_COLUMNS, defaults={"StatusId": CASE_STATUS_IDS["New"]})
     store.define_entity("Activity", ACTIVITY_COLUMNS, defaults={"OwnerId": store.user_id})
+    store.define_entity("CommunicationType", COMMUNICATION_TYPE_COLUMNS)
+    store.define_entity("ContactCommunication", CONTACT_COMMUNICATION_COLUMNS)
 
 
 def insert_records(store: EntityStore) -> None:
@@ -157,6 +177,8 @@ def insert_records(store: EntityStore) -> None:
         store.insert(
             "CaseStatus", {"Id": status_id, "Name": name, "IsFinal": final, "IsResolved": name == "Resolved"}
         )
+    for name, type_id in COMMUNICATION_TYPE_IDS.items():
+        store.insert("CommunicationType", {"Id": type_id, "Name": name})
     store.insert("Contact", {"Id": SUPERVISOR_CONTACT_ID, "Name": "Supervisor", **created})
     store.insert(
         "Account",
