@@ -90,6 +90,19 @@ def test_get_patch_delete_by_named_key(site: requests.Session, odata_root: str) 
     assert site.get(f"{odata_root}/Contact(Id={new_id})").status_code == 404
 
 
+def test_a_batch_addresses_records_by_named_key(site: requests.Session, odata_root: str) -> None:
+    requests_ = [
+        {"method": "PATCH", "url": f"Contact(Id={API_TEST})", "id": "1", "body": {"JobTitle": "COO"}},
+        {"method": "GET", "url": f"Contact(Id={API_TEST})?$select=JobTitle", "id": "2"},
+    ]
+
+    answer = site.post(f"{odata_root}/$batch", json={"requests": requests_})
+
+    by_id = {response["id"]: response for response in answer.json()["responses"]}
+    assert (by_id["1"]["status"], by_id["2"]["status"]) == (204, 200)
+    assert by_id["2"]["body"]["JobTitle"] == "COO"
+
+
 def test_a_key_named_after_another_property_is_400(site: requests.Session, odata_root: str) -> None:
     answer = site.get(f"{odata_root}/Contact(Name={API_TEST})")
 
