@@ -4,7 +4,7 @@ PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint bench emulator dist smoke-wheel docs docs-serve clean
+.PHONY: demo test test-distributed lint bench emulator dist smoke-wheel docs docs-serve clean
 
 $(BIN)/.installed: pyproject.toml requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,12 @@ demo: $(BIN)/.installed
 
 ## make test: lint, type-check and run the whole test suite
 test: $(BIN)/.installed lint
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider --ignore=tests/distributed
+
+## make test-distributed: Airflow scaled out (CeleryExecutor, PostgreSQL, Redis, two workers, two triggerers);
+## needs Debian's postgresql and redis-server packages (.ci/run installs them)
+test-distributed: $(BIN)/.installed
+	$(BIN)/pytest -q -p no:cacheprovider tests/distributed
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -70,3 +71,15 @@ def recording_issued(emulator: EmulatorServer) -> Iterator[Issued]:
 def leaks(text: str, secrets: set[str]) -> list[str]:
     """The secrets found in ``text`` (shortened, so that a failing assertion does not print them whole)."""
     return [f"{secret[:4]}...({len(secret)} chars)" for secret in sorted(secrets) if secret in text]
+
+
+def assert_no_secret_in_files(folder: Path, secrets: set[str]) -> None:
+    """No secret in any file under ``folder`` (logs, component output, a SQLite metadata database)."""
+    assert len(secrets) > 2, "the emulator issued no session: nothing was checked"
+    files = (path for path in folder.rglob("*") if path.is_file())
+    leaked = {
+        str(path): found
+        for path in files
+        if (found := leaks(path.read_bytes().decode(errors="replace"), secrets))
+    }
+    assert not leaked, f"secrets in files: {leaked}"

@@ -27,6 +27,14 @@ is ``processStatus``: a run answering ``success: true`` with status Error fails 
 Starting a process is not idempotent. It is repeated only when Creatio provably never received the request; if
 the answer is lost (read timeout, dropped connection) the task fails without retrying (Airflow retries included),
 because the process may be running: look at the process log first.
+
+A task that follows its process (``wait_for_completion``) keeps the process id in Airflow's task state store
+(Airflow 3.3 and later) from the start until it sees the process end. A try that ends without seeing it (its worker
+died, Creatio was unreachable for longer than the hook's retries) leaves the id there, and the next try of the same
+task resumes instead of starting again: it follows the process while it runs, succeeds if it Completed, and starts
+a new run only if that one ended in Error or Canceled. An Airflow without the task state store cannot tell a retry
+what an earlier try started, so there a retry of a followed run fails at once, naming the process to look at,
+rather than risk starting it twice.
 """
 
 from __future__ import annotations
@@ -41,7 +49,7 @@ from airflow_provider_creatio._compat import (
     BaseOperator,
     default_deferrable,
 )
-from airflow_provider_creatio.client.errors import CreatioOutcomeUnknownError
+from airflow_provider_creatio.client.errors import CreatioOutcomeUnknownError, CreatioProcessError
 from airflow_provider_creatio.hooks.creatio import CreatioHook
 from airflow_provider_creatio.links import CreatioProcessLogLink, process_log_url
 from airflow_provider_creatio.operators.base import CreatioHookMixin
@@ -52,6 +60,14 @@ if TYPE_CHECKING:
     from airflow_provider_creatio.client.process_log import ProcessLogEntry
 
 ResultParameters = str | Sequence[str] | None
+
+# The task state store key of the process a task started and has not yet seen end (see the module docstring).
+UNFINISHED_PROCESS = "creatio_unfinished_process"
+NO_STATE_STORE = (
+    "try {try_number} of a task that follows process {name}: an earlier try may have started it, and this Airflow "
+    "has no task state store (Airflow 3.3+) to tell which instance, so the task fails rather than start it twice. "
+    "Look for the run in SysProcessLog; clear the task to start a new run"
+)
 
 # Outputs come only in the answer to the starting call, at the process's end: nothing to defer.
 SLOT_HELD = (
@@ -123,6 +139,16 @@ class ProcessFollowMixin(CreatioHookMixin):
             note=self.log.info,
         )
 
+    def _follow_to_end(self, context: Context, process_id: str | None) -> dict[str, Any]:
+        """Wait for a started process (perhaps deferring); forget it once it has ended, either way."""
+        try:
+            entry = self._wait(process_id)
+        except CreatioProcessError:  # it ended in Error or Canceled, or was cancelled after the timeout
+            forget_unfinished(context)
+            raise
+        forget_unfinished(context)
+        return {"process_id": process_id, "status": entry.state.value}
+
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
         """Resume after the trigger: turn its event into the task's result or error."""
         from airflow_provider_creatio.client import process_log
@@ -133,10 +159,14 @@ class ProcessFollowMixin(CreatioHookMixin):
         try:
             if status == "success":
                 self.log.info("%s", message)
+                forget_unfinished(context)
                 return {"process_id": process_id, "status": (event.get("entry") or {}).get("state")}
             if status == "timeout":
-                raise self.hook.cancel_after_timeout(self.process_name, process_id, self.timeout)
+                error = self.hook.cancel_after_timeout(self.process_name, process_id, self.timeout)
+                forget_unfinished(context)
+                raise error
             if status == "failure":
+                forget_unfinished(context)
                 raise self.hook.process_failure(
                     process_log.ProcessLogEntry.from_dict(event["entry"]), self.process_name
                 )
@@ -218,23 +248,19 @@ class CreatioRunProcessOperator(ProcessFollowMixin, BaseOperator):  # type: igno
         if names and self.deferrable:
             self.log.warning(SLOT_HELD, self.process_name, ", ".join(names))
         try:
+            if self.wait_for_completion and (resumed := self._resume_unfinished(context)) is not None:
+                return resumed
             if self.hook.uses_execute(
                 self.method, self.process_name, params, names, self.wait_for_completion
             ):
                 return self._execute_get(names, params)
             run = self.hook.run_process(self.process_name, params, names)
             if run.process_id:
-                self._remember(run.process_id)
-                context["ti"].xcom_push(key="process_id", value=run.process_id)
-                self.log.info(
-                    "Process %s started: instance %s (%s)",
-                    self.process_name,
-                    run.process_id,
-                    self.process_log_url,
+                self._started(
+                    context, run.process_id, unfinished=self.wait_for_completion and not run.is_final
                 )
             if self.wait_for_completion and not run.is_final:
-                entry = self._wait(run.process_id)
-                return {"process_id": run.process_id, "status": entry.state.value}
+                return self._follow_to_end(context, run.process_id)
             return _result(run, names)
         except CreatioOutcomeUnknownError as err:
             # The process may be running: an automatic retry could start it a second time.
@@ -242,12 +268,69 @@ class CreatioRunProcessOperator(ProcessFollowMixin, BaseOperator):  # type: igno
         finally:
             self.close_hook()
 
+    def _started(self, context: Context, process_id: str, *, unfinished: bool) -> None:
+        self._remember(process_id)
+        if unfinished:  # kept before the wait: if this worker dies now, the next try finds it
+            note_unfinished(context, process_id)
+        context["ti"].xcom_push(key="process_id", value=process_id)
+        self.log.info(
+            "Process %s started: instance %s (%s)", self.process_name, process_id, self.process_log_url
+        )
+
+    def _resume_unfinished(self, context: Context) -> dict[str, Any] | None:
+        """The result of the run an earlier try started and did not see end, or None to start a new run."""
+        store = context.get("task_state_store")
+        if store is None:
+            if context["ti"].try_number > 1:
+                raise AirflowFailException(
+                    NO_STATE_STORE.format(try_number=context["ti"].try_number, name=self.process_name)
+                )
+            return None
+        process_id = store.get(UNFINISHED_PROCESS)
+        if not process_id:
+            return None
+        from airflow_provider_creatio.client.process_log import ProcessState
+
+        entry = self.hook.get_process_log(str(process_id))
+        if entry.state is ProcessState.COMPLETED or not entry.is_final:
+            self.log.warning(
+                "An earlier try of this task started process %s (instance %s, %s) and ended before it did: "
+                "following that run instead of starting another",
+                self.process_name,
+                process_id,
+                entry.state.value,
+            )
+            self._remember(str(process_id))
+            context["ti"].xcom_push(key="process_id", value=process_id)
+            return self._follow_to_end(context, str(process_id))
+        self.log.warning(
+            "The run an earlier try started (instance %s) ended %s: starting a new run",
+            process_id,
+            entry.state.value,
+        )
+        forget_unfinished(context)
+        return None
+
     def _execute_get(self, names: list[str], params: dict[str, Any]) -> dict[str, Any] | None:
         value = self.hook.execute_process(self.process_name, params, names[0] if names else None)
         if not names:
             self.log.info("Started process %s (fire and forget).", self.process_name)
             return None
         return {names[0]: value}
+
+
+def note_unfinished(context: Context, process_id: str) -> None:
+    """Keep the id of a started process until the task sees it end (Airflow 3.3's task state store; nothing on
+    an older Airflow, where a retry then refuses to start the process again)."""
+    store = context.get("task_state_store")
+    if store is not None:
+        store.set(UNFINISHED_PROCESS, process_id)
+
+
+def forget_unfinished(context: Context) -> None:
+    store = context.get("task_state_store")
+    if store is not None:
+        store.delete(UNFINISHED_PROCESS)
 
 
 def _result(run: ProcessRun, names: list[str]) -> dict[str, Any]:

@@ -9,9 +9,14 @@ Test button). The deployment tier of the test suite and ``make demo`` both start
         run_id = airflow.trigger("example_creatio_long_process")  # no logical date, as the UI and CLI do
         assert airflow.wait_for_run("example_creatio_long_process", run_id) == "success"
 
-Everything listens on free loopback ports, with the LocalExecutor and SQLite. Each component runs in its own
-process group, so that stopping it (or killing it with SIGKILL, as a test may) also ends the task processes it
-supervises. Every process started here is stopped on exit, by process id, also when the block fails.
+Everything listens on free loopback ports, by default with the LocalExecutor and SQLite (``env`` can choose
+another executor and database). Each component runs in its own process group, so that stopping it (or killing it
+with SIGKILL, as a test may) also ends the task processes it supervises. Every process started here is stopped on
+exit, by process id, also when the block fails.
+
+A component named with a number (``triggerer-2``, ``celery-worker-1``) is a replica: it runs with an
+``AIRFLOW_HOME`` of its own under ``home`` (its own log folder and log server port), as on another machine, so
+that nothing it writes is visible to the other components except through Airflow itself.
 """
 
 from __future__ import annotations
@@ -34,11 +39,12 @@ from types import TracebackType
 from typing import Any
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+REPLICA = re.compile(r"(?P<kind>[a-z-]+?)-(?P<number>\d+)")
 FINAL_RUN_STATES = frozenset({"success", "failed"})
 ADMIN_USER = "admin"
 _START_LIMIT = 120.0
 _EXECUTOR_EVENT = re.compile(
-    r"Received executor event with state \w+ for task instance TaskInstanceKey\(dag_id='(?P<dag_id>[^']*)', "
+    r"Received executor event with state (?!queued)\w+ for task instance TaskInstanceKey\(dag_id='(?P<dag_id>[^']*)', "
     r"task_id='(?P<task_id>[^']*)', run_id='(?P<run_id>[^']*)', try_number=\d+, map_index=(?P<map_index>-?\d+)\)"
 )  # seconds for a component (or a DAG file) to come up on a busy 2-core machine
 
@@ -147,17 +153,42 @@ class AirflowDeployment:
 
     def start_component(self, name: str) -> subprocess.Popen[bytes]:
         """Start one component (again, after :meth:`kill`); its output goes to ``home/<name>.out``."""
-        args = [name, "--port", str(self.api_port), "--host", "127.0.0.1"] if name == "api-server" else [name]
         with (self.home / f"{name}.out").open("ab") as out:
             process = subprocess.Popen(
-                [sys.executable, "-m", "airflow", *args],
-                env=self.env,
+                [sys.executable, "-m", "airflow", *self._command(name)],
+                env=self._component_env(name),
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group: stopping it stops its task processes too
             )
         self.processes[name] = process
         return process
+
+    def _command(self, name: str) -> list[str]:
+        kind = _kind(name)
+        if kind == "api-server":
+            return [kind, "--port", str(self.api_port), "--host", "127.0.0.1"]
+        if kind == "celery-worker":
+            # Celery names a worker after its host: replicas on one machine need names of their own.
+            return ["celery", "worker", "--celery-hostname", f"{name}@%h"]
+        return [kind]
+
+    def _component_env(self, name: str) -> dict[str, str]:
+        if not REPLICA.fullmatch(name):
+            return self.env
+        home = self.component_home(name)
+        home.mkdir(parents=True, exist_ok=True)
+        return {
+            **self.env,
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+            "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
+        }
+
+    def component_home(self, name: str) -> Path:
+        """The ``AIRFLOW_HOME`` of a component: its own folder for a replica, else the deployment's."""
+        return self.home / name if REPLICA.fullmatch(name) else self.home
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
         """Send ``sig`` to a component's whole process group and wait for it to end."""
@@ -296,9 +327,18 @@ class AirflowDeployment:
         return self.run_state(dag_id, run_id)
 
     def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
-        """Every task instance of the run (mapped ones included), as the REST API gives them."""
-        found = self.api("GET", f"/api/v2/dags/{dag_id}/dagRuns/{_quote(run_id)}/taskInstances?limit=1000")
-        return list(found["task_instances"])
+        """Every task instance of the run (mapped ones included), as the REST API gives them, page by page (the
+        API gives at most ``[api] maximum_page_limit``, 100 by default, per call)."""
+        found: list[dict[str, Any]] = []
+        while True:
+            page = self.api(
+                "GET",
+                f"/api/v2/dags/{dag_id}/dagRuns/{_quote(run_id)}/taskInstances?limit=100&offset={len(found)}"
+                "&order_by=id",
+            )
+            found += page["task_instances"]
+            if not page["task_instances"] or len(found) >= page["total_entries"]:
+                return found
 
     def task_states(self, dag_id: str, run_id: str) -> dict[str, str | None]:
         """``task_id`` (``task_id[map_index]`` for mapped tasks) -> state."""
@@ -322,19 +362,40 @@ class AirflowDeployment:
         """Task (``task[map_index]`` for mapped ones) -> the logs triggerers wrote of its waits: a triggerer
         writes ``attempt=N.log.trigger.<its job id>.log`` beside the task's log when it starts the task's trigger.
         Tasks that never deferred are absent; a wait taken over by another triggerer has a log of each."""
-        run_folder = self.home / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}"
         logs: dict[str, list[Path]] = {}
-        for path in sorted(run_folder.rglob("*.log.trigger.*.log")):
-            parts = dict(part.split("=", 1) for part in path.relative_to(run_folder).parts[:-1])
-            name = (
-                parts["task_id"] if "map_index" not in parts else f"{parts['task_id']}[{parts['map_index']}]"
-            )
-            logs.setdefault(name, []).append(path)
+        for _component, task, path in self._run_logs(dag_id, run_id, "*.log.trigger.*.log"):
+            logs.setdefault(task, []).append(path)
         return logs
 
     def deferred_tasks(self, dag_id: str, run_id: str) -> set[str]:
         """The tasks of the run whose wait ran in a triggerer."""
         return set(self.trigger_logs(dag_id, run_id))
+
+    def tasks_by_component(self, dag_id: str, run_id: str, *, waits: bool = False) -> dict[str, set[str]]:
+        """Component -> the tasks of the run whose log it wrote in its own home: which worker ran which task or,
+        with ``waits``, which triggerer carried which wait. Only replicas keep their logs apart; the other
+        components share the deployment's log folder (named ``""`` here)."""
+        found: dict[str, set[str]] = {}
+        for component, task, path in self._run_logs(dag_id, run_id, "attempt=*.log"):
+            if (".log.trigger." in path.name) == waits:
+                found.setdefault(component, set()).add(task)
+        return found
+
+    def _run_logs(self, dag_id: str, run_id: str, pattern: str) -> Iterable[tuple[str, str, Path]]:
+        """(component, task, path) of the run's log files matching ``pattern`` in every component's home."""
+        homes = {"": self.home} | {
+            path.name: path for path in self.home.iterdir() if path.is_dir() and REPLICA.fullmatch(path.name)
+        }
+        for component, home in sorted(homes.items()):
+            run_folder = home / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}"
+            for path in sorted(run_folder.rglob(pattern)):
+                parts = dict(part.split("=", 1) for part in path.relative_to(run_folder).parts[:-1])
+                task = (
+                    parts["task_id"]
+                    if "map_index" not in parts
+                    else f"{parts['task_id']}[{parts['map_index']}]"
+                )
+                yield component, task, path
 
     def workloads_reported(self, dag_id: str, run_id: str) -> set[str]:
         """Tasks of the run whose executor workload the scheduler has been told has ended (from its log).
@@ -344,7 +405,7 @@ class AirflowDeployment:
         with state success, but the task instance's state attribute is queued"): an Airflow race, not the
         provider's, which a test avoids by letting waits end only after this covers them.
         """
-        reported = set()
+        reported = set()  # (a Celery worker also reports "queued": not an end, and not matched)
         for match in _EXECUTOR_EVENT.finditer(self.component_output("scheduler", tail=None)):
             if match["dag_id"] == dag_id and match["run_id"] == run_id:
                 index = int(match["map_index"])
@@ -382,6 +443,12 @@ def _signal_group(process: subprocess.Popen[bytes], sig: int) -> None:
     """Signal the component and every process left in its group (task processes outlive a killed parent)."""
     with contextlib.suppress(ProcessLookupError):  # the whole group has ended
         os.killpg(process.pid, sig)
+
+
+def _kind(name: str) -> str:
+    """What a component runs: ``triggerer`` for ``triggerer-2``."""
+    replica = REPLICA.fullmatch(name)
+    return replica["kind"] if replica else name
 
 
 def _quote(run_id: str) -> str:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from issued_secrets import Issued, leaks, recording_issued
+from issued_secrets import Issued, assert_no_secret_in_files, recording_issued
 
 from airflow_provider_creatio.testing.connection import connection_env_name, emulator_connection_json
 from airflow_provider_creatio.testing.deployment import AirflowDeployment
@@ -37,15 +37,7 @@ class Deployment:
         """No password, client secret, cookie value (session, BPMCSRF) or token issued so far is in any file of
         the Airflow home: task and trigger logs, the components' output, the metadata database (XCom, rendered
         fields)."""
-        secrets = self.secrets()
-        assert len(secrets) > 2, "the emulator issued no session: nothing was checked"
-        files = (path for path in self.airflow.home.rglob("*") if path.is_file())
-        leaked = {
-            str(path): found
-            for path in files
-            if (found := leaks(path.read_bytes().decode(errors="replace"), secrets))
-        }
-        assert not leaked, f"secrets in files: {leaked}"
+        assert_no_secret_in_files(self.airflow.home, self.secrets())
 
 
 @pytest.fixture(scope="session")
