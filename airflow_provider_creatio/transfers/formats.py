@@ -441,6 +441,29 @@ def read_records(
             yield from _read_parquet(handle, batch_size)
 
 
+def column_names(
+    path: ObjectStoragePath | str,
+    format: FileFormat | str | None = None,
+    *,
+    conn_id: str | None = None,
+) -> list[str]:
+    """The columns a file's records have, in first-seen order: a CSV's header, a Parquet file's schema, or every
+    key of every line of a JSON Lines file (which has no header: that one is read through, one line at a time)."""
+    source = storage_path(path, conn_id)
+    file_format = FileFormat.resolve(format, source)
+    if file_format is FileFormat.PARQUET:
+        _, pq = _pyarrow()
+        with source.open("rb") as handle:
+            return list(pq.ParquetFile(handle).schema_arrow.names)
+    if file_format is FileFormat.CSV:
+        with source.open("rb") as handle:
+            return next(csv.reader(io.TextIOWrapper(handle, encoding="utf-8", newline="")), [])
+    names: dict[str, None] = {}
+    for record in read_records(source, file_format):
+        names.update(dict.fromkeys(record))
+    return list(names)
+
+
 def read_chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
     """``records`` in lists of ``size`` (the last may be shorter): one list held at a time."""
     chunk: list[Record] = []
