@@ -14,6 +14,7 @@ import pytest
 from airflow_provider_creatio._compat import AirflowException
 from airflow_provider_creatio.client.errors import CreatioUnknownColumnError
 from airflow_provider_creatio.hooks.creatio import CreatioHook
+from airflow_provider_creatio.operators.entity import CreatioQueryEntitiesOperator
 from airflow_provider_creatio.testing.connection import emulator_connection_json
 from airflow_provider_creatio.testing.emulator import EmulatorServer, EmulatorSettings
 from airflow_provider_creatio.testing.emulator.seed import API_ACCOUNT_ID
@@ -257,3 +258,19 @@ def test_an_unknown_column_is_refused_before_anything_is_written(
 def test_no_input_files_fail_the_task(emulator: EmulatorServer, storage_root: str) -> None:
     with pytest.raises(AirflowException, match="no input files"):
         load(source=f"{storage_root}/nothing/*.csv", operation="create")
+
+
+def test_the_query_operator_writes_its_output_to_object_storage(
+    emulator: EmulatorServer, s3_bucket: str
+) -> None:
+    for number in range(1200):
+        emulator.store.insert(ENTITY, copy_record(number))
+    target = f"{s3_bucket}/exports/copies.jsonl"
+
+    result = CreatioQueryEntitiesOperator(
+        task_id="q", entity=ENTITY, select=COLUMNS, page_size=500, output_path=target
+    ).execute(context={})  # type: ignore[arg-type]
+
+    assert result == {"path": target, "count": 1200}
+    written = sorted(formats.read_records(target), key=lambda record: record["Id"])
+    assert written == sorted((copy_record(n) for n in range(1200)), key=lambda record: record["Id"])
