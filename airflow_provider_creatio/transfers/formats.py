@@ -63,8 +63,8 @@ class FileFormat(str, enum.Enum):
     def resolve(
         cls, value: FileFormat | str | None, path: ObjectStoragePath | str | None = None
     ) -> FileFormat:
-        """The format named by ``value`` (``jsonl``, ``json``/``ndjson``, ``csv``, ``parquet``), or, when it is
-        None, the one the path's suffix names."""
+        """The format named by ``value`` (``jsonl`` or ``ndjson``, ``csv``, ``parquet`` or ``pq``), or, when it
+        is None, the one the path's suffix names (a ``.json`` file is one JSON document, not JSON Lines)."""
         if value is None:
             name = str(path or "").rsplit("/", 1)[-1]
             value = name.rsplit(".", 1)[-1] if "." in name else ""
@@ -73,7 +73,7 @@ class FileFormat(str, enum.Enum):
                     f"cannot tell the format of {path}: give format (jsonl, csv or parquet)"
                 )
         text = str(value.value if isinstance(value, FileFormat) else value).strip().lower().lstrip(".")
-        text = {"json": "jsonl", "ndjson": "jsonl", "pq": "parquet"}.get(text, text)
+        text = {"ndjson": "jsonl", "pq": "parquet"}.get(text, text)
         try:
             return cls(text)
         except ValueError:

@@ -147,17 +147,19 @@ class ObjectStorageToCreatioOperator(CreatioEntityOperator):
         source = str(self.source).strip()
         cut = min((source.find(mark) for mark in _GLOB_CHARACTERS if mark in source), default=-1)
         if cut >= 0:
-            folder, pattern = source[: source.rfind("/", 0, cut)], source[source.rfind("/", 0, cut) + 1 :]
-            found = list(formats.storage_path(folder, self.storage_conn_id).glob(pattern))
+            folder = source[: source.rfind("/", 0, cut)]
+            pattern = source[len(folder) + 1 :]
+            found = [path for path in formats.storage_path(folder, self.storage_conn_id).glob(pattern)]
         else:
             path = formats.storage_path(source, self.storage_conn_id)
-            found = list(path.iterdir()) if path.is_dir() else [path]
-        inputs = sorted((path for path in found if _is_input(path)), key=str)
+            if not path.is_dir():
+                if not path.is_file():
+                    raise AirflowException(f"no such file: {path}")
+                return [path]
+            found = list(path.iterdir())
+        inputs = sorted((path for path in found if _is_input(path) and path.is_file()), key=str)
         if not inputs:
             raise AirflowException(f"no input files at {self.source}")
-        missing = [str(path) for path in inputs if not path.is_file()]
-        if missing:
-            raise AirflowException(f"no such file: {', '.join(missing)}")
         return inputs
 
     def _refuse_unknown_columns(self, inputs: list[ObjectStoragePath]) -> None:

@@ -180,6 +180,7 @@ def test_a_folder_or_a_glob_loads_every_file_once_and_never_a_report(
     write_input(f"{storage_root}/in/a.csv", (copy_record(n) for n in range(0, 150)), "csv")
     write_input(f"{storage_root}/in/b.jsonl", (copy_record(n) for n in range(150, 200)), "jsonl")
     write_input(f"{storage_root}/in/_SUCCESS.jsonl", [copy_record(999)], "jsonl")
+    write_input(f"{storage_root}/in/older/c.jsonl", [copy_record(998)], "jsonl")  # not directly in the folder
 
     first, _ = load(source=f"{storage_root}/in", operation="upsert")
     again, _ = load(source=f"{storage_root}/in/*", operation="upsert")  # the reports are there now
@@ -258,6 +259,8 @@ def test_an_unknown_column_is_refused_before_anything_is_written(
 def test_no_input_files_fail_the_task(emulator: EmulatorServer, storage_root: str) -> None:
     with pytest.raises(AirflowException, match="no input files"):
         load(source=f"{storage_root}/nothing/*.csv", operation="create")
+    with pytest.raises(AirflowException, match=r"no such file: .*/missing\.csv"):
+        load(source=f"{storage_root}/missing.csv", operation="create")
 
 
 def test_the_query_operator_writes_its_output_to_object_storage(

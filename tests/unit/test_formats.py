@@ -198,14 +198,16 @@ def test_parquet_without_pyarrow_names_the_extra(tmp_path: Path, monkeypatch: py
         (None, "file:///tmp/x.CSV", FileFormat.CSV),
         (None, "x.parquet", FileFormat.PARQUET),
         ("parquet", "x.bin", FileFormat.PARQUET),
-        (" JSON ", None, FileFormat.JSONL),
+        (" NDJSON ", None, FileFormat.JSONL),
     ],
 )
 def test_the_format_is_named_or_read_from_the_suffix(given: Any, path: Any, expected: FileFormat) -> None:
     assert FileFormat.resolve(given, path) is expected
 
 
-@pytest.mark.parametrize(("given", "path"), [(None, "/tmp/contacts"), ("xml", None), (None, "/tmp/a.txt")])
+@pytest.mark.parametrize(
+    ("given", "path"), [(None, "/tmp/contacts"), ("xml", None), (None, "/tmp/a.txt"), (None, "/tmp/a.json")]
+)
 def test_an_unknown_format_is_refused(given: Any, path: Any) -> None:
     with pytest.raises(CreatioFileError, match="format"):
         FileFormat.resolve(given, path)
