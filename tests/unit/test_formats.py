@@ -92,10 +92,12 @@ def test_a_record_with_a_column_the_csv_lacks_fails_and_leaves_no_file(tmp_path:
 @pytest.mark.parametrize(
     ("content", "kinds", "message"),
     [
-        ("Active\r\nyes\r\n", {"Active": ValueKind.BOOLEAN}, r"row 2: 'yes' is not true or false"),
-        ("Age\r\n1.5\r\n", {"Age": ValueKind.INTEGER}, r"row 2: '1.5' is not an integer"),
-        ("Amount\r\nabc\r\n", {"Amount": ValueKind.NUMBER}, r"row 2"),
-        ("A,B\r\n1\r\n", {}, r"row 2: 1 cells where the header names 2 columns"),
+        ("Active\r\nyes\r\n", {"Active": ValueKind.BOOLEAN}, r"line 2: 'yes' is not true or false"),
+        ("Age\r\n1.5\r\n", {"Age": ValueKind.INTEGER}, r"line 2: '1.5' is not an integer"),
+        ("Amount\r\nabc\r\n", {"Amount": ValueKind.NUMBER}, r"line 2"),
+        ("A,B\r\n1\r\n", {}, r"line 2: 1 cells where the header names 2 columns"),
+        ('A,B\r\n1,"cut off\r\n', {}, r"line 2: not CSV \(unexpected end of data\)"),
+        ('A,B\r\n"x"y,1\r\n', {}, r"line 2: not CSV"),
     ],
 )
 def test_a_malformed_csv_row_is_named(tmp_path: Path, content: str, kinds: Any, message: str) -> None:
@@ -103,6 +105,14 @@ def test_a_malformed_csv_row_is_named(tmp_path: Path, content: str, kinds: Any, 
     path.write_text(content)
     with pytest.raises(CreatioFileError, match=message):
         list(formats.read_records(path.as_posix(), kinds=kinds))
+
+
+def test_a_csv_cell_longer_than_the_csv_modules_default_limit_round_trips(tmp_path: Path) -> None:
+    path = tmp_path / "long.csv"
+    body = "<p>" + 'é, "quoted"\n' * 30_000 + "</p>"  # about 400,000 characters: an e-mail's Body
+    with formats.open_writer(path.as_posix()) as writer:
+        writer.write({"Body": body, "Title": "long"})
+    assert list(formats.read_records(path.as_posix())) == [{"Body": body, "Title": "long"}]
 
 
 def test_a_malformed_json_line_is_named(tmp_path: Path) -> None:
