@@ -256,3 +256,29 @@ def test_kinds_come_from_the_entity_schema() -> None:
 
 def test_chunks_hold_at_most_their_size() -> None:
     assert [len(chunk) for chunk in formats.read_chunks(({"n": n} for n in range(7)), 3)] == [3, 3, 1]
+
+
+@pytest.mark.parametrize("file_format", list(FileFormat))
+def test_writing_and_reading_hold_a_bounded_number_of_records_whatever_the_file_size(
+    tmp_path: Path, file_format: FileFormat
+) -> None:
+    """Python memory at its peak (tracemalloc) while a file is written from a generator and read back: the same
+    for 20,000 records as for 2,000, where holding the records would need ten times as much."""
+    import tracemalloc
+
+    def peak(count: int) -> int:
+        path = (tmp_path / f"n{count}{file_format.suffix}").as_posix()
+        records = (dict(RECORDS[n % 3], Id=f"{n:08d}-0000-4000-8000-000000000000") for n in range(count))
+        tracemalloc.start()
+        try:
+            with formats.open_writer(path, kinds=KINDS, row_group_size=1_000) as writer:
+                writer.write_all(records)
+            read = sum(1 for _ in formats.read_records(path, kinds=KINDS))
+            assert read == count
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    peak(100)  # the first file imports and caches what every later one uses
+    small, large = peak(2_000), peak(20_000)
+    assert large < small * 1.5, (small, large)
