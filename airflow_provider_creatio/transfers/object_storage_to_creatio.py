@@ -63,8 +63,9 @@ class ObjectStorageToCreatioOperator(CreatioEntityOperator):
     ``ok``, ``action``, and ``status`` and ``error`` when it failed); a rerun replaces it.
 
     :param source: a file (``s3://bucket/in/contacts.csv``), a folder (every file directly in it), or a glob
-        (``s3://bucket/in/*.parquet``). A local path is a ``file://`` URI. Reports (``*.report.jsonl``) and names
-        starting with ``.`` or ``_`` are never read as input. Templated.
+        (``s3://bucket/in/*.parquet``); or a list of them (the files an extract wrote, from its XCom), loaded in
+        that order. A local path is a ``file://`` URI. Reports (``*.report.jsonl``) and names starting with ``.``
+        or ``_`` are never read as input. Templated.
     :param operation: ``create``, ``update``, ``upsert`` or ``delete``. Templated.
     :param format: ``jsonl``, ``csv`` or ``parquet``; by default each file's suffix tells. CSV cells are typed by
         the entity's schema (docs/guides/transfers.md). Templated.
@@ -89,7 +90,7 @@ class ObjectStorageToCreatioOperator(CreatioEntityOperator):
     def __init__(
         self,
         *,
-        source: str,
+        source: str | Sequence[str],
         operation: str,
         format: str | None = None,
         storage_conn_id: str | None = None,
@@ -142,14 +143,23 @@ class ObjectStorageToCreatioOperator(CreatioEntityOperator):
         return self._finish(context, tally, files)
 
     def _input_files(self) -> list[ObjectStoragePath]:
+        """The files of every source, in order, each once."""
+        sources = [self.source] if isinstance(self.source, str) else list(self.source)
+        if not sources:
+            raise AirflowException("no source given")
+        inputs: dict[str, ObjectStoragePath] = {}
+        for source in sources:
+            inputs.update((str(path), path) for path in self._files_at(str(source).strip()))
+        return list(inputs.values())
+
+    def _files_at(self, source: str) -> list[ObjectStoragePath]:
         from airflow_provider_creatio.transfers import formats
 
-        source = str(self.source).strip()
         cut = min((source.find(mark) for mark in _GLOB_CHARACTERS if mark in source), default=-1)
         if cut >= 0:
             folder = source[: source.rfind("/", 0, cut)]
             pattern = source[len(folder) + 1 :]
-            found = [path for path in formats.storage_path(folder, self.storage_conn_id).glob(pattern)]
+            found = list(formats.storage_path(folder, self.storage_conn_id).glob(pattern))
         else:
             path = formats.storage_path(source, self.storage_conn_id)
             if not path.is_dir():
@@ -159,7 +169,7 @@ class ObjectStorageToCreatioOperator(CreatioEntityOperator):
             found = list(path.iterdir())
         inputs = sorted((path for path in found if _is_input(path) and path.is_file()), key=str)
         if not inputs:
-            raise AirflowException(f"no input files at {self.source}")
+            raise AirflowException(f"no input files at {source}")
         return inputs
 
     def _refuse_unknown_columns(self, inputs: list[ObjectStoragePath]) -> None:

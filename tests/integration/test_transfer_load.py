@@ -193,6 +193,12 @@ def test_a_folder_or_a_glob_loads_every_file_once_and_never_a_report(
     assert again["actions"] == {"updated": 200}
     assert emulator.store.count(ENTITY) == 200
 
+    listed, _ = load(
+        source=[f"{storage_root}/in/b.jsonl", f"{storage_root}/in/*.csv", f"{storage_root}/in/"],
+        operation="upsert",
+    )
+    assert [item["uri"].rsplit("/", 1)[1] for item in listed["files"]] == ["b.jsonl", "a.csv"]
+
 
 def test_failed_records_fail_the_task_after_every_record_was_tried_and_the_report_says_why(
     emulator: EmulatorServer, storage_root: str
@@ -261,6 +267,8 @@ def test_no_input_files_fail_the_task(emulator: EmulatorServer, storage_root: st
         load(source=f"{storage_root}/nothing/*.csv", operation="create")
     with pytest.raises(AirflowException, match=r"no such file: .*/missing\.csv"):
         load(source=f"{storage_root}/missing.csv", operation="create")
+    with pytest.raises(AirflowException, match="no source given"):
+        load(source=[], operation="create")
 
 
 def test_the_query_operator_writes_its_output_to_object_storage(
