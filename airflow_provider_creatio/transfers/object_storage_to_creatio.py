@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from airflow_provider_creatio.transfers.formats import RecordWriter, ValueKind
 
 REPORT_SUFFIX = ".report.jsonl"
+_MAX_BATCH_SIZE = (
+    100  # Creatio's limit of requests per $batch (client.batch.MAX_BATCH_SIZE, not imported at parse)
+)
 _GLOB_CHARACTERS = "*?["
 _FAILURES_NAMED = 10  # failed records named in the task's error
 
@@ -104,6 +107,8 @@ class ObjectStorageToCreatioOperator(CreatioEntityOperator):
         known = [member.value for member in BulkOperation]
         if "{{" not in operation and operation not in known:
             raise ValueError(f"operation must be one of {', '.join(known)}, got {operation!r}")
+        if not 1 <= batch_size <= _MAX_BATCH_SIZE:
+            raise ValueError(f"batch_size must be 1 to {_MAX_BATCH_SIZE}, got {batch_size}")
         self.source = source
         self.operation = operation
         self.format = format

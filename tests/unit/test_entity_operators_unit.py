@@ -70,6 +70,10 @@ def test_load_operator_refuses_an_unknown_operation_early_and_templates_its_sour
 
     with pytest.raises(ValueError, match="create, update, upsert, delete"):
         ObjectStorageToCreatioOperator(task_id="l", entity="Contact", operation="merge", source="/in.csv")
+    with pytest.raises(ValueError, match="batch_size must be 1 to 100, got 0"):
+        ObjectStorageToCreatioOperator(
+            task_id="l", entity="Contact", operation="create", source="/in.csv", batch_size=0
+        )
     templated = ObjectStorageToCreatioOperator(
         task_id="t", entity="Contact", operation="{{ params.op }}", source="s3://lake/{{ ds }}/"
     )
