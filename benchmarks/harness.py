@@ -32,6 +32,7 @@ class Scale:
     parse_runs: int
     bulk_records: int
     query_records: int
+    load_records: int  # records loaded from a file by ObjectStorageToCreatioOperator
     stream_sizes: tuple[int, ...]
     triggers: int
     trigger_window: float  # seconds of steady polling that are counted
@@ -43,6 +44,7 @@ FULL = Scale(
     parse_runs=15,
     bulk_records=1000,
     query_records=25_000,
+    load_records=100_000,
     stream_sizes=(10_000, 50_000, 100_000),
     triggers=1000,
     trigger_window=10.0,
@@ -53,6 +55,7 @@ QUICK = Scale(
     parse_runs=3,
     bulk_records=100,
     query_records=2_500,
+    load_records=2_500,
     stream_sizes=(1_000, 2_000, 4_000),
     triggers=50,
     trigger_window=1.0,
