@@ -1,8 +1,9 @@
 """The only module that knows where Airflow keeps things.
 
 Everything else in the provider imports Airflow names from here. The authoring interface comes from the Task
-SDK (``airflow.sdk``), which Airflow 3.0 already has; its exceptions, ``BaseHook`` and ``mask_secret`` joined
-the Task SDK after 3.0, and on 3.0 still come from the core package.
+SDK (``airflow.sdk``), which Airflow 3.0 already has. ``BaseHook`` joined the Task SDK in 3.1 and the task
+exceptions in 3.2; before that they come from the core package. ``make test-compat`` runs the unit and
+``dag.test`` tests on the newest patch of each older minor, so every fallback below is exercised.
 """
 
 from __future__ import annotations
@@ -19,9 +20,14 @@ from airflow.sdk import (
     Context,
     PokeReturnValue,
 )
+from airflow.sdk.log import mask_secret
 
 try:
     from airflow.sdk import BaseHook
+except ImportError:  # Airflow 3.0
+    from airflow.hooks.base import BaseHook  # type: ignore[no-redef]
+
+try:
     from airflow.sdk.exceptions import (
         AirflowException,
         AirflowFailException,
@@ -29,8 +35,7 @@ try:
         AirflowSkipException,
         TaskDeferred,
     )
-    from airflow.sdk.log import mask_secret
-except ImportError:  # pragma: no cover - Airflow 3.0 (Task SDK 1.0)
+except ImportError:  # Airflow 3.0 and 3.1: the task runner catches core's exceptions
     from airflow.exceptions import (  # type: ignore[no-redef]
         AirflowException,
         AirflowFailException,
@@ -38,10 +43,9 @@ except ImportError:  # pragma: no cover - Airflow 3.0 (Task SDK 1.0)
         AirflowSkipException,
         TaskDeferred,
     )
-    from airflow.hooks.base import BaseHook  # type: ignore[no-redef]
-    from airflow.utils.log.secrets_masker import mask_secret  # type: ignore[no-redef]
 
 if TYPE_CHECKING:
+    from airflow.dag_processing.dagbag import DagBag
     from airflow.sdk import CronTriggerTimetable
     from airflow.triggers.base import BaseTrigger, TriggerEvent
 
@@ -50,8 +54,10 @@ if TYPE_CHECKING:
 _LAZY = {  # the modules to try, in order
     "BaseTrigger": ("airflow.triggers.base",),
     "TriggerEvent": ("airflow.triggers.base",),
-    # The Task SDK of Airflow 3.0 has no timetables; there it is core's.
+    # The Task SDK has timetables from Airflow 3.2; before that it is core's.
     "CronTriggerTimetable": ("airflow.sdk", "airflow.timetables.trigger"),
+    # For the testing helpers; DagBag moved to the DAG processor in Airflow 3.2.
+    "DagBag": ("airflow.dag_processing.dagbag", "airflow.models.dagbag"),
 }
 
 
@@ -63,7 +69,7 @@ def __getattr__(name: str) -> Any:
     for module in _LAZY[name]:
         try:
             value = getattr(importlib.import_module(module), name)
-        except (ImportError, AttributeError):  # pragma: no cover - Airflow 3.0's location
+        except (ImportError, AttributeError):  # pragma: no cover - an older Airflow's location
             continue
         globals()[name] = value
         return value
@@ -103,6 +109,7 @@ __all__ = [
     "Connection",
     "Context",
     "CronTriggerTimetable",
+    "DagBag",
     "PokeReturnValue",
     "TaskDeferred",
     "TriggerEvent",

@@ -37,8 +37,12 @@ import datetime as dt
 import json
 import sys
 
-from airflow.dag_processing.dagbag import DagBag
-from airflow.serialization.serialized_objects import DagSerialization
+from airflow_provider_creatio._compat import DagBag
+
+try:
+    from airflow.serialization.serialized_objects import DagSerialization
+except ImportError:  # Airflow 3.0 and 3.1 (make test-compat)
+    from airflow.serialization.serialized_objects import SerializedDAG as DagSerialization
 
 
 def describe(dag):
