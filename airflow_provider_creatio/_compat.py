@@ -83,6 +83,17 @@ def default_deferrable() -> bool:
     return bool(conf.getboolean("operators", "default_deferrable", fallback=False))
 
 
+def once_runs_without_start_date() -> bool:
+    """Whether ``schedule="@once"`` runs a DAG without ``start_date`` at deployment (Airflow 3.1+); Airflow 3.0's
+    ``@once`` never runs such a DAG. Asked of the timetable itself, so it holds for any patch release."""
+    from airflow.timetables.base import TimeRestriction
+    from airflow.timetables.simple import OnceTimetable
+
+    no_start = TimeRestriction(earliest=None, latest=None, catchup=False)
+    first = OnceTimetable().next_dagrun_info(last_automated_data_interval=None, restriction=no_start)
+    return first is not None
+
+
 async def aget_connection(conn_id: str) -> Any:
     """Look a connection up from a trigger's event loop without blocking it.
 
@@ -116,4 +127,5 @@ __all__ = [
     "aget_connection",
     "default_deferrable",
     "mask_secret",
+    "once_runs_without_start_date",
 ]

@@ -206,6 +206,7 @@ class CreatioHook(EntityCallsMixin, ProcessCallsMixin, BaseHook):  # type: ignor
         Plain wtforms fields: Airflow 3's API server turns them into the form's fields and ignores FAB widgets,
         so flask_appbuilder (absent without the FAB provider) is not imported."""
         from wtforms import BooleanField, PasswordField, StringField
+        from wtforms.validators import any_of
 
         widgets: dict[str, Any] = {}
         for field in FIELDS:
@@ -215,6 +216,13 @@ class CreatioHook(EntityCallsMixin, ProcessCallsMixin, BaseHook):  # type: ignor
                 )
             elif field.kind == "secret":
                 widgets[field.name] = PasswordField(field.label, description=field.description)
+            elif field.kind == "choice":  # any_of becomes the field's enum: a drop-down
+                widgets[field.name] = StringField(
+                    field.label,
+                    description=field.description,
+                    default=field.default,
+                    validators=[any_of(list(field.choices))],
+                )
             else:
                 widgets[field.name] = StringField(field.label, description=field.description)
         return widgets
