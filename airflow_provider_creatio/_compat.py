@@ -1,8 +1,9 @@
 """The only module that knows where Airflow keeps things.
 
 Everything else in the provider imports Airflow names from here. The authoring interface comes from the Task
-SDK (``airflow.sdk``), which Airflow 3.0 already has; its exceptions, ``BaseHook`` and ``mask_secret`` joined
-the Task SDK after 3.0, and on 3.0 still come from the core package.
+SDK (``airflow.sdk``), which Airflow 3.0 already has. ``BaseHook`` joined the Task SDK in 3.1 and the task
+exceptions in 3.2; before that they come from the core package. ``make test-compat`` runs the unit and
+``dag.test`` tests on the newest patch of each older minor, so every fallback below is exercised.
 """
 
 from __future__ import annotations
@@ -19,9 +20,14 @@ from airflow.sdk import (
     Context,
     PokeReturnValue,
 )
+from airflow.sdk.log import mask_secret
 
 try:
     from airflow.sdk import BaseHook
+except ImportError:  # Airflow 3.0
+    from airflow.hooks.base import BaseHook  # type: ignore[no-redef]
+
+try:
     from airflow.sdk.exceptions import (
         AirflowException,
         AirflowFailException,
@@ -29,8 +35,7 @@ try:
         AirflowSkipException,
         TaskDeferred,
     )
-    from airflow.sdk.log import mask_secret
-except ImportError:  # pragma: no cover - Airflow 3.0 (Task SDK 1.0)
+except ImportError:  # Airflow 3.0 and 3.1: the task runner catches core's exceptions
     from airflow.exceptions import (  # type: ignore[no-redef]
         AirflowException,
         AirflowFailException,
@@ -38,10 +43,9 @@ except ImportError:  # pragma: no cover - Airflow 3.0 (Task SDK 1.0)
         AirflowSkipException,
         TaskDeferred,
     )
-    from airflow.hooks.base import BaseHook  # type: ignore[no-redef]
-    from airflow.utils.log.secrets_masker import mask_secret  # type: ignore[no-redef]
 
 if TYPE_CHECKING:
+    from airflow.dag_processing.dagbag import DagBag
     from airflow.sdk import CronTriggerTimetable, ObjectStoragePath
     from airflow.triggers.base import BaseTrigger, TriggerEvent
 
@@ -50,10 +54,12 @@ if TYPE_CHECKING:
 _LAZY = {  # the modules to try, in order
     "BaseTrigger": ("airflow.triggers.base",),
     "TriggerEvent": ("airflow.triggers.base",),
-    # The Task SDK of Airflow 3.0 has no timetables; there it is core's.
+    # The Task SDK has timetables from Airflow 3.2; before that it is core's.
     "CronTriggerTimetable": ("airflow.sdk", "airflow.timetables.trigger"),
     # Object storage (universal_pathlib, fsspec) is for the transfer operators' tasks, never a DAG parse.
     "ObjectStoragePath": ("airflow.sdk", "airflow.io.path"),
+    # For the testing helpers; DagBag moved to the DAG processor in Airflow 3.2.
+    "DagBag": ("airflow.dag_processing.dagbag", "airflow.models.dagbag"),
 }
 
 
@@ -65,7 +71,7 @@ def __getattr__(name: str) -> Any:
     for module in _LAZY[name]:
         try:
             value = getattr(importlib.import_module(module), name)
-        except (ImportError, AttributeError):  # pragma: no cover - Airflow 3.0's location
+        except (ImportError, AttributeError):  # pragma: no cover - an older Airflow's location
             continue
         globals()[name] = value
         return value
@@ -77,6 +83,17 @@ def default_deferrable() -> bool:
     from airflow.configuration import conf
 
     return bool(conf.getboolean("operators", "default_deferrable", fallback=False))
+
+
+def once_runs_without_start_date() -> bool:
+    """Whether ``schedule="@once"`` runs a DAG without ``start_date`` at deployment (Airflow 3.1+); Airflow 3.0's
+    ``@once`` never runs such a DAG. Asked of the timetable itself, so it holds for any patch release."""
+    from airflow.timetables.base import TimeRestriction
+    from airflow.timetables.simple import OnceTimetable
+
+    no_start = TimeRestriction(earliest=None, latest=None, catchup=False)
+    first = OnceTimetable().next_dagrun_info(last_automated_data_interval=None, restriction=no_start)
+    return first is not None
 
 
 async def aget_connection(conn_id: str) -> Any:
@@ -105,6 +122,7 @@ __all__ = [
     "Connection",
     "Context",
     "CronTriggerTimetable",
+    "DagBag",
     "ObjectStoragePath",
     "PokeReturnValue",
     "TaskDeferred",
@@ -112,4 +130,5 @@ __all__ = [
     "aget_connection",
     "default_deferrable",
     "mask_secret",
+    "once_runs_without_start_date",
 ]

@@ -37,7 +37,8 @@ active: parsed and unpaused):
 
 * ``runOnce: Y``: ``schedule="@once"``. With ``runImmediately: N`` the single run happens at ``startDate``
   (required), or at deployment if that moment has already passed. With ``runImmediately: Y`` the DAG has no
-  ``start_date`` and runs once at deployment; a ``startDate`` would contradict that and is refused.
+  ``start_date`` and runs once at deployment; a ``startDate`` would contradict that and is refused. (Airflow 3.0
+  never runs ``@once`` without a ``start_date``; there the schedule file's modification time is the start.)
 * ``runOnce: N``: a ``CronTriggerTimetable`` built explicitly (a bare cron string would depend on the
   ``[scheduler] create_cron_data_intervals`` option) in the entry's ``timezone``. Runs happen at the Quartz
   times from ``startDate`` (and the year field's first year) on, never at or after ``endDate``.
@@ -231,10 +232,14 @@ def load_schedule_file(path: str | os.PathLike[str]) -> list[ProcessSchedule]:
     return schedules
 
 
-def build_dag(schedule: ProcessSchedule) -> DAG:
-    """The DAG that runs ``schedule``'s process on its schedule; one task, ``run_process``."""
+def build_dag(schedule: ProcessSchedule, file_modified: dt.datetime) -> DAG:
+    """The DAG that runs ``schedule``'s process on its schedule; one task, ``run_process``.
+
+    ``file_modified``: when the schedule file was last written, the start of a run-once-at-deployment DAG on an
+    Airflow that never runs ``@once`` without a ``start_date`` (3.0): it has passed, so the run comes at once, and it
+    stays the same at every parse (a parse-time start would make a new DAG version at every parse)."""
     # Imported here so that loading and validating a schedule file needs neither Airflow nor the operator.
-    from airflow_provider_creatio._compat import DAG, CronTriggerTimetable
+    from airflow_provider_creatio._compat import DAG, CronTriggerTimetable, once_runs_without_start_date
     from airflow_provider_creatio.operators.process import CreatioRunProcessOperator
 
     if schedule.quartz is None:
@@ -246,10 +251,13 @@ def build_dag(schedule: ProcessSchedule) -> DAG:
             # timedelta(0), not False: see the module docstring.
             run_immediately=True if schedule.run_immediately else dt.timedelta(0),
         )
+    start_date = schedule.dag_start_date(dt.datetime.now(dt.timezone.utc))
+    if start_date is None and schedule.run_once and not once_runs_without_start_date():
+        start_date = file_modified
     dag = DAG(
         dag_id=schedule.dag_id,
         schedule=timetable,
-        start_date=schedule.dag_start_date(dt.datetime.now(dt.timezone.utc)),
+        start_date=start_date,
         end_date=schedule.latest_run,
         catchup=False,
         tags=list(schedule.tags),
@@ -270,7 +278,8 @@ def build_dag(schedule: ProcessSchedule) -> DAG:
 
 def dags_from_file(path: str | os.PathLike[str]) -> dict[str, DAG]:
     """``{dag_id: DAG}`` for every entry of a schedule file, ready for ``globals().update(...)`` in a DAG file."""
-    return {schedule.dag_id: build_dag(schedule) for schedule in load_schedule_file(path)}
+    modified = dt.datetime.fromtimestamp(os.stat(path).st_mtime, dt.timezone.utc)
+    return {schedule.dag_id: build_dag(schedule, modified) for schedule in load_schedule_file(path)}
 
 
 # ---------------------------------------------------------------------------------------------- file reading

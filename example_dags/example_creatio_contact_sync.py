@@ -35,7 +35,8 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from airflow.sdk import CronTriggerTimetable, dag, task
+from airflow.sdk import dag, task
+from airflow.timetables.trigger import CronTriggerTimetable
 
 from airflow_provider_creatio.operators.entity import CreatioBulkEntityOperator, CreatioQueryEntitiesOperator
 

@@ -192,17 +192,21 @@ class CreatioHook(EntityCallsMixin, ProcessCallsMixin, BaseHook):  # type: ignor
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        """Airflow 3.2+ reads the form from get_provider_info(); older versions call this method."""
+        """Airflow < 3.2 calls this (3.2+ reads get_provider_info()): the same behaviour, with the underscored
+        keys (``hidden_fields``) this method's schema requires."""
         from airflow_provider_creatio.get_provider_info import get_provider_info
 
         behaviour: dict[str, Any] = get_provider_info()["connection-types"][0]["ui-field-behaviour"]
-        return behaviour
+        return {key.replace("-", "_"): value for key, value in behaviour.items()}
 
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:
-        """Airflow 3.2+ reads ``conn-fields`` instead; wtforms is imported only when an older UI asks."""
-        from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget
+        """Airflow < 3.2 builds the extra fields from these (3.2+ reads ``conn-fields``).
+
+        Plain wtforms fields: Airflow 3's API server turns them into the form's fields and ignores FAB widgets,
+        so flask_appbuilder (absent without the FAB provider) is not imported."""
         from wtforms import BooleanField, PasswordField, StringField
+        from wtforms.validators import any_of
 
         widgets: dict[str, Any] = {}
         for field in FIELDS:
@@ -211,11 +215,14 @@ class CreatioHook(EntityCallsMixin, ProcessCallsMixin, BaseHook):  # type: ignor
                     field.label, description=field.description, default=field.default
                 )
             elif field.kind == "secret":
-                widgets[field.name] = PasswordField(
-                    field.label, description=field.description, widget=BS3PasswordFieldWidget()
+                widgets[field.name] = PasswordField(field.label, description=field.description)
+            elif field.kind == "choice":  # any_of becomes the field's enum: a drop-down
+                widgets[field.name] = StringField(
+                    field.label,
+                    description=field.description,
+                    default=field.default,
+                    validators=[any_of(list(field.choices))],
                 )
             else:
-                widgets[field.name] = StringField(
-                    field.label, description=field.description, widget=BS3TextFieldWidget()
-                )
+                widgets[field.name] = StringField(field.label, description=field.description)
         return widgets

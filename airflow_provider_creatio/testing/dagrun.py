@@ -28,7 +28,7 @@ class DagRunResult:
 
 
 def load_dag(dags_folder: str | Path, dag_id: str) -> Any:
-    from airflow.dag_processing.dagbag import DagBag
+    from airflow_provider_creatio._compat import DagBag
 
     bag = DagBag(dag_folder=str(dags_folder))
     if bag.import_errors:

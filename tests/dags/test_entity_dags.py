@@ -236,13 +236,11 @@ def test_contact_sync_copies_exactly_the_contacts_changed_in_the_interval(
 ) -> None:
     from datetime import datetime, timezone
 
-    from airflow.serialization.encoders import coerce_to_core_timetable
-
     from airflow_provider_creatio.testing.dagrun import load_dag
 
     folder = dag_folder(EXAMPLE_DAGS)
     logical_date = datetime(2024, 3, 10, 6, 30, tzinfo=timezone.utc)
-    timetable = coerce_to_core_timetable(load_dag(folder, "example_creatio_contact_sync").timetable)
+    timetable = load_dag(folder, "example_creatio_contact_sync").timetable
     interval = timetable.infer_manual_data_interval(run_after=logical_date)
     changed = seed_contacts_around(contact_copy_site.store, interval.start, interval.end)
 

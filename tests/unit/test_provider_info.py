@@ -60,6 +60,25 @@ def test_provider_info_declares_the_transfers_and_their_modules_import() -> None
         importlib.import_module(item["python-module"])
 
 
+def test_the_pre_3_2_form_behaviour_passes_airflows_own_schema() -> None:
+    """Airflow < 3.2 validates get_ui_field_behaviour() against this schema and drops the form's relabelling and
+    hidden fields when it fails; the content is the provider info's."""
+    from pathlib import Path
+
+    import airflow
+    import jsonschema
+
+    schema_path = Path(airflow.__file__).parent / "customized_form_field_behaviours.schema.json"
+    behaviour = CreatioHook.get_ui_field_behaviour()
+    jsonschema.validate(behaviour, json.loads(schema_path.read_text()))
+    declared = get_provider_info()["connection-types"][0]["ui-field-behaviour"]
+    assert behaviour == {
+        "hidden_fields": ["schema", "port"],
+        "relabeling": declared["relabeling"],
+        "placeholders": declared["placeholders"],
+    }
+
+
 def test_every_extra_is_a_form_field_with_label_description_and_placeholder() -> None:
     (conn_type,) = get_provider_info()["connection-types"]
     placeholders = conn_type["ui-field-behaviour"]["placeholders"]
@@ -210,7 +229,13 @@ def test_the_connection_port_goes_into_the_url(host: str, port: int | None, base
 
 
 def test_uri_form_with_percent_encoded_host() -> None:
-    c = Connection(conn_id="c", uri="creatio://Supervisor:pw@https%3A%2F%2Fmysite.creatio.com?net_core=true")
+    # The metadata-database model parses a URI (an AIRFLOW_CONN_* variable) in every Airflow 3; the Task SDK's
+    # Connection only from 3.2.
+    from airflow.models.connection import Connection as StoredConnection
+
+    c = StoredConnection(
+        conn_id="c", uri="creatio://Supervisor:pw@https%3A%2F%2Fmysite.creatio.com?net_core=true"
+    )
     config = CreatioHook.config_from_connection(c)
     assert config.base_url == "https://mysite.creatio.com"
     assert config.net_core is True

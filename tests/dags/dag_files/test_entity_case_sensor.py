@@ -4,6 +4,8 @@
 task only hands the work to a background thread (as a person would carry on outside Airflow) and returns; the
 thread resolves each case once the emulator has answered that case's sensor at least once. Each sensor therefore
 sees the case open, keeps waiting (poking, or deferred to its trigger) and completes when the agent resolves it.
+The thread works outside Airflow with a plain client: the task looks the connection up, and nothing in the thread
+talks to the task's supervisor (Airflow 3.0's in-process dag.test supervisor is not safe to call from two threads).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from datetime import datetime
 
 from airflow.sdk import dag, task
 
+from airflow_provider_creatio.client import CreatioClient, CreatioConfig, odata
 from airflow_provider_creatio.hooks.creatio import CreatioHook
 from airflow_provider_creatio.operators.entity import CreatioCreateEntityOperator
 from airflow_provider_creatio.sensors.entity import CreatioEntitySensor
@@ -37,12 +40,16 @@ def times_read(base_url: str, case_id: str) -> int:
     return sum(1 for entry in log if entry["method"] == "GET" and entry["path"].endswith(f"Case({case_id})"))
 
 
-def resolve_once_watched(case_id: str) -> None:
-    with CreatioHook() as hook:
+def resolve_once_watched(config: CreatioConfig, case_id: str) -> None:
+    with CreatioClient(config) as client:
         deadline = time.monotonic() + 60
-        while times_read(hook.config.base_url, case_id) == 0 and time.monotonic() < deadline:
+        while times_read(config.base_url, case_id) == 0 and time.monotonic() < deadline:
             time.sleep(0.05)
-        hook.update_record("Case", case_id, {"StatusId": RESOLVED, "Notes": "Solved by the support agent"})
+        client.execute(
+            odata.update_record(
+                "Case", case_id, {"StatusId": RESOLVED, "Notes": "Solved by the support agent"}
+            )
+        )
 
 
 @dag(schedule=None, start_date=datetime(2024, 1, 1), catchup=False, tags=["test"])
@@ -56,8 +63,11 @@ def test_entity_case_sensor() -> None:
 
     @task
     def support_agent(case_ids: list[str]) -> list[str]:
+        config = CreatioHook().config
         for case_id in case_ids:
-            threading.Thread(target=resolve_once_watched, args=(case_id,), name=f"agent-{case_id}").start()
+            threading.Thread(
+                target=resolve_once_watched, args=(config, case_id), name=f"agent-{case_id}"
+            ).start()
         return case_ids
 
     agent = support_agent([poke_case.output, deferred_case.output])

@@ -30,7 +30,7 @@ def process_ok() -> None:
     CreatioRunProcessOperator(
         task_id="fire_and_forget",
         process_name="UsrLongProcess",
-        parameters={"DurationSeconds": 30},
+        parameters={"DurationSeconds": 600},
     )
     CreatioRunProcessOperator(
         task_id="wait_poke",
