@@ -18,6 +18,7 @@ from airflow.sdk import (
     Connection,
     Context,
     PokeReturnValue,
+    Variable,
 )
 
 try:
@@ -42,7 +43,7 @@ except ImportError:  # pragma: no cover - Airflow 3.0 (Task SDK 1.0)
     from airflow.utils.log.secrets_masker import mask_secret  # type: ignore[no-redef]
 
 if TYPE_CHECKING:
-    from airflow.sdk import CronTriggerTimetable
+    from airflow.sdk import CronTriggerTimetable, ObjectStoragePath
     from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 # Names that DAG parsing never needs, imported on first use (PEP 562): the trigger base pulls in about 4 ms of
@@ -52,6 +53,8 @@ _LAZY = {  # the modules to try, in order
     "TriggerEvent": ("airflow.triggers.base",),
     # The Task SDK of Airflow 3.0 has no timetables; there it is core's.
     "CronTriggerTimetable": ("airflow.sdk", "airflow.timetables.trigger"),
+    # Object storage (universal_pathlib, fsspec) is for the transfer operators' tasks, never a DAG parse.
+    "ObjectStoragePath": ("airflow.sdk", "airflow.io.path"),
 }
 
 
@@ -103,9 +106,11 @@ __all__ = [
     "Connection",
     "Context",
     "CronTriggerTimetable",
+    "ObjectStoragePath",
     "PokeReturnValue",
     "TaskDeferred",
     "TriggerEvent",
+    "Variable",
     "aget_connection",
     "default_deferrable",
     "mask_secret",
