@@ -23,7 +23,7 @@ from pathlib import Path
 os.environ["AIRFLOW__LOGGING__LOGGING_LEVEL"] = "ERROR"
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="creatio-bench-airflow-"))
 
-from benchmarks import bulk_write, dag_parse, deferrable, headroom, report, round_trips, streaming
+from benchmarks import bulk_write, dag_parse, deferrable, extract, headroom, report, round_trips, streaming
 from benchmarks.harness import FULL, QUICK, Bench, Result, emulator_process
 
 HERE = Path(__file__).parent
@@ -33,6 +33,7 @@ BENCHMARKS = {
     "bulk_write": bulk_write.run,
     "streaming": streaming.run,
     "deferrable": deferrable.run,
+    "extract": extract.run,
     "headroom": headroom.run,  # last: it compares the emulator's capacity with the figures above
 }
 
