@@ -9,20 +9,24 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_creatio.client.errors import CreatioValidationError
+from airflow_provider_creatio.client.errors import CreatioBadRequestError, CreatioValidationError
 from airflow_provider_creatio.transfers.creatio_to_object_storage import CreatioToObjectStorageOperator
 
 TOTAL = 2_500
 
 
-@pytest.fixture
-def accounts(creatio_connection: Any) -> Any:
-    store = creatio_connection.store
+def _seed(creatio: Any) -> Any:
+    store = creatio.store
     with store.lock:
         for number in range(TOTAL):
             store.insert("Account", {"Name": f"Account {number:05d}", "Phone": f"+1 555 {number:05d}"})
-    creatio_connection.state.log.clear()
-    return creatio_connection
+    creatio.state.log.clear()
+    return creatio
+
+
+@pytest.fixture
+def accounts(creatio_connection: Any) -> Any:
+    return _seed(creatio_connection)
 
 
 def _extract(folder: Path, **kwargs: Any) -> dict[str, Any]:
@@ -72,13 +76,24 @@ def test_a_rerun_writes_the_same_files_and_removes_parts_it_no_longer_needs(
     assert sorted(part.name for part in tmp_path.iterdir()) == ["part-00000.jsonl"]
 
 
-def test_without_guid_comparison_the_extract_pages_on_created_on(accounts: Any, tmp_path: Path) -> None:
-    result = _extract(tmp_path, guid_comparison=False)
+def test_without_guid_comparison_the_extract_pages_on_created_on(
+    creatio_connection: Any, tmp_path: Path
+) -> None:
+    creatio_connection.settings.guid_ordering = False  # a site that refuses Id gt <guid>
+    creatio_connection.reset()
+    accounts = _seed(creatio_connection)
+    with pytest.raises(CreatioBadRequestError, match="incompatible types"):
+        _extract(tmp_path / "refused")
+
+    accounts.state.log.clear()
+    result = _extract(tmp_path / "out", guid_comparison=False)
 
     reads = [entry for entry in accounts.requests if "/odata/Account" in entry.path]
     assert result["count"] == accounts.store.count("Account")
-    assert len({record["Id"] for record in _lines(tmp_path)}) == result["count"]
+    assert len({record["Id"] for record in _lines(tmp_path / "out")}) == result["count"]
     assert all("Id gt" not in entry.query and "$skip" not in entry.query for entry in reads)
+    # every record is created in the same instant here: pages of one date, each followed by the whole date
+    assert sum(entry.rows_read for entry in reads) <= 2 * result["count"] + len(reads) * 300
 
 
 def test_a_page_above_creatios_cap_is_refused_before_a_request(accounts: Any, tmp_path: Path) -> None:

@@ -41,7 +41,7 @@ def plan_range(
     columns = tuple(item.strip() for item in orderby.split(",")) if orderby else ()
     if skip or columns not in INDEXED_ORDERS or not filter_text:
         return None
-    bounds = _bounds(columns, _conjuncts(parse_filter(filter_text)))
+    bounds = _bounds(store, columns, _conjuncts(parse_filter(filter_text)))
     if bounds is None:
         return None
     keys = [key for key, _descending in compile_orderby(store, entity, orderby)]
@@ -60,17 +60,17 @@ def _conjuncts(node: Node) -> Iterator[Node]:
         yield node
 
 
-def _bounds(columns: tuple[str, ...], conjuncts: Iterator[Node]) -> KeyRange | None:
+def _bounds(store: EntityStore, columns: tuple[str, ...], conjuncts: Iterator[Node]) -> KeyRange | None:
     lead = columns[0]
     start: tuple[Any, ...] | None = None
     start_open = False
     stop: tuple[Any, ...] | None = None
     for node in conjuncts:
-        keyset = _keyset_after(lead, node) if len(columns) == 2 else None
+        keyset = _keyset_after(store, lead, node) if len(columns) == 2 else None
         if keyset is not None:  # tighter than any plain lower bound beside it
             start, start_open = keyset, True
             continue
-        compared = _compared(lead, node)
+        compared = _compared(store, lead, node)
         if compared is None:
             continue
         op, value = compared
@@ -85,14 +85,14 @@ def _bounds(columns: tuple[str, ...], conjuncts: Iterator[Node]) -> KeyRange | N
     return KeyRange(start, start_open, stop, stop_open=True)
 
 
-def _keyset_after(lead: str, node: Node) -> tuple[Any, ...] | None:
+def _keyset_after(store: EntityStore, lead: str, node: Node) -> tuple[Any, ...] | None:
     """``(C gt T) or (C eq T and Id gt G)``: the key (T, G) to start after."""
     if not (isinstance(node, Logical) and node.op == "or" and isinstance(node.right, Logical)):
         return None
     later, tie, after = (
-        _compared(lead, node.left),
-        _compared(lead, node.right.left),
-        _compared("Id", node.right.right),
+        _compared(store, lead, node.left),
+        _compared(store, lead, node.right.left),
+        _compared(store, "Id", node.right.right),
     )
     if node.right.op != "and" or later is None or tie is None or after is None:
         return None
@@ -101,13 +101,13 @@ def _keyset_after(lead: str, node: Node) -> tuple[Any, ...] | None:
     return (later[1], after[1])
 
 
-def _compared(column: str, node: Node) -> tuple[str, tuple[Any, ...]] | None:
+def _compared(store: EntityStore, column: str, node: Node) -> tuple[str, tuple[Any, ...]] | None:
     """``column <op> literal`` as (op, key part), or None."""
     if not isinstance(node, Compare) or node.left != Path((column,)) or not isinstance(node.right, Literal):
         return None
     literal = node.right
     if literal.kind == "guid":
-        return node.op, (1, str(literal.value).lower())
+        return node.op, (1, store.guid_key(str(literal.value).lower()))
     if literal.kind == "datetime":
         return node.op, (1, datetime_ticks(normalize_datetime(literal.value)))
     return None

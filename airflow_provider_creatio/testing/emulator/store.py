@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 
 from airflow_provider_creatio.testing.emulator.values import (
     DEFAULTS,
+    GUID_ORDERS,
     KINDS,
     ZERO_GUID,
     coerce,
@@ -176,6 +177,10 @@ class EntityStore:
     def __init__(self, seed: int = 0, user_id: str = DEFAULT_USER_ID) -> None:
         self.lock = threading.RLock()
         self.user_id = user_id
+        # The site's database, as far as queries show it: how GUIDs sort and compare, and whether $filter may
+        # order-compare them at all (gt/ge/lt/le). Set from the settings at each reset.
+        self.guid_key: Callable[[str], Any] = GUID_ORDERS["mssql"]
+        self.guid_ordering = True
         self._random = random.Random(seed)
         self._schemas: dict[str, EntitySchema] = {}
         self._tables: dict[str, dict[str, Record]] = {}

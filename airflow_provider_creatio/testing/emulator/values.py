@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
+from uuid import UUID
 
 KINDS = ("guid", "text", "int", "float", "bool", "datetime", "lookup")
 ZERO_GUID = "00000000-0000-0000-0000-000000000000"
@@ -38,6 +40,24 @@ def normalize_guid(value: object) -> str | None:
     if isinstance(value, str) and _GUID.fullmatch(value):
         return value.lower()
     return None
+
+
+def sql_server_guid_key(text: str) -> bytes:
+    """How SQL Server orders uniqueidentifiers: the last six bytes first, then bytes 8-9, 6-7, 4-5 and 0-3 (of the
+    .NET byte layout, whose first three groups are little-endian). Not the order of the text."""
+    raw = UUID(text).bytes_le
+    return raw[10:16] + raw[8:10] + raw[6:8] + raw[4:6] + raw[0:4]
+
+
+def postgresql_guid_key(text: str) -> str:
+    """How PostgreSQL orders uuids: byte by byte, which is the order of the lower-case text."""
+    return text
+
+
+GUID_ORDERS: dict[str, Callable[[str], Any]] = {
+    "mssql": sql_server_guid_key,
+    "postgresql": postgresql_guid_key,
+}
 
 
 def coerce(kind: str, value: Any) -> Any:
