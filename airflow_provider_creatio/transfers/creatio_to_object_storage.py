@@ -6,6 +6,7 @@ Importing this module is cheap: object storage, the client and the file writers 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -38,10 +39,11 @@ class CreatioToObjectStorageOperator(CreatioHookMixin, BaseOperator):  # type: i
     :param expand: lookups to include as nested records. Templated.
     :param incremental: extract only the records modified in a window, ``ModifiedOn`` from its start (included)
         to its end (excluded). The window is the run's data interval; a run without one (manual, asset-triggered)
-        starts at the high-water mark the last run left and ends ``clock_margin`` before now.
-    :param clock_margin: how far before now a window without a data interval ends, so that a record written
-        while the extract runs, or stamped by a server clock a little behind the worker's, falls into the next
-        window instead of being passed over.
+        starts at the high-water mark the last run left (the first such run, with no mark yet, at the beginning:
+        an initial load) and ends ``clock_margin`` before the run's ``run_after``.
+    :param clock_margin: how far before the run's ``run_after`` a window without a data interval ends, so that a
+        record written while the extract runs, or stamped by a server clock a little behind the worker's, falls
+        into the next window instead of being passed over.
     :param max_records_per_file: records per file before the next one is started.
     :param page_size: records per request, at most 20,000 (Creatio's cap on one answer).
     :param guid_comparison: page with ``Id gt <guid>`` (the default). False for a site that refuses to compare
@@ -52,9 +54,11 @@ class CreatioToObjectStorageOperator(CreatioHookMixin, BaseOperator):  # type: i
     :param check_columns: check ``select``, ``expand`` and a mapping ``filter`` against the entity's schema
         before the first request (one ``$metadata`` read).
 
-    XCom: ``{"uris": [...], "count": n, "high_water_mark": "<ISO 8601>" | None, "window": [start, end] | None}``.
-    The high-water mark (the window's end) is also kept in the Airflow Variable :meth:`watermark_key` names, which
-    every worker reads and every run sees, so a run without a data interval starts where the last run stopped.
+    XCom: ``{"uris": [...], "count": n, "high_water_mark": "<ISO 8601>" | None, "window": [start | None, end] | None}``.
+    The high-water mark (the window's end) is also kept, with the run and window that set it, in the Airflow
+    Variable :meth:`watermark_key` names (JSON): every worker reads it and every run sees it, so a run without a
+    data interval starts where the last run stopped. (Airflow 3.3's task state store is scoped to one run: it
+    cannot carry a mark from one run to the next.)
     """
 
     template_fields: Sequence[str] = ("entity", "path", "select", "filter", "expand")
@@ -128,8 +132,8 @@ class CreatioToObjectStorageOperator(CreatioHookMixin, BaseOperator):  # type: i
         self._remove_stale_parts(folder, len(written))
         count = sum(file.count for file in written)
         mark = None if window is None else window[1]
-        if mark is not None:
-            self._keep_watermark(mark)
+        if window is not None:
+            self._keep_watermark(window, context["run_id"])
         self.log.info("Wrote %d %s records to %d file(s) under %s", count, self.entity, len(written), folder)
         return {
             "uris": [file.uri for file in written],
@@ -138,12 +142,14 @@ class CreatioToObjectStorageOperator(CreatioHookMixin, BaseOperator):  # type: i
             "window": None if window is None else list(window),
         }
 
-    def _records(self, filter: Filter, window: tuple[str, str] | None) -> Iterator[dict[str, Any]]:
+    def _records(self, filter: Filter, window: tuple[str | None, str] | None) -> Iterator[dict[str, Any]]:
         if window is None:
             column = None if self.guid_comparison else "CreatedOn"
         else:
             column = WATERMARK_COLUMN
-            bounds = f"{WATERMARK_COLUMN} ge {window[0]} and {WATERMARK_COLUMN} lt {window[1]}"
+            bounds = f"{WATERMARK_COLUMN} lt {window[1]}"
+            if window[0] is not None:
+                bounds = f"{WATERMARK_COLUMN} ge {window[0]} and {bounds}"
             filter = _and(filter, bounds)
         return self.hook.iter_keyset(
             self.entity,
@@ -155,26 +161,40 @@ class CreatioToObjectStorageOperator(CreatioHookMixin, BaseOperator):  # type: i
             guid_comparison=self.guid_comparison,
         )
 
-    def _window(self, context: Context) -> tuple[str, str]:
-        """[start, end) of ModifiedOn: the data interval, or from the last high-water mark to now - margin."""
+    def _window(self, context: Context) -> tuple[str | None, str]:
+        """[start, end) of ModifiedOn: the data interval; without one, from the last high-water mark (from the
+        beginning when there is none yet: the first run is the initial load) to the run's ``run_after`` less
+        ``clock_margin``. A rerun of the run that set the mark reads that run's window again."""
         start, end = context.get("data_interval_start"), context.get("data_interval_end")
         if start is not None and end is not None and start < end:
             return _iso(start), _iso(end)
-        mark = Variable.get(self.watermark_key(), default=None)
-        if mark is None:
-            raise AirflowException(
-                f"{self.task_id}: an incremental run without a data interval starts at the last high-water mark, "
-                f"and there is none yet: run the DAG on its schedule once, or set the Variable "
-                f"{self.watermark_key()} to an ISO 8601 time"
-            )
-        end_time = dt.datetime.now(dt.timezone.utc) - self.clock_margin
-        return _iso(dt.datetime.fromisoformat(mark)), _iso(end_time)
+        state = self._watermark_state()
+        if state is not None and state.get("run_id") == context["run_id"] and state.get("window"):
+            first, last = state["window"]
+            return first, str(last)
+        run_after = context["dag_run"].run_after
+        mark = None if state is None else _iso(_parse(state["high_water_mark"]))
+        return mark, _iso(run_after - self.clock_margin)
 
-    def _keep_watermark(self, mark: str) -> None:
-        """Move the Variable forward only: a rerun of an old window must not send the next run back."""
-        current = Variable.get(self.watermark_key(), default=None)
-        if current is None or dt.datetime.fromisoformat(current) < dt.datetime.fromisoformat(mark):
-            Variable.set(self.watermark_key(), mark)
+    def _watermark_state(self) -> dict[str, Any] | None:
+        text = Variable.get(self.watermark_key(), default=None)
+        if text is None:
+            return None
+        state = json.loads(text)
+        if not isinstance(state, dict) or not isinstance(state.get("high_water_mark"), str):
+            raise AirflowException(
+                f'the Variable {self.watermark_key()} must hold {{"high_water_mark": "<ISO 8601 time>"}}'
+            )
+        return state
+
+    def _keep_watermark(self, window: tuple[str | None, str], run_id: str) -> None:
+        """Move the mark forward only: a rerun of an old window must not send the next run back. The window is
+        kept with the run that set it, so that a rerun of that run reads the same window."""
+        state = self._watermark_state()
+        if state is not None and _parse(window[1]) < _parse(state["high_water_mark"]):
+            return
+        mark = {"high_water_mark": window[1], "run_id": run_id, "window": list(window)}
+        Variable.set(self.watermark_key(), json.dumps(mark))
 
     def _remove_stale_parts(self, folder: str, kept: int) -> None:
         """Parts an earlier run of the same window wrote beyond this run's last (fewer records now)."""
@@ -191,6 +211,10 @@ class CreatioToObjectStorageOperator(CreatioHookMixin, BaseOperator):  # type: i
 
 def _part_name(number: int, format: str) -> str:
     return f"part-{number:05d}.{format}"
+
+
+def _parse(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def _iso(moment: dt.datetime) -> str:
