@@ -7,7 +7,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
-from uuid import UUID
 
 KINDS = ("guid", "text", "int", "float", "bool", "datetime", "lookup")
 ZERO_GUID = "00000000-0000-0000-0000-000000000000"
@@ -42,11 +41,23 @@ def normalize_guid(value: object) -> str | None:
     return None
 
 
-def sql_server_guid_key(text: str) -> bytes:
+def sql_server_guid_key(text: str) -> str:
     """How SQL Server orders uniqueidentifiers: the last six bytes first, then bytes 8-9, 6-7, 4-5 and 0-3 (of the
     .NET byte layout, whose first three groups are little-endian). Not the order of the text."""
-    raw = UUID(text).bytes_le
-    return raw[10:16] + raw[8:10] + raw[6:8] + raw[4:6] + raw[0:4]
+    # Cut from the lower-case text (two hex digits a byte; comparing them compares the bytes), which is several
+    # times faster than parsing a UUID: range reads compare one key per row they walk.
+    return (
+        text[24:36]
+        + text[19:23]
+        + text[16:18]
+        + text[14:16]
+        + text[11:13]
+        + text[9:11]
+        + text[6:8]
+        + text[4:6]
+        + text[2:4]
+        + text[0:2]
+    )
 
 
 def postgresql_guid_key(text: str) -> str:
