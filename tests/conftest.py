@@ -49,3 +49,52 @@ def emulator() -> Iterator[object]:
 
     with EmulatorServer() as server:
         yield server
+
+
+S3_CONN_ID = "creatio_test_s3"
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[str]:
+    """A real S3-compatible server (moto's server mode) on a free loopback port, for the session: its URL."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A new, empty bucket on the S3 server, reached through the Airflow connection ``creatio_test_s3`` (type
+    aws, ``endpoint_url`` in its extra): its root URI, ``s3://creatio_test_s3@<bucket>``."""
+    import json
+    import uuid
+
+    import boto3
+
+    monkeypatch.setenv(
+        f"AIRFLOW_CONN_{S3_CONN_ID.upper()}",
+        json.dumps(
+            {
+                "conn_type": "aws",
+                "login": "testing",
+                "password": "testing",
+                "extra": {"endpoint_url": s3_server, "region_name": "us-east-1"},
+            }
+        ),
+    )
+    name = f"bucket-{uuid.uuid4().hex[:12]}"
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_server,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    client.create_bucket(Bucket=name)
+    yield f"s3://{S3_CONN_ID}@{name}"

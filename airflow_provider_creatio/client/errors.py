@@ -51,6 +51,11 @@ class CreatioValidationError(CreatioError, ValueError):
     """An argument was rejected before anything was sent (bad GUID, bad entity name, unserializable value...)."""
 
 
+class CreatioFileError(CreatioValidationError):
+    """A record file cannot be written or read as asked: an unknown format, a malformed line or row, a record
+    whose columns do not fit the file."""
+
+
 class CreatioAuthError(CreatioError):
     """Login failed (Creatio answered Code 1, or the token endpoint refused), or the session was still rejected
     after one re-login."""

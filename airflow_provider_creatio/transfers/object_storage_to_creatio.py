@@ -1,0 +1,249 @@
+"""Load record files from object storage into a Creatio entity through ``$batch``.
+
+Importing this module is cheap (it is imported at every DAG parse): object storage, the file formats and the bulk
+flow are imported when a task runs.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_creatio._compat import AirflowException
+from airflow_provider_creatio.client.bulk_operation import BulkOperation
+from airflow_provider_creatio.operators.entity import CreatioEntityOperator
+
+if TYPE_CHECKING:
+    from airflow_provider_creatio._compat import Context, ObjectStoragePath
+    from airflow_provider_creatio.client.bulk import RecordOutcome
+    from airflow_provider_creatio.transfers.formats import RecordWriter, ValueKind
+
+REPORT_SUFFIX = ".report.jsonl"
+_GLOB_CHARACTERS = "*?["
+_FAILURES_NAMED = 10  # failed records named in the task's error
+
+
+@dataclass
+class _Tally:
+    """What a load did so far: counts only, and the first few failures to name in an error."""
+
+    actions: Counter[str] = field(default_factory=Counter)
+    failed: int = 0
+    batch_calls: int = 0
+    first_failures: list[str] = field(default_factory=list)
+
+    def add(self, outcome: RecordOutcome, source: str) -> None:
+        self.actions[outcome.action] += 1
+        if not outcome.ok:
+            self.failed += 1
+            if len(self.first_failures) < _FAILURES_NAMED:
+                status = f", HTTP {outcome.status}" if outcome.status is not None else ""
+                reason = f": {outcome.error}" if outcome.error else ""
+                self.first_failures.append(
+                    f"{source} record #{outcome.index} (Id {outcome.record_id or '-'}): "
+                    f"{outcome.action}{status}{reason}"
+                )
+
+    @property
+    def total(self) -> int:
+        return sum(self.actions.values())
+
+
+class ObjectStorageToCreatioOperator(CreatioEntityOperator):
+    """Create, update, upsert or delete the records of files in object storage (JSON Lines, CSV or Parquet) in
+    an entity, through OData ``$batch``, streamed: one chunk of 10,000 records is held at a time, however large
+    the files, and the whole run uses one Creatio session.
+
+    The guarantees are the bulk operator's: client-chosen Ids (a rerun creates nothing twice), one existence
+    lookup per chunk for an upsert, an outcome per record. Before the first write, every column the files name is
+    checked against the entity's schema (``check_columns``, on by default). Each input's per-record outcomes are
+    written beside it, as ``<input>.report.jsonl`` (one JSON object per record: ``index`` in the file, ``Id``,
+    ``ok``, ``action``, and ``status`` and ``error`` when it failed); a rerun replaces it.
+
+    :param source: a file (``s3://bucket/in/contacts.csv``), a folder (every file directly in it), or a glob
+        (``s3://bucket/in/*.parquet``). A local path is a ``file://`` URI. Reports (``*.report.jsonl``) and names
+        starting with ``.`` or ``_`` are never read as input. Templated.
+    :param operation: ``create``, ``update``, ``upsert`` or ``delete``. Templated.
+    :param format: ``jsonl``, ``csv`` or ``parquet``; by default each file's suffix tells. CSV cells are typed by
+        the entity's schema (docs/guides/transfers.md). Templated.
+    :param storage_conn_id: the Airflow connection that reaches the store (``aws_default`` for ``s3://``...); also
+        writable in the URI as ``s3://conn_id@bucket/key``.
+    :param allow_partial: succeed even when some records failed (counted in the XCom value, listed in the
+        reports). By default any failed record fails the task, after every record was tried.
+    :param continue_on_error: try every record; when False, stop at the first failure and report the rest as
+        skipped (never sent).
+    :param batch_size: requests per ``$batch`` call, 1 to 100.
+    :param missing_ok: for delete, a record that does not exist counts as done (action ``absent``).
+
+    XCom: ``{"operation", "entity", "total", "succeeded", "failed", "actions": {action: count}, "batch_calls",
+    "files": [{"uri", "report", "total", "failed"}]}``; when the task fails, the same value is pushed under the
+    key ``load_report``.
+    """
+
+    template_fields: Sequence[str] = ("entity", "operation", "source", "format")
+    check_columns_by_default = True
+    ui_color = "#dcecf9"
+
+    def __init__(
+        self,
+        *,
+        source: str,
+        operation: str,
+        format: str | None = None,
+        storage_conn_id: str | None = None,
+        allow_partial: bool = False,
+        continue_on_error: bool = True,
+        batch_size: int = 100,
+        missing_ok: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        known = [member.value for member in BulkOperation]
+        if "{{" not in operation and operation not in known:
+            raise ValueError(f"operation must be one of {', '.join(known)}, got {operation!r}")
+        self.source = source
+        self.operation = operation
+        self.format = format
+        self.storage_conn_id = storage_conn_id
+        self.allow_partial = allow_partial
+        self.continue_on_error = continue_on_error
+        self.batch_size = batch_size
+        self.missing_ok = missing_ok
+
+    def run(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_creatio.client.batch import LOOKUP_IDS_PER_BATCH
+        from airflow_provider_creatio.transfers import formats
+
+        inputs = self._input_files()
+        self._refuse_unknown_columns(inputs)
+        kinds = self._csv_kinds(inputs)
+        # Whole batches, and one upsert lookup (10,000 Ids) per chunk: the requests of one bulk run over it all.
+        chunk_size = max(1, LOOKUP_IDS_PER_BATCH // self.batch_size) * self.batch_size
+        tally = _Tally()
+        files = []
+        for source in inputs:
+            report_path = source.with_name(source.name + REPORT_SUFFIX)
+            before = (tally.total, tally.failed)
+            with formats.open_writer(report_path, formats.FileFormat.JSONL) as report:
+                records = formats.read_records(source, self.format, kinds=kinds)
+                for offset, chunk in _numbered(formats.read_chunks(records, chunk_size)):
+                    self._load_chunk(chunk, offset, report, tally, str(source))
+            files.append(
+                {
+                    "uri": str(source),
+                    "report": str(report_path),
+                    "total": tally.total - before[0],
+                    "failed": tally.failed - before[1],
+                }
+            )
+            self.log.info("Loaded %s: %s", source, files[-1])
+        return self._finish(context, tally, files)
+
+    def _input_files(self) -> list[ObjectStoragePath]:
+        from airflow_provider_creatio.transfers import formats
+
+        source = str(self.source).strip()
+        cut = min((source.find(mark) for mark in _GLOB_CHARACTERS if mark in source), default=-1)
+        if cut >= 0:
+            folder, pattern = source[: source.rfind("/", 0, cut)], source[source.rfind("/", 0, cut) + 1 :]
+            found = list(formats.storage_path(folder, self.storage_conn_id).glob(pattern))
+        else:
+            path = formats.storage_path(source, self.storage_conn_id)
+            found = list(path.iterdir()) if path.is_dir() else [path]
+        inputs = sorted((path for path in found if _is_input(path)), key=str)
+        if not inputs:
+            raise AirflowException(f"no input files at {self.source}")
+        missing = [str(path) for path in inputs if not path.is_file()]
+        if missing:
+            raise AirflowException(f"no such file: {', '.join(missing)}")
+        return inputs
+
+    def _refuse_unknown_columns(self, inputs: list[ObjectStoragePath]) -> None:
+        """Every column of every input, checked before the first write."""
+        if not self.check_columns:
+            return
+        from airflow_provider_creatio.transfers import formats
+
+        names: dict[str, None] = {}
+        for source in inputs:
+            names.update(dict.fromkeys(formats.column_names(source, self.format)))
+        self.hook.check_columns(self.entity, data=list(names))
+
+    def _csv_kinds(self, inputs: list[ObjectStoragePath]) -> dict[str, ValueKind] | None:
+        """The entity's column kinds, which type CSV cells; None when no input is CSV."""
+        from airflow_provider_creatio.transfers import formats
+
+        if all(
+            formats.FileFormat.resolve(self.format, path) is not formats.FileFormat.CSV for path in inputs
+        ):
+            return None
+        return formats.kinds_for_entity(self.hook.get_entity_schema(self.entity))
+
+    def _load_chunk(
+        self, chunk: list[dict[str, Any]], offset: int, report: RecordWriter, tally: _Tally, source: str
+    ) -> None:
+        from dataclasses import replace
+
+        if tally.failed and not self.continue_on_error:
+            outcomes = [_skipped(index, record) for index, record in enumerate(chunk)]
+        else:
+            result = self.hook.bulk_records(
+                self.operation,
+                self.entity,
+                chunk,
+                continue_on_error=self.continue_on_error,
+                batch_size=self.batch_size,
+                missing_ok=self.missing_ok,
+            )
+            tally.batch_calls += result.batch_calls
+            outcomes = result.outcomes
+        for outcome in outcomes:
+            placed = replace(outcome, index=outcome.index + offset)
+            report.write(placed.to_dict())
+            tally.add(placed, source)
+
+    def _finish(self, context: Context, tally: _Tally, files: list[dict[str, Any]]) -> dict[str, Any]:
+        value = {
+            "operation": self.operation,
+            "entity": self.entity,
+            "total": tally.total,
+            "succeeded": tally.total - tally.failed,
+            "failed": tally.failed,
+            "actions": dict(sorted(tally.actions.items())),
+            "batch_calls": tally.batch_calls,
+            "files": files,
+        }
+        self.log.info("Load (%s) into %s: %s", self.operation, self.entity, {**value, "files": len(files)})
+        if tally.failed and not self.allow_partial:
+            context["ti"].xcom_push(key="load_report", value=value)
+            failures = "\n".join(tally.first_failures)
+            more = tally.failed - len(tally.first_failures)
+            raise AirflowException(
+                f"load ({self.operation}) into {self.entity}: {tally.failed} of {tally.total} records failed "
+                f"(every outcome is in the reports beside the inputs):\n{failures}"
+                + (f"\n... and {more} more" if more > 0 else "")
+            )
+        return value
+
+
+def _is_input(path: ObjectStoragePath) -> bool:
+    return not (path.name.endswith(REPORT_SUFFIX) or path.name.startswith((".", "_")))
+
+
+def _numbered(chunks: Iterator[list[dict[str, Any]]]) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+    """Each chunk with the position of its first record in the file."""
+    offset = 0
+    for chunk in chunks:
+        yield offset, chunk
+        offset += len(chunk)
+
+
+def _skipped(index: int, record: object) -> RecordOutcome:
+    from airflow_provider_creatio.client.bulk import RecordOutcome
+
+    record_id = record.get("Id") if isinstance(record, dict) else record
+    return RecordOutcome(
+        index, str(record_id) if record_id else None, False, "skipped", None, "not sent: the run stopped"
+    )
