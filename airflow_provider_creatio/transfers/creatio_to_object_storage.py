@@ -8,22 +8,22 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
-from airflow_provider_creatio._compat import AirflowException, BaseOperator, Variable
-from airflow_provider_creatio.hooks.creatio import CreatioHook
-from airflow_provider_creatio.operators.base import CreatioHookMixin
+from airflow_provider_creatio._compat import AirflowException, Variable
+from airflow_provider_creatio.operators.entity import CreatioEntityOperator
 from airflow_provider_creatio.templated import as_filter
 
 if TYPE_CHECKING:
     from airflow_provider_creatio._compat import Context
     from airflow_provider_creatio.hooks._entities import Columns, Filter
+    from airflow_provider_creatio.transfers.formats import FileFormat, ValueKind
 
 WATERMARK_COLUMN = "ModifiedOn"
 DEFAULT_MAX_RECORDS_PER_FILE = 100_000
 
 
-class CreatioToObjectStorageOperator(CreatioHookMixin, BaseOperator):  # type: ignore[misc]
+class CreatioToObjectStorageOperator(CreatioEntityOperator):
     """Extract an entity's records into files at an object storage location, paging on an index (never ``$skip``)
     and holding one page in memory.
 
@@ -31,7 +31,8 @@ class CreatioToObjectStorageOperator(CreatioHookMixin, BaseOperator):  # type: i
     :param path: the folder to write into, an ObjectStoragePath URI (``file:///data/contacts/{{ ds }}/``,
         ``s3://bucket/contacts/{{ ds }}/``). Files are named ``part-00000.<format>``, ``part-00001...``: a rerun
         writes the same names over the old files and removes parts the old run had beyond them. Templated.
-    :param format: ``jsonl`` (default), ``csv`` or ``parquet`` (the ``parquet`` extra).
+    :param format: ``jsonl`` (default), ``csv`` or ``parquet`` (the ``parquet`` extra). CSV and Parquet columns
+        and types come from the entity's schema (docs/guides/transfers.md).
     :param select: columns to extract (all when None; ``Id`` and, incrementally, ``ModifiedOn`` are always
         added). Templated.
     :param filter: a raw OData expression or a mapping of column paths to values (quoted and escaped for you),
@@ -48,11 +49,10 @@ class CreatioToObjectStorageOperator(CreatioHookMixin, BaseOperator):  # type: i
     :param page_size: records per request, at most 20,000 (Creatio's cap on one answer).
     :param guid_comparison: page with ``Id gt <guid>`` (the default). False for a site that refuses to compare
         GUIDs: pages then turn on the date column alone (``CreatedOn`` for a full extract).
-    :param conn_id: the Airflow connection of the object storage (e.g. an ``aws`` connection for ``s3://``).
-    :param creatio_conn_id: the Airflow connection of type ``creatio``.
-    :param hook_params: extra CreatioHook arguments.
+    :param storage_conn_id: the Airflow connection that reaches the store (``aws_default`` for ``s3://``...);
+        also writable in the URI as ``s3://conn_id@bucket/key``.
     :param check_columns: check ``select``, ``expand`` and a mapping ``filter`` against the entity's schema
-        before the first request (one ``$metadata`` read).
+        before the first request (one ``$metadata`` read; on by default).
 
     XCom: ``{"uris": [...], "count": n, "high_water_mark": "<ISO 8601>" | None, "window": [start | None, end] | None}``.
     The high-water mark (the window's end) is also kept, with the run and window that set it, in the Airflow
@@ -62,13 +62,12 @@ class CreatioToObjectStorageOperator(CreatioHookMixin, BaseOperator):  # type: i
     """
 
     template_fields: Sequence[str] = ("entity", "path", "select", "filter", "expand")
-    template_fields_renderers: ClassVar[dict[str, str]] = {"filter": "json"}
-    ui_color = "#e6f1fd"
+    check_columns_by_default = True
+    ui_color = "#dcecf9"
 
     def __init__(
         self,
         *,
-        entity: str,
         path: str,
         format: str = "jsonl",
         select: Columns = None,
@@ -79,16 +78,12 @@ class CreatioToObjectStorageOperator(CreatioHookMixin, BaseOperator):  # type: i
         max_records_per_file: int = DEFAULT_MAX_RECORDS_PER_FILE,
         page_size: int | None = None,
         guid_comparison: bool = True,
-        conn_id: str | None = None,
-        creatio_conn_id: str = CreatioHook.default_conn_name,
-        hook_params: dict[str, Any] | None = None,
-        check_columns: bool = True,
+        storage_conn_id: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         if max_records_per_file < 1:
             raise ValueError(f"max_records_per_file must be at least 1, got {max_records_per_file}")
-        self.entity = entity
         self.path = path
         self.format = format
         self.select = select
@@ -99,37 +94,29 @@ class CreatioToObjectStorageOperator(CreatioHookMixin, BaseOperator):  # type: i
         self.max_records_per_file = max_records_per_file
         self.page_size = page_size
         self.guid_comparison = guid_comparison
-        self.conn_id = conn_id
-        self.creatio_conn_id = creatio_conn_id
-        self.hook_params = hook_params
-        self.check_columns = check_columns
+        self.storage_conn_id = storage_conn_id
 
     def watermark_key(self) -> str:
         """The Airflow Variable holding this task's high-water mark."""
         return f"creatio_extract_watermark__{self.dag_id}__{self.task_id}"
 
-    def execute(self, context: Context) -> dict[str, Any]:
-        try:
-            return self._extract(context)
-        finally:
-            self.close_hook()
+    def run(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_creatio.transfers.formats import FileFormat, write_files
 
-    def _extract(self, context: Context) -> dict[str, Any]:
-        from airflow_provider_creatio.transfers.formats import write_files
-
+        file_format = FileFormat.resolve(self.format)
         filter = as_filter(self.filter)
-        if self.check_columns:
-            self.hook.check_columns(self.entity, select=self.select, expand=self.expand, filter=filter)
+        self.refuse_unknown_columns(select=self.select, expand=self.expand, filter=filter)
         window = self._window(context) if self.incremental else None
         folder = self.path.rstrip("/")
         written = write_files(
             self._records(filter, window),
-            lambda number: f"{folder}/{_part_name(number, self.format)}",
-            self.format,
+            lambda number: f"{folder}/{_part_name(number, file_format)}",
+            file_format,
             max_records_per_file=self.max_records_per_file,
-            conn_id=self.conn_id,
+            kinds=None if file_format is FileFormat.JSONL else self._kinds(window is not None),
+            conn_id=self.storage_conn_id,
         )
-        self._remove_stale_parts(folder, len(written))
+        self._remove_stale_parts(folder, len(written), file_format)
         count = sum(file.count for file in written)
         mark = None if window is None else window[1]
         if window is not None:
@@ -142,11 +129,33 @@ class CreatioToObjectStorageOperator(CreatioHookMixin, BaseOperator):  # type: i
             "window": None if window is None else list(window),
         }
 
+    def _kinds(self, incremental: bool) -> dict[str, ValueKind]:
+        """The file's columns, in order, and their kinds, from the schema: what a record of this read holds."""
+        from airflow_provider_creatio.client import odata
+        from airflow_provider_creatio.transfers.formats import ValueKind, kinds_for_entity
+
+        schema = self.hook.get_entity_schema(self.entity)
+        names = odata.listed_items(self.select, "select") or list(schema.column_names)
+        cursor = [
+            "Id",
+            WATERMARK_COLUMN if incremental else "CreatedOn" if not self.guid_comparison else "Id",
+        ]
+        names += [name for name in dict.fromkeys(cursor) if name not in names]
+        kinds = kinds_for_entity(schema, names)
+        for expanded in odata.listed_items(self.expand, "expand"):
+            kinds[expanded.split("(")[0]] = ValueKind.JSON
+        return kinds
+
+    def _keyset_column(self, incremental: bool) -> str | None:
+        """The date column pages turn on (after Id): ModifiedOn for a window; for a full extract none (Id alone),
+        or CreatedOn, which an edit does not move, without GUID comparison."""
+        if incremental:
+            return WATERMARK_COLUMN
+        return None if self.guid_comparison else "CreatedOn"
+
     def _records(self, filter: Filter, window: tuple[str | None, str] | None) -> Iterator[dict[str, Any]]:
-        if window is None:
-            column = None if self.guid_comparison else "CreatedOn"
-        else:
-            column = WATERMARK_COLUMN
+        column = self._keyset_column(window is not None)
+        if window is not None:
             bounds = f"{WATERMARK_COLUMN} lt {window[1]}"
             if window[0] is not None:
                 bounds = f"{WATERMARK_COLUMN} ge {window[0]} and {bounds}"
@@ -196,21 +205,21 @@ class CreatioToObjectStorageOperator(CreatioHookMixin, BaseOperator):  # type: i
         mark = {"high_water_mark": window[1], "run_id": run_id, "window": list(window)}
         Variable.set(self.watermark_key(), json.dumps(mark))
 
-    def _remove_stale_parts(self, folder: str, kept: int) -> None:
+    def _remove_stale_parts(self, folder: str, kept: int, file_format: FileFormat) -> None:
         """Parts an earlier run of the same window wrote beyond this run's last (fewer records now)."""
         from airflow_provider_creatio.transfers.formats import storage_path
 
         number = kept
         while True:
-            stale = storage_path(f"{folder}/{_part_name(number, self.format)}", self.conn_id)
+            stale = storage_path(f"{folder}/{_part_name(number, file_format)}", self.storage_conn_id)
             if not stale.exists():
                 return
             stale.unlink()
             number += 1
 
 
-def _part_name(number: int, format: str) -> str:
-    return f"part-{number:05d}.{format}"
+def _part_name(number: int, file_format: FileFormat) -> str:
+    return f"part-{number:05d}{file_format.suffix}"
 
 
 def _parse(text: str) -> dt.datetime:
