@@ -38,6 +38,16 @@ def skip_loop(client: CreatioClient) -> int:
             return extracted
 
 
+def warm_up(client: CreatioClient) -> None:
+    """One request of each kind, untimed: the emulator sorts a table for an order on first use (a database has
+    its indexes already), for the range reads and for the $skip pages alike."""
+    first = "00000000-0000-0000-0000-000000000000"
+    client.execute(
+        odata.query_records("Contact", select=SELECT, orderby="Id", top=1, filter=f"Id gt {first}")
+    )
+    client.execute(odata.query_records("Contact", select=SELECT, orderby="Id", top=1, skip=0))
+
+
 def rows_read(emulator: Emulator, action: Any) -> tuple[int, int]:
     """(what ``action`` returned, rows the server read while it ran)."""
     before = emulator.stats()["rows_read"]
@@ -54,6 +64,7 @@ def measure(emulator: Emulator, count: int) -> dict[str, float]:
         def keyset() -> int:
             return sum(1 for _ in paging.iter_keyset(client, "Contact", select=SELECT, page_size=PAGE_SIZE))
 
+        warm_up(client)
         keyset_seconds, (total, keyset_rows) = timed(lambda: rows_read(emulator, keyset))
         skip_seconds, (skipped, skip_rows) = timed(lambda: rows_read(emulator, lambda: skip_loop(client)))
         return {
@@ -102,8 +113,11 @@ def run(bench: Bench) -> Result:
         rows=rows,
         figures={"page_size": PAGE_SIZE, "growth_of_keyset_peak": growth, "sizes": sizes},
         notes=[
-            "Speed here is the emulator's, which slices a sorted list for $skip as cheaply as it seeks for a "
-            "range; on a SQL database the $skip loop's rows read (about N²/2p) is what its time follows."
+            "Records per second are the emulator's and the client's: the emulator answers a $skip page by slicing "
+            "a sorted list, which costs it nothing per skipped row, so the $skip loop is not slowed here as on a "
+            "SQL database, whose time follows the rows it reads (about N²/2p for the loop). Both loops run after "
+            "one untimed request of each kind, which has the emulator sort the table for the order (a database "
+            "has its indexes already)."
         ],
         columns=("records", "keyset (iter_keyset)", "$skip loop", "ratio"),
         targets=[

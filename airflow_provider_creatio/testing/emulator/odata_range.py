@@ -32,6 +32,7 @@ _AFTER_ALL = (2,)  # sorts after every key part, which is (0,) for null or (1, v
 class RangePlan(NamedTuple):
     sorted_by: tuple[str, IndexKey]
     bounds: KeyRange
+    residual: bool  # the filter says more than the range: each row walked must still be checked
 
 
 def plan_range(
@@ -41,15 +42,16 @@ def plan_range(
     columns = tuple(item.strip() for item in orderby.split(",")) if orderby else ()
     if skip or columns not in INDEXED_ORDERS or not filter_text:
         return None
-    bounds = _bounds(store, columns, _conjuncts(parse_filter(filter_text)))
-    if bounds is None:
+    found = _bounds(store, columns, _conjuncts(parse_filter(filter_text)))
+    if found is None:
         return None
+    bounds, residual = found
     keys = [key for key, _descending in compile_orderby(store, entity, orderby)]
 
     def index_key(row: Row) -> tuple[Any, ...]:
         return tuple(key(row) for key in keys)
 
-    return RangePlan((",".join(columns), index_key), bounds)
+    return RangePlan((",".join(columns), index_key), bounds, residual)
 
 
 def _conjuncts(node: Node) -> Iterator[Node]:
@@ -60,29 +62,40 @@ def _conjuncts(node: Node) -> Iterator[Node]:
         yield node
 
 
-def _bounds(store: EntityStore, columns: tuple[str, ...], conjuncts: Iterator[Node]) -> KeyRange | None:
-    lead = columns[0]
-    start: tuple[Any, ...] | None = None
-    start_open = False
-    stop: tuple[Any, ...] | None = None
+Bound = tuple[tuple[Any, ...], bool]  # (key, open): open excludes rows whose key equals it
+
+
+def _bounds(
+    store: EntityStore, columns: tuple[str, ...], conjuncts: Iterator[Node]
+) -> tuple[KeyRange, bool] | None:
+    """The tightest range the conjuncts bound the index's leading column to, and whether any conjunct is not a
+    bound (then rows in the range must still be checked). Looser bounds are implied by the tightest."""
+    lead, pair = columns[0], len(columns) == 2
+    lower: list[Bound] = []
+    upper: list[Bound] = []
+    residual = False
     for node in conjuncts:
-        keyset = _keyset_after(store, lead, node) if len(columns) == 2 else None
-        if keyset is not None:  # tighter than any plain lower bound beside it
-            start, start_open = keyset, True
-            continue
-        compared = _compared(store, lead, node)
-        if compared is None:
-            continue
-        op, value = compared
-        if op in ("gt", "ge") and not start_open:
+        keyset = _keyset_after(store, lead, node) if pair else None
+        compared = None if keyset is not None else _compared(store, lead, node)
+        if keyset is not None:
+            lower.append((keyset, True))
+        elif compared is None:
+            residual = True
+        elif compared[0] in ("gt", "ge"):
+            op, value = compared
             # Id alone: the key has one part; (C, Id): gt C skips every Id of C, ge C starts at its first
-            start = (value,) if len(columns) == 1 or op == "ge" else (value, _AFTER_ALL)
-            start_open = op == "gt" and len(columns) == 1
-        elif op in ("lt", "le") and stop is None:
-            stop = (value,) if op == "lt" else (value, _AFTER_ALL)
-    if start is None:
+            if pair:
+                lower.append(((value, _AFTER_ALL) if op == "gt" else (value,), False))
+            else:
+                lower.append(((value,), op == "gt"))
+        else:
+            op, value = compared
+            upper.append(((value,) if op == "lt" or not pair else (value, _AFTER_ALL), op == "lt" or pair))
+    if not lower:
         return None
-    return KeyRange(start, start_open, stop, stop_open=True)
+    start, start_open = max(lower, key=lambda bound: (bound[0], bound[1]))
+    stop, stop_open = min(upper, key=lambda bound: (bound[0], not bound[1])) if upper else (None, False)
+    return KeyRange(start, start_open, stop, stop_open), residual
 
 
 def _keyset_after(store: EntityStore, lead: str, node: Node) -> tuple[Any, ...] | None:
