@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-BENCHMARKS = ["dag_parse", "round_trips", "bulk_write", "streaming", "deferrable", "extract", "headroom"]
+BENCHMARKS = ["dag_parse", "round_trips", "bulk_write", "streaming", "deferrable", "headroom", "extract"]
 
 
 def test_a_quick_run_produces_every_figure_and_the_behavioural_facts(tmp_path: Path) -> None:

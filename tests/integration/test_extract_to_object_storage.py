@@ -108,3 +108,23 @@ def test_an_unknown_column_is_refused_from_the_schema_before_any_read(accounts: 
         _extract(tmp_path, select=["Nmae"])
 
     assert [entry for entry in accounts.requests if "/odata/Account" in entry.path] == []
+
+
+@pytest.mark.parametrize("file_format", ["csv", "parquet"])
+def test_every_column_of_an_entity_goes_to_csv_and_parquet_with_the_schemas_columns(
+    creatio_connection: Any, tmp_path: Path, file_format: str
+) -> None:
+    from airflow_provider_creatio.transfers import formats
+
+    result = _extract(tmp_path, entity="Contact", select=None, format=file_format, expand=["Account"])
+
+    contacts = {row["Id"]: row for row in creatio_connection.store.rows("Contact")}
+    schema_kinds = CreatioToObjectStorageOperator(task_id="k", entity="Contact", path="x")
+    with schema_kinds.hook as hook:
+        kinds = formats.kinds_for_entity(hook.get_entity_schema("Contact"))
+    records = list(formats.read_records(result["uris"][0], file_format, kinds={**kinds, "Account": "json"}))
+    assert result["count"] == len(records) == len(contacts)
+    for record in records:
+        assert {name: record[name] for name in ("Name", "Email", "ModifiedOn")} == {
+            name: contacts[record["Id"]][name] for name in ("Name", "Email", "ModifiedOn")
+        }
