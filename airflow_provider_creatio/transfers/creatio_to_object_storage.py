@@ -25,9 +25,10 @@ DEFAULT_MAX_RECORDS_PER_FILE = 100_000
 
 class CreatioToObjectStorageOperator(CreatioEntityOperator):
     """Extract an entity's records into files at an object storage location, paging on an index (never ``$skip``)
-    and holding one page in memory.
+    and holding one page in memory. ``entity``, ``creatio_conn_id``, ``hook_params`` and ``check_columns`` are
+    the entity operators' (:class:`CreatioEntityOperator`); ``check_columns`` is on by default here: ``select``,
+    ``expand`` and a mapping ``filter`` are checked against the entity's schema before the first request.
 
-    :param entity: the Creatio object, e.g. ``Contact``. Templated.
     :param path: the folder to write into, an ObjectStoragePath URI (``file:///data/contacts/{{ ds }}/``,
         ``s3://bucket/contacts/{{ ds }}/``). Files are named ``part-00000.<format>``, ``part-00001...``: a rerun
         writes the same names over the old files and removes parts the old run had beyond them. Templated.
@@ -51,8 +52,6 @@ class CreatioToObjectStorageOperator(CreatioEntityOperator):
         GUIDs: pages then turn on the date column alone (``CreatedOn`` for a full extract).
     :param storage_conn_id: the Airflow connection that reaches the store (``aws_default`` for ``s3://``...);
         also writable in the URI as ``s3://conn_id@bucket/key``.
-    :param check_columns: check ``select``, ``expand`` and a mapping ``filter`` against the entity's schema
-        before the first request (one ``$metadata`` read; on by default).
 
     XCom: ``{"uris": [...], "count": n, "high_water_mark": "<ISO 8601>" | None, "window": [start | None, end] | None}``.
     The high-water mark (the window's end) is also kept, with the run and window that set it, in the Airflow
