@@ -12,8 +12,10 @@ import pytest
 from airflow_provider_creatio.testing.dagrun import DagRunResult, run_dag
 
 EXAMPLE_DAGS = Path(__file__).parents[2] / "example_dags"
+DAG_FILES = Path(__file__).parent / "dag_files"
 DAG_ID = "example_creatio_contacts_to_object_storage"
 WATERMARK = f"creatio_extract_watermark__{DAG_ID}__extract_contacts"
+WINDOWS_WATERMARK = "creatio_extract_watermark__test_transfer_windows__extract_contacts"
 FIRST_RUN = datetime(
     2024, 3, 10, 6, 30, tzinfo=timezone.utc
 )  # a manual run at this logical date: the day before
@@ -43,6 +45,7 @@ def export_root(tmp_path: Path, airflow_db: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(settings, "DAGS_FOLDER", str(EXAMPLE_DAGS))
     monkeypatch.setenv("AIRFLOW_VAR_CREATIO_EXPORT_ROOT", f"file://{tmp_path}")
     Variable.delete(WATERMARK)
+    Variable.delete(WINDOWS_WATERMARK)
     return tmp_path
 
 
@@ -103,3 +106,67 @@ def test_the_first_run_without_a_data_interval_is_the_initial_load(
     assert "ModifiedOn%20ge" not in next(
         r.query for r in creatio_connection.requests if r.path.endswith("/Contact")
     )
+
+
+def test_records_changed_during_a_run_land_in_the_next_window_and_no_version_twice(
+    export_root: Path, creatio_connection: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run 1 reads yesterday in pages of 20 while a thread edits records it has read and records it has not yet
+    read, and creates new ones (Creatio stamps them now, after the window's end); run 2, triggered by hand, reads
+    from the mark on."""
+    import threading
+    import time
+
+    from airflow import settings
+
+    monkeypatch.setattr(settings, "DAGS_FOLDER", str(DAG_FILES))
+    # each page takes 50 ms to answer, so that the edits surely come while the first run still reads
+    monkeypatch.setattr(creatio_connection.settings, "faults", {"latency": 0.05, "path_regex": "/Contact$"})
+    store = creatio_connection.store
+    logical_date = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=1)
+    start = logical_date - DAY
+    seeded = [
+        store.insert("Contact", {"Name": f"Yesterday {n}", "ModifiedOn": iso(start + timedelta(minutes=n))})[
+            "Id"
+        ]
+        for n in range(200)
+    ]
+    changed: list[str] = []
+    pages_before_the_edits: list[int] = []
+
+    def contact_pages() -> int:
+        return sum(1 for entry in creatio_connection.requests if entry.path.endswith("/Contact"))
+
+    def edit_while_the_extract_reads() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if contact_pages() >= 3:
+                break
+            time.sleep(0.001)
+        pages_before_the_edits.append(contact_pages())
+        for record_id in seeded[::10]:  # read already (the first pages) and not yet (the later ones)
+            store.update("Contact", record_id, {"Name": "Edited during the run"})
+            changed.append(record_id)
+        for n in range(5):
+            changed.append(store.insert("Contact", {"Name": f"Created during the run {n}"})["Id"])
+
+    editor = threading.Thread(target=edit_while_the_extract_reads)
+    editor.start()
+    first = run_dag(DAG_FILES, "test_transfer_windows", logical_date=logical_date)
+    editor.join()
+    pages_of_the_first_run = contact_pages()
+    second = run_dag(
+        DAG_FILES,
+        "test_transfer_windows",
+        logical_date=None,
+        run_after=datetime.now(timezone.utc) + timedelta(seconds=5),
+    )
+
+    assert first.succeeded and second.succeeded, (first.task_states, second.task_states)
+    assert pages_before_the_edits[0] < pages_of_the_first_run  # the edits came while run 1 was reading
+    landed = versions(first) + versions(second)
+    assert len(landed) == len(set(landed))  # no version twice
+    final = {row["Id"]: row["ModifiedOn"] for row in store.rows("Contact")}
+    assert {(record_id, final[record_id]) for record_id in changed} <= set(versions(second))
+    untouched = set(seeded) - set(changed)
+    assert {(record_id, final[record_id]) for record_id in untouched} <= set(versions(first))
