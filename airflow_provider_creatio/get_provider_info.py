@@ -53,6 +53,14 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [f"{_PKG}.sensors.process", f"{_PKG}.sensors.entity"],
             }
         ],
+        # Object storage is Airflow's own (the Common IO provider's integration): files to and from Creatio.
+        "transfers": [
+            {
+                "source-integration-name": "Common IO",
+                "target-integration-name": "Creatio",
+                "python-module": f"{_PKG}.transfers.object_storage_to_creatio",
+            }
+        ],
         "triggers": [
             {
                 "integration-name": "Creatio",

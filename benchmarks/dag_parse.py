@@ -15,8 +15,9 @@ MODULES = (
     "airflow_provider_creatio.sensors.entity",
     "airflow_provider_creatio.sensors.process",
     "airflow_provider_creatio.hooks.creatio",
+    "airflow_provider_creatio.transfers.object_storage_to_creatio",
 )
-HEAVY = ("requests", "urllib3", "tenacity", "httpx", "yaml", "croniter", "starlette", "uvicorn")
+HEAVY = ("requests", "urllib3", "tenacity", "httpx", "yaml", "croniter", "starlette", "uvicorn", "pyarrow")
 TARGET_MS = 30.0
 
 # Runs in a fresh interpreter: airflow.sdk first (every DAG file needs it), then the provider, timed apart.

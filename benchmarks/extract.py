@@ -1,4 +1,4 @@
-"""7. Keyset extract: every record of a large entity, paged on Id, against a hand-written $skip loop; what each
+"""8. Keyset extract: every record of a large entity, paged on Id, against a hand-written $skip loop; what each
 costs the server (rows read, from the emulator's log) and the client (memory)."""
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ def run(bench: Bench) -> Result:
         ]
     return Result(
         key="extract",
-        title="7. Keyset extract",
+        title="8. Keyset extract",
         measures=f"paging.iter_keyset over Contact ({', '.join(SELECT)}) in pages of {PAGE_SIZE:,} (Id gt <last>) "
         "against a hand-written $top/$skip loop with $orderby=Id, the emulator in its own process; rows read are "
         "the emulator's cost model ($skip reads skip + top, an Id range reads its page); memory is the client's "

@@ -32,6 +32,7 @@ class Scale:
     parse_runs: int
     bulk_records: int
     query_records: int
+    load_records: int  # records loaded from a file by ObjectStorageToCreatioOperator
     stream_sizes: tuple[int, ...]
     extract_sizes: tuple[int, ...]
     triggers: int
@@ -44,6 +45,7 @@ FULL = Scale(
     parse_runs=15,
     bulk_records=1000,
     query_records=25_000,
+    load_records=100_000,
     stream_sizes=(10_000, 50_000, 100_000),
     extract_sizes=(100_000, 1_000_000),
     triggers=1000,
@@ -55,6 +57,7 @@ QUICK = Scale(
     parse_runs=3,
     bulk_records=100,
     query_records=2_500,
+    load_records=2_500,
     stream_sizes=(1_000, 2_000, 4_000),
     extract_sizes=(2_000, 4_000),
     triggers=50,

@@ -22,6 +22,11 @@ Which window a run reads, as the half-open ``[start, end)`` of ``ModifiedOn``:
 2. ``to_contact_copies`` trims names, lower-cases e-mails and normalises phone numbers.
 3. ``upsert_copies`` writes them through ``$batch`` (at most 100 per call; the Ids that exist are looked up first,
    so each chunk is one batch), and fails the run if Creatio refused any row, naming the rows and Creatio's words.
+
+The records travel between the tasks through XCom: the small-data variant, right for the hundreds or few thousand
+contacts a day changes (``max_records`` guards the size). For tens of thousands of records, or data that should
+land in the lake anyway, see ``example_creatio_contact_load``: the same copy through files in object storage, with
+only URIs and counts in XCom.
 """
 
 from __future__ import annotations

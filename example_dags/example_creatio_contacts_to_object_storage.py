@@ -2,8 +2,10 @@
 
 Every night at 02:00 UTC, ``extract_contacts`` writes the contacts modified in the 24 hours before (its data
 interval, ``ModifiedOn`` from the start, included, to the end, excluded) as JSON Lines files of at most 50,000
-records into a folder per window. The folder's root is the Airflow Variable ``creatio_export_root`` (default
-``file:///tmp/creatio-exports``; an ``s3://bucket/prefix`` with the Amazon provider and ``conn_id``).
+records into a folder of its own, named after the run. The folders' root is the Airflow Variable
+``creatio_transfer_folder`` (as for ``example_creatio_contact_load``), else a folder under the machine's temporary
+directory; on Celery or Kubernetes, set it to a shared mount or an object storage URI such as
+``s3://aws_default@lake/creatio``.
 
 * Pages are read on the (``ModifiedOn``, ``Id``) index, never with ``$skip``: each page costs Creatio one range
   read, whatever the table's size, and memory holds one page.
@@ -20,13 +22,19 @@ the smaller tool; this one is for data that leaves Creatio for a lake or a wareh
 
 from __future__ import annotations
 
+import tempfile
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from airflow.sdk import CronTriggerTimetable, dag
 
 from airflow_provider_creatio.transfers.creatio_to_object_storage import CreatioToObjectStorageOperator
 
-EXPORT_ROOT = "{{ var.value.get('creatio_export_root', 'file:///tmp/creatio-exports') }}"
+DEFAULT_FOLDER = (Path(tempfile.gettempdir()) / "creatio-transfers").as_posix()
+RUN_FOLDER = (
+    "{{ var.value.get('creatio_transfer_folder', '" + DEFAULT_FOLDER + "') }}"
+    "/contacts-extract/{{ run_id | replace(':', '-') | replace('+', '-') }}/"
+)
 
 
 @dag(
@@ -43,7 +51,7 @@ def example_creatio_contacts_to_object_storage() -> None:
         entity="Contact",
         select=["Name", "Email", "MobilePhone", "JobTitle", "AccountId", "CreatedOn", "ModifiedOn"],
         incremental=True,
-        path=EXPORT_ROOT + "/contacts/{{ run_id }}/",
+        path=RUN_FOLDER,
         format="jsonl",
         max_records_per_file=50_000,
     )

@@ -103,7 +103,11 @@ def main() -> int:
         print(
             f"Creatio emulator on {creatio.url} ({layout}, {args.auth} auth; identity server {creatio.identity_url})"
         )
-        env = {"AIRFLOW_CONN_CREATIO_DEFAULT": emulator_connection_json(creatio, args.auth)}
+        env = {
+            "AIRFLOW_CONN_CREATIO_DEFAULT": emulator_connection_json(creatio, args.auth),
+            # Where example_creatio_contact_load writes its files: a folder every component reaches.
+            "AIRFLOW_VAR_CREATIO_TRANSFER_FOLDER": str(HOME / "transfers"),
+        }
         print(f"Starting Airflow in {HOME} (api-server, scheduler, dag-processor, triggerer)...")
         with AirflowDeployment(HOME, DAGS, env=env) as airflow:
             failed = run_examples(airflow)

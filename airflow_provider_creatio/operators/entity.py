@@ -9,11 +9,7 @@ Importing this module is cheap: no HTTP library and no client module is imported
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_creatio._compat import AirflowException, BaseOperator
@@ -236,7 +232,12 @@ class CreatioQueryEntitiesOperator(CreatioEntityOperator):
     :param max_records: a safety limit: when the query matches more records than this, the task fails instead
         of returning or writing a silently cut result. Use ``top`` to take only the first records.
     :param page_size: records per request (the server may cap it; that is detected).
-    :param output_path: write the records to this file as JSON Lines instead of returning them. Templated.
+    :param output_path: write the records to this file as JSON Lines instead of returning them: a local path or
+        an object storage URI (``s3://bucket/out/cases.jsonl``, ``file:///data/x.jsonl``: whatever Airflow's
+        ``ObjectStoragePath`` reaches), which every worker of a distributed deployment can read. The file appears
+        only once complete. Templated.
+    :param storage_conn_id: the Airflow connection that reaches ``output_path``'s store (also writable in the
+        URI as ``s3://conn_id@bucket/key``).
 
     XCom: the list of records, or ``{"path": ..., "count": ...}`` with ``output_path``.
     """
@@ -254,6 +255,7 @@ class CreatioQueryEntitiesOperator(CreatioEntityOperator):
         max_records: int | None = None,
         page_size: int | None = None,
         output_path: str | None = None,
+        storage_conn_id: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -265,6 +267,7 @@ class CreatioQueryEntitiesOperator(CreatioEntityOperator):
         self.max_records = max_records
         self.page_size = page_size
         self.output_path = output_path
+        self.storage_conn_id = storage_conn_id
 
     def _limit(self) -> int | None:
         """How many records to fetch at most: ``top``, or one past ``max_records`` to notice an overflow."""
@@ -296,31 +299,16 @@ class CreatioQueryEntitiesOperator(CreatioEntityOperator):
 
     def run(self, context: Context) -> Any:
         if self.output_path:
-            count = _write_json_lines(Path(self.output_path), self._records())
+            from airflow_provider_creatio.transfers import formats
+
+            target = formats.storage_path(self.output_path, self.storage_conn_id)
+            with formats.open_writer(target, formats.FileFormat.JSONL) as writer:
+                count = writer.write_all(self._records())
             self.log.info("Wrote %d %s records to %s", count, self.entity, self.output_path)
             return {"path": str(self.output_path), "count": count}
         records = list(self._records())
         self.log.info("Read %d %s records", len(records), self.entity)
         return records
-
-
-def _write_json_lines(path: Path, records: Iterable[Mapping[str, Any]]) -> int:
-    """Write one JSON object per line. The file appears only when complete (a temporary file is renamed), so a
-    failed task never leaves a partial result where the next task looks."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    count = 0
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            for record in records:
-                out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
-                out.write("\n")
-                count += 1
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return count
 
 
 class CreatioBulkEntityOperator(CreatioEntityOperator):

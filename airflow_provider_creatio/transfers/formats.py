@@ -46,8 +46,11 @@ Record = dict[str, Any]
 DEFAULT_ROW_GROUP_SIZE = 10_000  # Parquet rows buffered before a row group is written
 DEFAULT_READ_BATCH_SIZE = 1_000  # Parquet rows decoded at a time when reading
 _LOCAL_PROTOCOLS = ("file", "local", "")
+_CSV_CELL_LIMIT = 2**31 - 1  # characters in one CSV cell (the csv module's own default is 131,072)
 _KIND_KEY = b"creatio.kind"  # Parquet field metadata: the column's ValueKind
-PARQUET_EXTRA_HINT = "install the provider's 'parquet' extra: pip install 'airflow-provider-creatio[parquet]'"
+_PARQUET_EXTRA_HINT = (
+    "install the provider's 'parquet' extra: pip install 'airflow-provider-creatio[parquet]'"
+)
 
 
 class FileFormat(str, enum.Enum):
@@ -63,8 +66,8 @@ class FileFormat(str, enum.Enum):
     def resolve(
         cls, value: FileFormat | str | None, path: ObjectStoragePath | str | None = None
     ) -> FileFormat:
-        """The format named by ``value`` (``jsonl``, ``json``/``ndjson``, ``csv``, ``parquet``), or, when it is
-        None, the one the path's suffix names."""
+        """The format named by ``value`` (``jsonl`` or ``ndjson``, ``csv``, ``parquet`` or ``pq``), or, when it
+        is None, the one the path's suffix names (a ``.json`` file is one JSON document, not JSON Lines)."""
         if value is None:
             name = str(path or "").rsplit("/", 1)[-1]
             value = name.rsplit(".", 1)[-1] if "." in name else ""
@@ -73,7 +76,7 @@ class FileFormat(str, enum.Enum):
                     f"cannot tell the format of {path}: give format (jsonl, csv or parquet)"
                 )
         text = str(value.value if isinstance(value, FileFormat) else value).strip().lower().lstrip(".")
-        text = {"json": "jsonl", "ndjson": "jsonl", "pq": "parquet"}.get(text, text)
+        text = {"ndjson": "jsonl", "pq": "parquet"}.get(text, text)
         try:
             return cls(text)
         except ValueError:
@@ -136,7 +139,7 @@ def storage_path(location: ObjectStoragePath | str, conn_id: str | None = None) 
     return ObjectStoragePath(text, conn_id=conn_id)
 
 
-def is_local(path: ObjectStoragePath) -> bool:
+def _is_local(path: ObjectStoragePath) -> bool:
     return (path.protocol or "") in _LOCAL_PROTOCOLS
 
 
@@ -268,7 +271,7 @@ def _pyarrow() -> tuple[Any, Any]:
         import pyarrow.parquet
     except ImportError as err:
         raise CreatioConfigError(
-            f"Parquet files need pyarrow, which is not installed: {PARQUET_EXTRA_HINT}"
+            f"Parquet files need pyarrow, which is not installed: {_PARQUET_EXTRA_HINT}"
         ) from err
     return pyarrow, pyarrow.parquet
 
@@ -331,7 +334,7 @@ def _arrow_values(kind: ValueKind, rows: Sequence[Mapping[str, Any]], name: str)
 def _opened_for_write(path: ObjectStoragePath) -> Iterator[IO[bytes]]:
     """A binary handle on ``path``. A local file is written beside its name and renamed when complete; an object
     store shows an object only once its upload completes. A failed write leaves nothing behind."""
-    if is_local(path):
+    if _is_local(path):
         path.parent.mkdir(parents=True, exist_ok=True)
         target = path.parent / f".{path.name}.{uuid.uuid4().hex}.part"
     else:
@@ -492,20 +495,28 @@ def _read_json_lines(handle: IO[bytes], source: ObjectStoragePath) -> Iterator[R
 def _read_csv(
     handle: IO[bytes], source: ObjectStoragePath, kinds: Mapping[str, ValueKind]
 ) -> Iterator[Record]:
-    rows = csv.reader(io.TextIOWrapper(handle, encoding="utf-8", newline=""))
-    header = next(rows, None)
-    if header is None:
-        return
-    decoders = [(name, kinds.get(name, ValueKind.TEXT)) for name in header]
-    for number, row in enumerate(rows, start=2):
-        if len(row) != len(header):
-            raise CreatioFileError(
-                f"{source}, row {number}: {len(row)} cells where the header names {len(header)} columns"
-            )
-        try:
-            yield {name: _csv_value(kind, cell) for (name, kind), cell in zip(decoders, row, strict=True)}
-        except ValueError as err:
-            raise CreatioFileError(f"{source}, row {number}: {err}") from None
+    # The csv module refuses cells over 128 KiB by default; long text columns (an e-mail's Body) exceed that.
+    csv.field_size_limit(max(csv.field_size_limit(), _CSV_CELL_LIMIT))
+    # strict: a cut-off file (a quote never closed) or a stray quote is an error, not a silently odd record.
+    rows = csv.reader(io.TextIOWrapper(handle, encoding="utf-8", newline=""), strict=True)
+    try:
+        header = next(rows, None)
+        if header is None:
+            return
+        decoders = [(name, kinds.get(name, ValueKind.TEXT)) for name in header]
+        for row in rows:
+            yield _csv_record(decoders, row, f"{source}, line {rows.line_num}")
+    except csv.Error as err:
+        raise CreatioFileError(f"{source}, line {rows.line_num}: not CSV ({err})") from None
+
+
+def _csv_record(decoders: Sequence[tuple[str, ValueKind]], row: Sequence[str], where: str) -> Record:
+    if len(row) != len(decoders):
+        raise CreatioFileError(f"{where}: {len(row)} cells where the header names {len(decoders)} columns")
+    try:
+        return {name: _csv_value(kind, cell) for (name, kind), cell in zip(decoders, row, strict=True)}
+    except ValueError as err:
+        raise CreatioFileError(f"{where}: {err}") from None
 
 
 def _csv_value(kind: ValueKind, cell: str) -> Any:

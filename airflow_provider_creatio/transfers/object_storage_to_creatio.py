@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from airflow_provider_creatio.transfers.formats import RecordWriter, ValueKind
 
 REPORT_SUFFIX = ".report.jsonl"
+_MAX_BATCH_SIZE = (
+    100  # Creatio's limit of requests per $batch (client.batch.MAX_BATCH_SIZE, not imported at parse)
+)
 _GLOB_CHARACTERS = "*?["
 _FAILURES_NAMED = 10  # failed records named in the task's error
 
@@ -63,8 +66,9 @@ class ObjectStorageToCreatioOperator(CreatioEntityOperator):
     ``ok``, ``action``, and ``status`` and ``error`` when it failed); a rerun replaces it.
 
     :param source: a file (``s3://bucket/in/contacts.csv``), a folder (every file directly in it), or a glob
-        (``s3://bucket/in/*.parquet``). A local path is a ``file://`` URI. Reports (``*.report.jsonl``) and names
-        starting with ``.`` or ``_`` are never read as input. Templated.
+        (``s3://bucket/in/*.parquet``); or a list of them (the files an extract wrote, from its XCom), loaded in
+        that order. A local path is a ``file://`` URI. Reports (``*.report.jsonl``) and names starting with ``.``
+        or ``_`` are never read as input. Templated.
     :param operation: ``create``, ``update``, ``upsert`` or ``delete``. Templated.
     :param format: ``jsonl``, ``csv`` or ``parquet``; by default each file's suffix tells. CSV cells are typed by
         the entity's schema (docs/guides/transfers.md). Templated.
@@ -89,7 +93,7 @@ class ObjectStorageToCreatioOperator(CreatioEntityOperator):
     def __init__(
         self,
         *,
-        source: str,
+        source: str | Sequence[str],
         operation: str,
         format: str | None = None,
         storage_conn_id: str | None = None,
@@ -103,6 +107,8 @@ class ObjectStorageToCreatioOperator(CreatioEntityOperator):
         known = [member.value for member in BulkOperation]
         if "{{" not in operation and operation not in known:
             raise ValueError(f"operation must be one of {', '.join(known)}, got {operation!r}")
+        if not 1 <= batch_size <= _MAX_BATCH_SIZE:
+            raise ValueError(f"batch_size must be 1 to {_MAX_BATCH_SIZE}, got {batch_size}")
         self.source = source
         self.operation = operation
         self.format = format
@@ -142,22 +148,33 @@ class ObjectStorageToCreatioOperator(CreatioEntityOperator):
         return self._finish(context, tally, files)
 
     def _input_files(self) -> list[ObjectStoragePath]:
+        """The files of every source, in order, each once."""
+        sources = [self.source] if isinstance(self.source, str) else list(self.source)
+        if not sources:
+            raise AirflowException("no source given")
+        inputs: dict[str, ObjectStoragePath] = {}
+        for source in sources:
+            inputs.update((str(path), path) for path in self._files_at(str(source).strip()))
+        return list(inputs.values())
+
+    def _files_at(self, source: str) -> list[ObjectStoragePath]:
         from airflow_provider_creatio.transfers import formats
 
-        source = str(self.source).strip()
         cut = min((source.find(mark) for mark in _GLOB_CHARACTERS if mark in source), default=-1)
         if cut >= 0:
-            folder, pattern = source[: source.rfind("/", 0, cut)], source[source.rfind("/", 0, cut) + 1 :]
+            folder = source[: source.rfind("/", 0, cut)]
+            pattern = source[len(folder) + 1 :]
             found = list(formats.storage_path(folder, self.storage_conn_id).glob(pattern))
         else:
             path = formats.storage_path(source, self.storage_conn_id)
-            found = list(path.iterdir()) if path.is_dir() else [path]
-        inputs = sorted((path for path in found if _is_input(path)), key=str)
+            if not path.is_dir():
+                if not path.is_file():
+                    raise AirflowException(f"no such file: {path}")
+                return [path]
+            found = list(path.iterdir())
+        inputs = sorted((path for path in found if _is_input(path) and path.is_file()), key=str)
         if not inputs:
-            raise AirflowException(f"no input files at {self.source}")
-        missing = [str(path) for path in inputs if not path.is_file()]
-        if missing:
-            raise AirflowException(f"no such file: {', '.join(missing)}")
+            raise AirflowException(f"no input files at {source}")
         return inputs
 
     def _refuse_unknown_columns(self, inputs: list[ObjectStoragePath]) -> None:

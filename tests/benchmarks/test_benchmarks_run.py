@@ -11,7 +11,16 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-BENCHMARKS = ["dag_parse", "round_trips", "bulk_write", "streaming", "deferrable", "headroom", "extract"]
+BENCHMARKS = [
+    "dag_parse",
+    "round_trips",
+    "bulk_write",
+    "streaming",
+    "deferrable",
+    "headroom",
+    "bulk_load",
+    "extract",
+]
 
 
 def test_a_quick_run_produces_every_figure_and_the_behavioural_facts(tmp_path: Path) -> None:
@@ -35,8 +44,6 @@ def test_a_quick_run_produces_every_figure_and_the_behavioural_facts(tmp_path: P
     assert waits["threads_added"] <= 0 and waits["logins_for_all_triggers"] == 1
     assert waits["events_success"] == waits["triggers"] and waits["logouts_after_the_last_trigger"] == 1
     assert results["dag_parse"]["figures"]["heavy_imported_by_provider"] == []
-    extracts = results["extract"]["figures"]["sizes"].values()
-    assert all(size["keyset_rows_read"] == size["records"] < size["skip_rows_read"] for size in extracts)
     assert set(results["headroom"]["figures"]) == {
         "GET one record (a trigger's poll)",
         "$batch of 100 creates (bulk write)",

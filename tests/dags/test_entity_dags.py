@@ -269,6 +269,44 @@ def test_contact_sync_without_a_logical_date_reads_the_day_up_to_run_after(
     assert_synced_exactly(contact_copy_site, result, changed, window)
 
 
+def test_contact_load_copies_every_contact_through_files_and_reports_each_one(
+    dag_folder: Any, contact_copy_site: Any, tmp_path: Path
+) -> None:
+    """The large-data variant of the sync: contacts to a JSON Lines file, reporting rows to CSV, the CSV upserted
+    into UsrContactCopy; XCom carries only URIs and counts."""
+    store = contact_copy_site.store
+    for number in range(250):
+        store.insert("Contact", {"Name": f"Loaded {number}", "Email": f"l{number}@example.com"})
+    contacts = {row["Id"]: row for row in store.rows("Contact")}
+    store.insert("UsrContactCopy", {"Id": next(iter(contacts)), "Name": "stale"})
+
+    result = run_dag(
+        dag_folder(EXAMPLE_DAGS), "example_creatio_contact_load", run_conf={"folder": str(tmp_path)}
+    )
+
+    assert_succeeded(result)
+    copies = {row["Id"]: row for row in store.rows("UsrContactCopy")}
+    assert copies.keys() == contacts.keys()
+    assert all(
+        (copy["Name"], copy["Email"], copy["Phone"], copy["SourceModifiedOn"])
+        == (
+            contacts[key]["Name"],
+            contacts[key]["Email"],
+            contacts[key]["MobilePhone"],
+            contacts[key]["ModifiedOn"],
+        )
+        for key, copy in copies.items()
+    )
+    loaded = result.xcoms["load_copies"]
+    assert loaded["actions"] == {"created": len(contacts) - 1, "updated": 1}
+    (report,) = [item["report"] for item in loaded["files"]]
+    run_folder = next((tmp_path / "contact-load").iterdir())
+    assert report == f"file://{run_folder}/copies.csv.report.jsonl"
+    lines = (run_folder / "copies.csv.report.jsonl").read_text().splitlines()
+    assert len(lines) == len(contacts) and all(json.loads(line)["ok"] for line in lines)
+    assert result.xcoms["export_contacts"]["count"] == len(contacts)
+
+
 def test_case_lifecycle_example(dag_folder: Any, creatio_connection: Any) -> None:
     emulator = creatio_connection
     result = run_dag(

@@ -43,7 +43,7 @@ def export_root(tmp_path: Path, airflow_db: Path, monkeypatch: pytest.MonkeyPatc
     from airflow.models import Variable
 
     monkeypatch.setattr(settings, "DAGS_FOLDER", str(EXAMPLE_DAGS))
-    monkeypatch.setenv("AIRFLOW_VAR_CREATIO_EXPORT_ROOT", f"file://{tmp_path}")
+    monkeypatch.setenv("AIRFLOW_VAR_CREATIO_TRANSFER_FOLDER", str(tmp_path))
     Variable.delete(WATERMARK)
     Variable.delete(WINDOWS_WATERMARK)
     return tmp_path

@@ -61,6 +61,8 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         env = {
             connection_env_name("creatio_default"): emulator_connection_json(creatio),
             connection_env_name("creatio_oauth"): emulator_connection_json(creatio, "oauth"),
+            # Where example_creatio_contact_load writes its files: a folder every component reaches.
+            "AIRFLOW_VAR_CREATIO_TRANSFER_FOLDER": str(root / "transfers"),
         }
         with AirflowDeployment(root / "airflow", dags, env=env) as airflow:
             yield Deployment(airflow, creatio, issued)

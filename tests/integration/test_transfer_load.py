@@ -14,6 +14,7 @@ import pytest
 from airflow_provider_creatio._compat import AirflowException
 from airflow_provider_creatio.client.errors import CreatioUnknownColumnError
 from airflow_provider_creatio.hooks.creatio import CreatioHook
+from airflow_provider_creatio.operators.entity import CreatioQueryEntitiesOperator
 from airflow_provider_creatio.testing.connection import emulator_connection_json
 from airflow_provider_creatio.testing.emulator import EmulatorServer, EmulatorSettings
 from airflow_provider_creatio.testing.emulator.seed import API_ACCOUNT_ID
@@ -179,6 +180,7 @@ def test_a_folder_or_a_glob_loads_every_file_once_and_never_a_report(
     write_input(f"{storage_root}/in/a.csv", (copy_record(n) for n in range(0, 150)), "csv")
     write_input(f"{storage_root}/in/b.jsonl", (copy_record(n) for n in range(150, 200)), "jsonl")
     write_input(f"{storage_root}/in/_SUCCESS.jsonl", [copy_record(999)], "jsonl")
+    write_input(f"{storage_root}/in/older/c.jsonl", [copy_record(998)], "jsonl")  # not directly in the folder
 
     first, _ = load(source=f"{storage_root}/in", operation="upsert")
     again, _ = load(source=f"{storage_root}/in/*", operation="upsert")  # the reports are there now
@@ -190,6 +192,12 @@ def test_a_folder_or_a_glob_loads_every_file_once_and_never_a_report(
     assert again["files"] == first["files"]
     assert again["actions"] == {"updated": 200}
     assert emulator.store.count(ENTITY) == 200
+
+    listed, _ = load(
+        source=[f"{storage_root}/in/b.jsonl", f"{storage_root}/in/*.csv", f"{storage_root}/in/"],
+        operation="upsert",
+    )
+    assert [item["uri"].rsplit("/", 1)[1] for item in listed["files"]] == ["b.jsonl", "a.csv"]
 
 
 def test_failed_records_fail_the_task_after_every_record_was_tried_and_the_report_says_why(
@@ -257,3 +265,23 @@ def test_an_unknown_column_is_refused_before_anything_is_written(
 def test_no_input_files_fail_the_task(emulator: EmulatorServer, storage_root: str) -> None:
     with pytest.raises(AirflowException, match="no input files"):
         load(source=f"{storage_root}/nothing/*.csv", operation="create")
+    with pytest.raises(AirflowException, match=r"no such file: .*/missing\.csv"):
+        load(source=f"{storage_root}/missing.csv", operation="create")
+    with pytest.raises(AirflowException, match="no source given"):
+        load(source=[], operation="create")
+
+
+def test_the_query_operator_writes_its_output_to_object_storage(
+    emulator: EmulatorServer, s3_bucket: str
+) -> None:
+    for number in range(1200):
+        emulator.store.insert(ENTITY, copy_record(number))
+    target = f"{s3_bucket}/exports/copies.jsonl"
+
+    result = CreatioQueryEntitiesOperator(
+        task_id="q", entity=ENTITY, select=COLUMNS, page_size=500, output_path=target
+    ).execute(context={})  # type: ignore[arg-type]
+
+    assert result == {"path": target, "count": 1200}
+    written = sorted(formats.read_records(target), key=lambda record: record["Id"])
+    assert written == sorted((copy_record(n) for n in range(1200)), key=lambda record: record["Id"])

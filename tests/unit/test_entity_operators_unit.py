@@ -65,6 +65,22 @@ def test_bulk_operator_refuses_an_unknown_operation_early() -> None:
     assert "records" in templated.template_fields
 
 
+def test_load_operator_refuses_an_unknown_operation_early_and_templates_its_source() -> None:
+    from airflow_provider_creatio.transfers.object_storage_to_creatio import ObjectStorageToCreatioOperator
+
+    with pytest.raises(ValueError, match="create, update, upsert, delete"):
+        ObjectStorageToCreatioOperator(task_id="l", entity="Contact", operation="merge", source="/in.csv")
+    with pytest.raises(ValueError, match="batch_size must be 1 to 100, got 0"):
+        ObjectStorageToCreatioOperator(
+            task_id="l", entity="Contact", operation="create", source="/in.csv", batch_size=0
+        )
+    templated = ObjectStorageToCreatioOperator(
+        task_id="t", entity="Contact", operation="{{ params.op }}", source="s3://lake/{{ ds }}/"
+    )
+    assert {"entity", "operation", "source", "format"} <= set(templated.template_fields)
+    assert templated.check_columns  # on by default, as for the bulk operator
+
+
 def test_query_limit_combines_top_and_the_max_records_guard() -> None:
     def limit(**kwargs: object) -> int | None:
         return CreatioQueryEntitiesOperator(task_id="q", entity="Contact", **kwargs)._limit()  # type: ignore[arg-type]

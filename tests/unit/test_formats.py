@@ -92,10 +92,12 @@ def test_a_record_with_a_column_the_csv_lacks_fails_and_leaves_no_file(tmp_path:
 @pytest.mark.parametrize(
     ("content", "kinds", "message"),
     [
-        ("Active\r\nyes\r\n", {"Active": ValueKind.BOOLEAN}, r"row 2: 'yes' is not true or false"),
-        ("Age\r\n1.5\r\n", {"Age": ValueKind.INTEGER}, r"row 2: '1.5' is not an integer"),
-        ("Amount\r\nabc\r\n", {"Amount": ValueKind.NUMBER}, r"row 2"),
-        ("A,B\r\n1\r\n", {}, r"row 2: 1 cells where the header names 2 columns"),
+        ("Active\r\nyes\r\n", {"Active": ValueKind.BOOLEAN}, r"line 2: 'yes' is not true or false"),
+        ("Age\r\n1.5\r\n", {"Age": ValueKind.INTEGER}, r"line 2: '1.5' is not an integer"),
+        ("Amount\r\nabc\r\n", {"Amount": ValueKind.NUMBER}, r"line 2"),
+        ("A,B\r\n1\r\n", {}, r"line 2: 1 cells where the header names 2 columns"),
+        ('A,B\r\n1,"cut off\r\n', {}, r"line 2: not CSV \(unexpected end of data\)"),
+        ('A,B\r\n"x"y,1\r\n', {}, r"line 2: not CSV"),
     ],
 )
 def test_a_malformed_csv_row_is_named(tmp_path: Path, content: str, kinds: Any, message: str) -> None:
@@ -103,6 +105,14 @@ def test_a_malformed_csv_row_is_named(tmp_path: Path, content: str, kinds: Any, 
     path.write_text(content)
     with pytest.raises(CreatioFileError, match=message):
         list(formats.read_records(path.as_posix(), kinds=kinds))
+
+
+def test_a_csv_cell_longer_than_the_csv_modules_default_limit_round_trips(tmp_path: Path) -> None:
+    path = tmp_path / "long.csv"
+    body = "<p>" + 'é, "quoted"\n' * 30_000 + "</p>"  # about 400,000 characters: an e-mail's Body
+    with formats.open_writer(path.as_posix()) as writer:
+        writer.write({"Body": body, "Title": "long"})
+    assert list(formats.read_records(path.as_posix())) == [{"Body": body, "Title": "long"}]
 
 
 def test_a_malformed_json_line_is_named(tmp_path: Path) -> None:
@@ -198,14 +208,16 @@ def test_parquet_without_pyarrow_names_the_extra(tmp_path: Path, monkeypatch: py
         (None, "file:///tmp/x.CSV", FileFormat.CSV),
         (None, "x.parquet", FileFormat.PARQUET),
         ("parquet", "x.bin", FileFormat.PARQUET),
-        (" JSON ", None, FileFormat.JSONL),
+        (" NDJSON ", None, FileFormat.JSONL),
     ],
 )
 def test_the_format_is_named_or_read_from_the_suffix(given: Any, path: Any, expected: FileFormat) -> None:
     assert FileFormat.resolve(given, path) is expected
 
 
-@pytest.mark.parametrize(("given", "path"), [(None, "/tmp/contacts"), ("xml", None), (None, "/tmp/a.txt")])
+@pytest.mark.parametrize(
+    ("given", "path"), [(None, "/tmp/contacts"), ("xml", None), (None, "/tmp/a.txt"), (None, "/tmp/a.json")]
+)
 def test_an_unknown_format_is_refused(given: Any, path: Any) -> None:
     with pytest.raises(CreatioFileError, match="format"):
         FileFormat.resolve(given, path)
@@ -244,3 +256,29 @@ def test_kinds_come_from_the_entity_schema() -> None:
 
 def test_chunks_hold_at_most_their_size() -> None:
     assert [len(chunk) for chunk in formats.read_chunks(({"n": n} for n in range(7)), 3)] == [3, 3, 1]
+
+
+@pytest.mark.parametrize("file_format", list(FileFormat))
+def test_writing_and_reading_hold_a_bounded_number_of_records_whatever_the_file_size(
+    tmp_path: Path, file_format: FileFormat
+) -> None:
+    """Python memory at its peak (tracemalloc) while a file is written from a generator and read back: the same
+    for 20,000 records as for 2,000, where holding the records would need ten times as much."""
+    import tracemalloc
+
+    def peak(count: int) -> int:
+        path = (tmp_path / f"n{count}{file_format.suffix}").as_posix()
+        records = (dict(RECORDS[n % 3], Id=f"{n:08d}-0000-4000-8000-000000000000") for n in range(count))
+        tracemalloc.start()
+        try:
+            with formats.open_writer(path, kinds=KINDS, row_group_size=1_000) as writer:
+                writer.write_all(records)
+            read = sum(1 for _ in formats.read_records(path, kinds=KINDS))
+            assert read == count
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    peak(100)  # the first file imports and caches what every later one uses
+    small, large = peak(2_000), peak(20_000)
+    assert large < small * 1.5, (small, large)

@@ -49,6 +49,17 @@ def test_provider_info_declares_the_creatio_connection_type() -> None:
     assert fields["identity_server_url"]["schema"]["examples"] == ["https://mysite-is.creatio.com"]
 
 
+def test_provider_info_declares_the_transfers_and_their_modules_import() -> None:
+    import importlib
+
+    transfers = get_provider_info()["transfers"]
+    assert {(item["source-integration-name"], item["target-integration-name"]) for item in transfers} >= {
+        ("Common IO", "Creatio")
+    }
+    for item in transfers:
+        importlib.import_module(item["python-module"])
+
+
 def test_every_extra_is_a_form_field_with_label_description_and_placeholder() -> None:
     (conn_type,) = get_provider_info()["connection-types"]
     placeholders = conn_type["ui-field-behaviour"]["placeholders"]

@@ -22,7 +22,7 @@ def test_transfer_windows() -> None:
         entity="Contact",
         select=["Name", "ModifiedOn"],
         incremental=True,
-        path="{{ var.value.creatio_export_root }}/contacts/{{ run_id }}/",
+        path="{{ var.value.creatio_transfer_folder }}/contacts/{{ run_id | replace(':', '-') }}/",
         page_size=20,
         clock_margin=timedelta(seconds=1),
     )
