@@ -77,9 +77,9 @@ def test_a_rerun_writes_the_same_files_and_removes_parts_it_no_longer_needs(
 
 
 def test_without_guid_comparison_the_extract_pages_on_created_on(
-    creatio_connection: Any, tmp_path: Path
+    creatio_connection: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    creatio_connection.settings.guid_ordering = False  # a site that refuses Id gt <guid>
+    monkeypatch.setattr(creatio_connection.settings, "guid_ordering", False)  # a site refusing Id gt <guid>
     creatio_connection.reset()
     accounts = _seed(creatio_connection)
     with pytest.raises(CreatioBadRequestError, match="incompatible types"):
