@@ -19,6 +19,7 @@ from airflow.sdk import (
     Connection,
     Context,
     PokeReturnValue,
+    Variable,
 )
 from airflow.sdk.log import mask_secret
 
@@ -127,6 +128,7 @@ __all__ = [
     "PokeReturnValue",
     "TaskDeferred",
     "TriggerEvent",
+    "Variable",
     "aget_connection",
     "default_deferrable",
     "mask_secret",

@@ -56,10 +56,15 @@ def get_provider_info() -> dict[str, Any]:
         # Object storage is Airflow's own (the Common IO provider's integration): files to and from Creatio.
         "transfers": [
             {
+                "source-integration-name": "Creatio",
+                "target-integration-name": "Common IO",
+                "python-module": f"{_PKG}.transfers.creatio_to_object_storage",
+            },
+            {
                 "source-integration-name": "Common IO",
                 "target-integration-name": "Creatio",
                 "python-module": f"{_PKG}.transfers.object_storage_to_creatio",
-            }
+            },
         ],
         "triggers": [
             {

@@ -23,7 +23,17 @@ from pathlib import Path
 os.environ["AIRFLOW__LOGGING__LOGGING_LEVEL"] = "ERROR"
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="creatio-bench-airflow-"))
 
-from benchmarks import bulk_load, bulk_write, dag_parse, deferrable, headroom, report, round_trips, streaming
+from benchmarks import (
+    bulk_load,
+    bulk_write,
+    dag_parse,
+    deferrable,
+    extract,
+    headroom,
+    report,
+    round_trips,
+    streaming,
+)
 from benchmarks.harness import FULL, QUICK, Bench, Result, emulator_process
 
 HERE = Path(__file__).parent
@@ -35,6 +45,7 @@ BENCHMARKS = {
     "deferrable": deferrable.run,
     "headroom": headroom.run,  # after the above: it compares the emulator's capacity with their figures
     "bulk_load": bulk_load.run,
+    "extract": extract.run,
 }
 
 

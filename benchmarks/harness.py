@@ -34,6 +34,7 @@ class Scale:
     query_records: int
     load_records: int  # records loaded from a file by ObjectStorageToCreatioOperator
     stream_sizes: tuple[int, ...]
+    extract_sizes: tuple[int, ...]
     triggers: int
     trigger_window: float  # seconds of steady polling that are counted
     load_seconds: float  # seconds of load per headroom measurement
@@ -46,6 +47,7 @@ FULL = Scale(
     query_records=25_000,
     load_records=100_000,
     stream_sizes=(10_000, 50_000, 100_000),
+    extract_sizes=(100_000, 1_000_000),
     triggers=1000,
     trigger_window=10.0,
     load_seconds=3.0,
@@ -57,6 +59,7 @@ QUICK = Scale(
     query_records=2_500,
     load_records=2_500,
     stream_sizes=(1_000, 2_000, 4_000),
+    extract_sizes=(2_000, 4_000),
     triggers=50,
     trigger_window=1.0,
     load_seconds=0.5,
@@ -136,7 +139,7 @@ class Emulator:
             self._admin("POST", "records", {"entity": entity, "records": records[start : start + chunk]})
 
     def stats(self) -> dict[str, Any]:
-        """``{"logins", "requests", "per_path": {path: count}}`` since the last reset."""
+        """``{"logins", "requests", "per_path": {path: count}, "rows_read"}`` since the last reset."""
         stats: dict[str, Any] = self._admin("GET", "stats")
         return stats
 

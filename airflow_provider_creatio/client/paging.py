@@ -1,6 +1,7 @@
 """Paged reads: every record of a query, page by page, one page held at a time.
 
-:func:`iter_records` takes a *client* (:class:`~.http.CallExecutor`) and builds its requests with :mod:`odata`;
+:func:`iter_records` pages with ``$top``/``$skip`` (any order the caller wants); :func:`iter_keyset` pages on an
+indexed key (see :mod:`keyset`), which costs the server one range read per page. Both take a *client* (:class:`~.http.CallExecutor`) and builds its requests with :mod:`odata`;
 nothing here sends bytes itself, and nothing imports Airflow.
 """
 
@@ -12,6 +13,7 @@ from typing import Any
 
 from airflow_provider_creatio.client import odata, validation
 from airflow_provider_creatio.client.http import CallExecutor
+from airflow_provider_creatio.client.keyset import DEFAULT_KEYSET_PAGE_SIZE, KeysetCursor
 
 DEFAULT_PAGE_SIZE = 1000
 
@@ -95,3 +97,42 @@ def iter_records(
             yield records.pop()
         if end.reached(fetched, got, asked):
             return
+
+
+def iter_keyset(
+    client: CallExecutor,
+    entity: str,
+    *,
+    filter: str | Mapping[str, Any] | None = None,
+    select: str | Sequence[str] | None = None,
+    expand: str | Sequence[str] | None = None,
+    column: str | None = None,
+    page_size: int = DEFAULT_KEYSET_PAGE_SIZE,
+    guid_comparison: bool = True,
+) -> Iterator[dict[str, Any]]:
+    """Every matching record in (``column``, ``Id``) order, or ``Id`` order without a column, page by page on the
+    key (never ``$skip``). ``select`` gains ``Id`` and ``column`` when it leaves them out: the cursor needs them.
+    One page is held at a time."""
+    cursor = KeysetCursor(column, page_size, guid_comparison=guid_comparison)
+    conditions = odata.build_filter(filter)
+    columns = odata.listed_items(select, "select")
+    if columns:
+        columns += [name for name in cursor.selected if name not in columns]
+    while not cursor.done:
+        request = cursor.next_request()
+        parts = [f"({part})" for part in (conditions, request.filter) if part]
+        page = client.execute(
+            odata.query_records(
+                entity,
+                filter=" and ".join(parts) or None,
+                select=columns or None,
+                expand=expand,
+                orderby=request.orderby,
+                top=request.top,
+            )
+        )
+        records = list(cursor.take(page.records))
+        del page
+        records.reverse()  # pop() from the end hands records out in order and drops each one as it goes
+        while records:
+            yield records.pop()

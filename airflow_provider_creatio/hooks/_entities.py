@@ -131,6 +131,32 @@ class EntityCallsMixin:
             max_records=max_records,
         )
 
+    def iter_keyset(
+        self,
+        entity: str,
+        *,
+        filter: Filter = None,
+        select: Columns = None,
+        expand: Columns = None,
+        column: str | None = None,
+        page_size: int | None = None,
+        guid_comparison: bool = True,
+    ) -> Iterator[dict[str, Any]]:
+        """Every matching record in (``column``, ``Id``) order (``Id`` alone without a column), paged on that key:
+        one index range read per page, never ``$skip`` (see :mod:`.client.keyset`)."""
+        from airflow_provider_creatio.client import keyset, paging
+
+        return paging.iter_keyset(
+            self.client,
+            entity,
+            filter=filter,
+            select=select,
+            expand=expand,
+            column=column,
+            page_size=page_size or keyset.DEFAULT_KEYSET_PAGE_SIZE,
+            guid_comparison=guid_comparison,
+        )
+
     def count_records(self, entity: str, filter: Filter = None) -> int:
         from airflow_provider_creatio.client import odata
 

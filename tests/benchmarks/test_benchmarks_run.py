@@ -11,7 +11,16 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-BENCHMARKS = ["dag_parse", "round_trips", "bulk_write", "streaming", "deferrable", "headroom", "bulk_load"]
+BENCHMARKS = [
+    "dag_parse",
+    "round_trips",
+    "bulk_write",
+    "streaming",
+    "deferrable",
+    "headroom",
+    "bulk_load",
+    "extract",
+]
 
 
 def test_a_quick_run_produces_every_figure_and_the_behavioural_facts(tmp_path: Path) -> None:

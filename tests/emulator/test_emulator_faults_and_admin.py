@@ -144,14 +144,17 @@ def test_admin_requests_and_stats(creatio: EmulatorServer, api: requests.Session
         "sent_cookies",
         "sent_csrf",
         "agent",
+        "rows_read",
     }
     assert set(log[0]) == fields
     assert log[0]["agent"] == "python-requests"
     assert (log[1]["auth"], log[1]["sent_cookies"], log[1]["sent_csrf"]) == ("cookie", True, True)
+    assert (log[0]["rows_read"], log[1]["rows_read"]) == (0, 0)  # only lists and counts are costed
     assert stats == {
         "logins": 1,
         "requests": 2,
         "per_path": {LOGIN: 1, CONTACT: 1},
+        "rows_read": 0,
         "sessions": 1,
         "tokens_issued": 0,
         "tokens_live": 0,

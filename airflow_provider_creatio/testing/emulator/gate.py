@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from airflow_provider_creatio.testing.emulator.auth import Verdict
 from airflow_provider_creatio.testing.emulator.faults import Draw, Fault
-from airflow_provider_creatio.testing.emulator.log import LoggedRequest
+from airflow_provider_creatio.testing.emulator.log import COST, LoggedRequest, RequestCost
 from airflow_provider_creatio.testing.emulator.replies import (
     Reply,
     auth_failed,
@@ -86,6 +86,7 @@ class Gate:
             return
         request = HTTPConnection(scope)
         status = 500
+        cost = scope[COST] = RequestCost()
 
         async def send_noting_status(message: Message) -> None:
             nonlocal status
@@ -121,6 +122,7 @@ class Gate:
                     sent_cookies=bool(request.cookies),
                     sent_csrf="bpmcsrf" in request.headers,
                     agent=request.headers.get("user-agent", "").split("/")[0].strip(),
+                    rows_read=cost.rows_read,
                 )
             )
 

@@ -2,7 +2,8 @@
 
 Only service, method, path, query string, status, time, the kind of credential, whether cookies or a BPMCSRF
 header were sent, and the client's product name (``python-requests``, ``python-httpx``) are kept: never other
-header values, cookies or bodies.
+header values, cookies or bodies. ``rows_read`` is what the request cost the emulated database: the rows an
+OData read touched (``$skip`` reads skip + top, a keyset range on an index reads its page, a scan every row).
 """
 
 from __future__ import annotations
@@ -11,6 +12,17 @@ import threading
 from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any
+
+COST = (
+    "emulator.cost"  # the ASGI scope key of the request's RequestCost (the router copies the scope, not it)
+)
+
+
+@dataclass
+class RequestCost:
+    """Filled in by the endpoint that answers, read by the gate when it logs the request."""
+
+    rows_read: int = 0
 
 
 @dataclass(frozen=True)
@@ -25,6 +37,7 @@ class LoggedRequest:
     sent_cookies: bool = False  # the request carried a Cookie header
     sent_csrf: bool = False  # the request carried a BPMCSRF header
     agent: str = ""  # the User-Agent's product name, without its version: which HTTP client sent it
+    rows_read: int = 0  # rows the database read to answer (OData reads; 0 for everything else)
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -36,11 +49,13 @@ class RequestLog:
         self._entries: list[LoggedRequest] = []
         self._per_path: Counter[str] = Counter()
         self._logins = 0
+        self._rows_read = 0
 
     def record(self, entry: LoggedRequest) -> None:
         with self._lock:
             self._entries.append(entry)
             self._per_path[entry.path] += 1
+            self._rows_read += entry.rows_read
 
     def note_login(self) -> None:
         with self._lock:
@@ -67,10 +82,16 @@ class RequestLog:
 
     def stats(self) -> dict[str, Any]:
         with self._lock:
-            return {"logins": self._logins, "requests": len(self._entries), "per_path": dict(self._per_path)}
+            return {
+                "logins": self._logins,
+                "requests": len(self._entries),
+                "per_path": dict(self._per_path),
+                "rows_read": self._rows_read,
+            }
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
             self._per_path.clear()
             self._logins = 0
+            self._rows_read = 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from airflow_provider_creatio.testing.emulator import db_errors
@@ -23,6 +23,7 @@ from airflow_provider_creatio.testing.emulator.odata_query import (
     parse_select,
     project,
 )
+from airflow_provider_creatio.testing.emulator.odata_range import plan_range
 from airflow_provider_creatio.testing.emulator.replies import (
     ODATA_JSON,
     TEXT,
@@ -120,7 +121,7 @@ def handle(store: EntityStore, settings: EmulatorSettings, request: ODataRequest
         reply = odata_error(404, str(exc))
     except StoreError as exc:  # unknown column, bad value
         reply = odata_error(400, str(exc))
-    return Reply(reply.status, reply.body, reply.text, reply.media_type, {**ODATA_HEADERS, **reply.headers})
+    return replace(reply, headers={**ODATA_HEADERS, **reply.headers})
 
 
 def _dispatch(store: EntityStore, settings: EmulatorSettings, request: ODataRequest) -> Reply:
@@ -272,19 +273,27 @@ def _list(store: EntityStore, settings: EmulatorSettings, entity: str, request: 
     # The server caps every page, whatever $top asks for; a client must page with $skip.
     top = settings.max_page_size if query.top is None else min(query.top, settings.max_page_size)
     where, ids = query.filter or (None, None)
-    result = store.query(entity, where, query.order, query.skip, top, ids=ids, cache_key=query.cache_key)
+    filter_text, orderby = query.cache_key
+    plan = plan_range(store, entity, filter_text, orderby, query.skip) if ids is None else None
+    if plan is not None:
+        result = store.query_range(entity, plan.sorted_by, plan.bounds, where if plan.residual else None, top)
+    else:
+        result = store.query(entity, where, query.order, query.skip, top, ids=ids, cache_key=query.cache_key)
+    rows_read = result.read
     body: Record = {"@odata.context": f"{request.root_url}/$metadata#{entity}"}
     if query.count:
-        body["@odata.count"] = str(result.total) if _ieee754(request) else result.total
+        counted = store.query(entity, where, top=0, ids=ids, cache_key=(filter_text, ""))
+        rows_read += counted.read
+        body["@odata.count"] = str(counted.total) if _ieee754(request) else counted.total
     body["value"] = [project(store, row, query.select, query.expand) for row in result.rows]
-    return Reply(200, body, media_type=ODATA_JSON)
+    return Reply(200, body, media_type=ODATA_JSON, rows_read=rows_read)
 
 
 def _count(store: EntityStore, entity: str, request: ODataRequest) -> Reply:
     text = request.params.get("$filter", "")
     where, ids = compile_filter(store, entity, text) if text else (None, None)
-    count = store.query(entity, where, top=0, ids=ids, cache_key=(text, "")).total
-    return Reply(200, text=str(count), media_type=TEXT)
+    counted = store.query(entity, where, top=0, ids=ids, cache_key=(text, ""))
+    return Reply(200, text=str(counted.total), media_type=TEXT, rows_read=counted.read)
 
 
 def _ieee754(request: ODataRequest) -> bool:

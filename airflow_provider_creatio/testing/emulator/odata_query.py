@@ -83,14 +83,15 @@ _STRING_FUNCTIONS: dict[str, Callable[[str, str], bool]] = {
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 
 
-def _comparable(kind: str, value: Any) -> Any:
-    """A stored value in the form comparisons and sorts use; None for null and the "empty" values."""
+def _comparable(store: EntityStore, kind: str, value: Any) -> Any:
+    """A stored value in the form comparisons and sorts use; None for null and the "empty" values. GUIDs take the
+    database's order (``store.guid_key``)."""
     if value is None:
         return None
     if kind == "text":
         return value.casefold()
     if kind in ("guid", "lookup"):
-        return None if value == ZERO_GUID else value
+        return None if value == ZERO_GUID else store.guid_key(value)
     if kind == "datetime":
         return datetime_ticks(value) or None
     return value
@@ -204,6 +205,8 @@ class _FilterCompiler:
         )
         if node.kind == "string":
             value = value.casefold()
+        elif node.kind == "guid":
+            value = self.store.guid_key(value)
         elif node.kind == "number":
             edm = "Edm.Double" if isinstance(value, float) else "Edm.Int32"
         elif node.kind == "datetime":
@@ -221,11 +224,17 @@ class _FilterCompiler:
         column, raw = resolve_path(self.store, self.entity, node.segments)
         kind = column.kind
         type_, edm = _KIND_TYPES[kind]
-        return Operand(type_, edm, lambda row: _comparable(kind, raw(row)))
+        store = self.store
+        return Operand(type_, edm, lambda row: _comparable(store, kind, raw(row)))
 
     def compare(self, node: Compare) -> Operand:
         left, right = self.compile(node.left), self.compile(node.right)
         if left.type != right.type and "null" not in (left.type, right.type):
+            raise QueryError(
+                "A binary operator with incompatible types was detected. Found operand types "
+                f"'{left.edm}' and '{right.edm}' for operator kind '{_OPERATOR_NAMES[node.op]}'."
+            )
+        if left.type == "guid" and node.op in _ORDERINGS and not self.store.guid_ordering:
             raise QueryError(
                 "A binary operator with incompatible types was detected. Found operand types "
                 f"'{left.edm}' and '{right.edm}' for operator kind '{_OPERATOR_NAMES[node.op]}'."
@@ -286,13 +295,13 @@ def compile_orderby(store: EntityStore, entity: str, text: str) -> list[SortKey]
         if not all(_IDENTIFIER.fullmatch(segment) for segment in segments):
             raise QueryError(f"Syntax error in $orderby '{text}'.")
         column, raw = resolve_path(store, entity, segments)
-        keys.append((_sort_key(column.kind, raw), len(words) == 2 and words[1] == "desc"))
+        keys.append((_sort_key(store, column.kind, raw), len(words) == 2 and words[1] == "desc"))
     return keys
 
 
-def _sort_key(kind: str, raw: Getter) -> Getter:
+def _sort_key(store: EntityStore, kind: str, raw: Getter) -> Getter:
     def key(row: Row) -> tuple[Any, ...]:
-        value = _comparable(kind, raw(row))
+        value = _comparable(store, kind, raw(row))
         return (0,) if value is None else (1, value)
 
     return key

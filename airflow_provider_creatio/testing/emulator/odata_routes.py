@@ -9,6 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from airflow_provider_creatio.testing.emulator.batch import handle_batch
+from airflow_provider_creatio.testing.emulator.log import COST, RequestCost
 from airflow_provider_creatio.testing.emulator.odata import ODataRequest, handle
 from airflow_provider_creatio.testing.emulator.replies import method_not_allowed
 from airflow_provider_creatio.testing.emulator.state import ODATA_ROOTS, EmulatorState
@@ -38,7 +39,9 @@ def _endpoint(state: EmulatorState, root: str) -> Callable[[Request], Awaitable[
             root_url=f"{request.url.scheme}://{request.url.netloc}{state.settings.base_path}{root}",
         )
         if odata_request.path != "$batch":
-            return handle(state.store, state.settings, odata_request).to_response()
+            reply = handle(state.store, state.settings, odata_request)
+            request.scope.get(COST, RequestCost()).rows_read = reply.rows_read  # the gate logs it
+            return reply.to_response()
         if request.method != "POST":
             return method_not_allowed(request.method).to_response()
         return handle_batch(state.store, state.settings, odata_request, state.odata_roots).to_response()

@@ -43,6 +43,7 @@ class Reply:
     text: str | None = None
     media_type: str = JSON
     headers: Mapping[str, str] = field(default_factory=dict)
+    rows_read: int = 0  # rows the answer cost the database (see store.QueryResult.read)
 
     def to_response(self) -> Response:
         if self.text is not None:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from airflow_provider_creatio.testing.emulator.values import KINDS
+from airflow_provider_creatio.testing.emulator.values import GUID_ORDERS, KINDS
 
 ExpiryForm = Literal["401", "302", "html"]
 EXPIRY_FORMS: tuple[str, ...] = ("401", "302", "html")
@@ -29,7 +29,12 @@ class EmulatorSettings:
     login page) or ``"html"`` (200 with the login page). ``max_page_size`` caps every OData list, whatever ``$top``
     says. ``custom_entities`` maps an entity name (``Usr...``) to ``{column: kind}``, kinds as in
     ``store.Column`` with lookups written ``"lookup:<Entity>"``. ``base_path`` serves the whole site under a
-    virtual directory (``/7.15.1.1295_SalesEnterprise``, as in seed 000); empty: at the root.
+    virtual directory (``/7.15.1.1295_SalesEnterprise``, as in seed 000); empty: at the root. ``database``
+    (``"mssql"`` or ``"postgresql"``) is how ``$orderby=Id`` and ``Id gt <guid>`` order GUIDs: SQL Server's
+    uniqueidentifier order (last six bytes first) or PostgreSQL's byte order (the text's order).
+    ``guid_ordering`` false refuses ``gt``/``ge``/``lt``/``le`` on GUIDs with a 400, as an OData layer without an
+    ordering for ``Edm.Guid`` would (no source says which Creatio does; see
+    ``docs/creatio-notes/keyset-paging-and-guid-order.md``). Both take effect at the next reset.
     """
 
     username: str = "Supervisor"
@@ -46,6 +51,8 @@ class EmulatorSettings:
     token_lifetime: float = 3600
     seed: int = 0
     custom_entities: dict[str, dict[str, str]] = field(default_factory=dict)
+    database: Literal["mssql", "postgresql"] = "mssql"
+    guid_ordering: bool = True
     # Seeded random faults (faults.ChaosSpec fields); empty: none. Never on by default.
     faults: dict[str, Any] = field(default_factory=dict)
 
@@ -115,6 +122,8 @@ _CHECKS: dict[str, tuple[Callable[[object], bool], str]] = {
     "oauth_client_secret": (lambda v: isinstance(v, str), "a string"),
     "token_lifetime": (_is_seconds, "seconds >= 0"),
     "seed": (_is_int, "an integer"),
+    "database": (lambda v: v in GUID_ORDERS, "one of mssql, postgresql"),
+    "guid_ordering": (lambda v: isinstance(v, bool), "true or false"),
     "custom_entities": (
         _is_entity_map,
         'an object {entity: {column: kind}}, kinds as in Column, "lookup:<Entity>"',

@@ -19,6 +19,7 @@ from airflow_provider_creatio.testing.emulator.log import RequestLog
 from airflow_provider_creatio.testing.emulator.seed import install_seed
 from airflow_provider_creatio.testing.emulator.settings import EmulatorSettings
 from airflow_provider_creatio.testing.emulator.store import EntityStore
+from airflow_provider_creatio.testing.emulator.values import GUID_ORDERS
 
 ODATA_ROOTS = ("/0/odata", "/odata")
 SERVICE_ROOTS = ("/0/ServiceModel", "/ServiceModel")
@@ -48,6 +49,8 @@ class EmulatorState:
         scripted faults."""
         with self.store.lock:
             self.store.clear(self.settings.seed)
+            self.store.guid_key = GUID_ORDERS[self.settings.database]
+            self.store.guid_ordering = self.settings.guid_ordering
             install_seed(self.store, self.settings)
             for install in self._installers:
                 install(self.store)

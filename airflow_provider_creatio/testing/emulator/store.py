@@ -11,6 +11,7 @@ engine's threads do not interleave. Hold ``store.lock`` yourself to make several
 
 from __future__ import annotations
 
+import bisect
 import random
 import threading
 import uuid
@@ -21,6 +22,7 @@ from typing import Any, NamedTuple
 
 from airflow_provider_creatio.testing.emulator.values import (
     DEFAULTS,
+    GUID_ORDERS,
     KINDS,
     ZERO_GUID,
     coerce,
@@ -153,18 +155,39 @@ QUERY_CACHE_SIZE = 16
 
 class QueryResult(NamedTuple):
     rows: list[Record]
-    total: int  # matching rows before paging
+    total: int  # matching rows before paging (-1 from a range read, which stops early and cannot know)
+    read: int  # rows a SQL database would read to answer: the server's cost
+
+
+IndexKey = Callable[[Row], tuple[Any, ...]]
+
+
+@dataclass(frozen=True)
+class KeyRange:
+    """A range of an index (``start`` to ``stop`` in its key order); None leaves that end open. ``start_open``:
+    rows whose key equals ``start`` are outside (``gt``); ``stop_open`` likewise for ``stop`` (``lt``)."""
+
+    start: tuple[Any, ...] | None = None
+    start_open: bool = False
+    stop: tuple[Any, ...] | None = None
+    stop_open: bool = False
 
 
 class EntityStore:
     def __init__(self, seed: int = 0, user_id: str = DEFAULT_USER_ID) -> None:
         self.lock = threading.RLock()
         self.user_id = user_id
+        # The site's database, as far as queries show it: how GUIDs sort and compare, and whether $filter may
+        # order-compare them at all (gt/ge/lt/le). Set from the settings at each reset.
+        self.guid_key: Callable[[str], Any] = GUID_ORDERS["mssql"]
+        self.guid_ordering = True
         self._random = random.Random(seed)
         self._schemas: dict[str, EntitySchema] = {}
         self._tables: dict[str, dict[str, Record]] = {}
         self._version = 0  # bumped by every change: cached query results older than it are stale
         self._query_cache: OrderedDict[tuple[str, Hashable], tuple[int, list[Row]]] = OrderedDict()
+        # (entity, index name) -> (version, sorted keys, rows in that order): built on first use after a write
+        self._indexes: dict[tuple[str, Hashable], tuple[int, list[tuple[Any, ...]], list[Row]]] = {}
         # (target entity, target id) -> who points at it: a delete must not leave a lookup dangling
         self._referrers: dict[tuple[str, str], Referrers] = {}
 
@@ -324,7 +347,39 @@ class EntityStore:
         with self.lock:
             matching = self._sorted_matches(entity, where, order, ids, cache_key)
             end = None if top is None else skip + top
-            return QueryResult([dict(row) for row in matching[skip:end]], len(matching))
+            page = [dict(row) for row in matching[skip:end]]
+            return QueryResult(page, len(matching), self._rows_read(entity, where, ids, end))
+
+    def query_range(
+        self,
+        entity: str,
+        index: tuple[Hashable, IndexKey],
+        bounds: KeyRange,
+        where: Callable[[Row], bool] | None,
+        top: int,
+    ) -> QueryResult:
+        """The first ``top`` rows of ``bounds`` in index order that ``where`` accepts, as a database's index range
+        seek reads them: each row visited counts as read, and the walk stops at ``top`` matches or the range's end.
+        ``index`` is (its name, its key function); the key must be unique per row (end it with the Id)."""
+        with self.lock:
+            keys, rows = self._index(entity, *index)
+            if bounds.start is None:
+                position = 0
+            else:
+                seek = bisect.bisect_right if bounds.start_open else bisect.bisect_left
+                position = seek(keys, bounds.start)
+            end = len(keys)
+            if bounds.stop is not None:
+                end = (bisect.bisect_left if bounds.stop_open else bisect.bisect_right)(keys, bounds.stop)
+            page: list[Record] = []
+            read = 0
+            while position < end and len(page) < top:
+                row = rows[position]
+                position += 1
+                read += 1
+                if where is None or where(row):
+                    page.append(dict(row))
+            return QueryResult(page, -1, read)
 
     def clear(self, seed: int = 0) -> None:
         """Forget every entity and record, and restart the id generator from ``seed``."""
@@ -333,6 +388,7 @@ class EntityStore:
             self._tables.clear()
             self._referrers.clear()
             self._query_cache.clear()
+            self._indexes.clear()
             self._random.seed(seed)
             self._changed()
 
@@ -415,6 +471,28 @@ class EntityStore:
 
     def _changed(self) -> None:
         self._version += 1
+
+    def _rows_read(
+        self, entity: str, where: Callable[[Row], bool] | None, ids: Collection[str] | None, end: int | None
+    ) -> int:
+        """What a database reads for a query without a usable range: a key lookup per Id it names; the first
+        ``skip + top`` rows when nothing filters (an index or a heap read in order, as ``$skip`` costs);
+        otherwise every row of the table (a scan)."""
+        size = len(self._table(entity))
+        if ids is not None:
+            return len(ids)
+        if where is None and end is not None:
+            return min(end, size)
+        return size
+
+    def _index(self, entity: str, name: Hashable, key: IndexKey) -> tuple[list[tuple[Any, ...]], list[Row]]:
+        cached = self._indexes.get((entity, name))
+        if cached is not None and cached[0] == self._version:
+            return cached[1], cached[2]
+        rows: list[Row] = sorted(self._table(entity).values(), key=key)
+        keys = [key(row) for row in rows]
+        self._indexes[(entity, name)] = (self._version, keys, rows)
+        return keys, rows
 
 
 def _runs(order: Sequence[SortKey]) -> list[tuple[bool, list[Callable[[Row], Any]]]]:

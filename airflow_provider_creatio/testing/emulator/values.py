@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
@@ -38,6 +39,36 @@ def normalize_guid(value: object) -> str | None:
     if isinstance(value, str) and _GUID.fullmatch(value):
         return value.lower()
     return None
+
+
+def sql_server_guid_key(text: str) -> str:
+    """How SQL Server orders uniqueidentifiers: the last six bytes first, then bytes 8-9, 6-7, 4-5 and 0-3 (of the
+    .NET byte layout, whose first three groups are little-endian). Not the order of the text."""
+    # Cut from the lower-case text (two hex digits a byte; comparing them compares the bytes), which is several
+    # times faster than parsing a UUID: range reads compare one key per row they walk.
+    return (
+        text[24:36]
+        + text[19:23]
+        + text[16:18]
+        + text[14:16]
+        + text[11:13]
+        + text[9:11]
+        + text[6:8]
+        + text[4:6]
+        + text[2:4]
+        + text[0:2]
+    )
+
+
+def postgresql_guid_key(text: str) -> str:
+    """How PostgreSQL orders uuids: byte by byte, which is the order of the lower-case text."""
+    return text
+
+
+GUID_ORDERS: dict[str, Callable[[str], Any]] = {
+    "mssql": sql_server_guid_key,
+    "postgresql": postgresql_guid_key,
+}
 
 
 def coerce(kind: str, value: Any) -> Any:

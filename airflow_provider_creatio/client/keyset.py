@@ -1,0 +1,136 @@
+"""Keyset paging, the protocol decisions only: which ``$filter``/``$orderby``/``$top`` to ask next, and what a page
+that came back means. No I/O here (``paging.iter_keyset`` sends the requests).
+
+``$skip`` makes a SQL database read ``skip + top`` rows per page, so N rows in pages of p cost about N²/2p rows
+read. A keyset page asks for the rows *after the last one seen* in an indexed order, which the database answers with
+one range seek of ``top`` rows:
+
+- a full extract orders by ``Id`` and asks ``Id gt <last Id>``;
+- an incremental one orders by ``ModifiedOn,Id`` and asks ``(ModifiedOn gt T) or (ModifiedOn eq T and Id gt <last>)``.
+
+Both compare GUIDs on the server, in the order the server's own ``$orderby=Id`` uses (SQL Server sorts a
+uniqueidentifier by its last six bytes first, PostgreSQL byte by byte): the client never compares two GUIDs itself,
+so the order does not matter, only that the server compares them (see
+``docs/creatio-notes/keyset-paging-and-guid-order.md``). For a site that refuses GUID comparisons,
+``guid_comparison=False`` pages on the date column alone: a page ends before its last date, whose rows come again
+at the start of the next page (``C ge T``), and a page made of one date only is followed by one request for every
+row of that date (``C eq T``, at most :data:`MAX_PAGE_SIZE`). A full extract then pages on ``CreatedOn``, which an
+edit does not move.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from airflow_provider_creatio.client import validation
+from airflow_provider_creatio.client.errors import CreatioResponseError, CreatioValidationError
+
+MAX_PAGE_SIZE = 20_000  # Creatio's MaxEntityRowCount: one answer never holds more
+DEFAULT_KEYSET_PAGE_SIZE = 5_000
+_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,7})?(Z|[+-]\d{2}:\d{2})")
+
+
+def check_page_size(page_size: object) -> int:
+    """A page size Creatio can answer whole: 1 to 20,000 (its MaxEntityRowCount; a larger page comes back cut)."""
+    return validation.check_count(page_size, "page_size", maximum=MAX_PAGE_SIZE)
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """The query options of the next page; ``filter`` is the keyset condition alone (None: from the start)."""
+
+    filter: str | None
+    orderby: str
+    top: int
+
+
+class KeysetCursor:
+    """Where a keyset read stands. Ask :meth:`next_request`, send it, hand the records to :meth:`take`, which
+    returns those to pass on; stop when :attr:`done`.
+
+    ``column``: the date column to order by first (``ModifiedOn``), or None to page on ``Id`` alone."""
+
+    def __init__(self, column: str | None, page_size: int, *, guid_comparison: bool = True) -> None:
+        if column is not None:
+            validation.check_column_path(column, "keyset column")
+        if column is None and not guid_comparison:
+            raise CreatioValidationError("paging on Id alone needs guid_comparison; give a date column")
+        self.column = column
+        self.page_size = check_page_size(page_size)
+        self.guid_comparison = guid_comparison
+        self.done = False
+        self._after: tuple[str | None, str] | None = None  # (last date, last Id) with guid_comparison
+        self._from: tuple[str, str] | None = None  # ("gt" or "ge", date) without
+        self._whole_date: str | None = None  # the date whose rows are read in one request next
+
+    @property
+    def selected(self) -> tuple[str, ...]:
+        """The columns every page must carry for the cursor to move on."""
+        return ("Id",) if self.column is None else ("Id", self.column)
+
+    def next_request(self) -> PageRequest:
+        if self.done:
+            raise RuntimeError("the keyset read is over")
+        if self._whole_date is not None:
+            return PageRequest(f"{self.column} eq {self._whole_date}", "Id", MAX_PAGE_SIZE)
+        orderby = "Id" if self.column is None else f"{self.column},Id"
+        return PageRequest(self._condition(), orderby, self.page_size)
+
+    def take(self, records: Sequence[dict[str, Any]]) -> Sequence[dict[str, Any]]:
+        """The records of the page just read that belong to the output, in order; moves the cursor on."""
+        if self._whole_date is not None:
+            return self._take_whole_date(records)
+        if len(records) < self.page_size:
+            self.done = True
+            return records
+        if self.guid_comparison:
+            last = records[-1]
+            self._after = (None if self.column is None else self._date(last), self._id(last))
+            return records
+        last_date = self._date(records[-1])
+        if self._date(records[0]) == last_date:  # one date fills the page: read all of it at once
+            self._whole_date = last_date
+            return ()
+        self._from = ("ge", last_date)
+        return [record for record in records if record.get(self.column or "") != last_date]
+
+    def _take_whole_date(self, records: Sequence[dict[str, Any]]) -> Sequence[dict[str, Any]]:
+        if len(records) >= MAX_PAGE_SIZE:
+            raise CreatioResponseError(
+                f"{MAX_PAGE_SIZE:,} or more records share {self.column} {self._whole_date}: paging without "
+                "GUID comparison cannot split them; use guid_comparison=True"
+            )
+        self._from, self._whole_date = ("gt", self._whole_date or ""), None
+        return records
+
+    def _condition(self) -> str | None:
+        if self.guid_comparison:
+            if self._after is None:
+                return None
+            date, last_id = self._after
+            if self.column is None:
+                return f"Id gt {last_id}"
+            return f"(({self.column} gt {date}) or ({self.column} eq {date} and Id gt {last_id}))"
+        if self._from is None:
+            return None
+        operator, date = self._from
+        return f"{self.column} {operator} {date}"
+
+    def _date(self, record: dict[str, Any]) -> str:
+        value = record.get(self.column or "")
+        if not isinstance(value, str) or not _DATE_TIME.fullmatch(value):
+            raise CreatioResponseError(
+                f"keyset paging needs {self.column} as an ISO 8601 date-time in every record, got "
+                f"{validation.shown(value)}"
+            )
+        return value
+
+    @staticmethod
+    def _id(record: dict[str, Any]) -> str:
+        value = record.get("Id")
+        if not isinstance(value, str) or not validation.is_guid(value):
+            raise CreatioResponseError(f"keyset paging needs each record's Id, got {validation.shown(value)}")
+        return validation.parse_guid(value, "Id")

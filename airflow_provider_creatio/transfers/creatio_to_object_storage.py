@@ -1,0 +1,237 @@
+"""Creatio records into files on object storage: ``CreatioToObjectStorageOperator``.
+
+Importing this module is cheap: object storage, the client and the file writers are imported when a task runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_creatio._compat import AirflowException, Variable
+from airflow_provider_creatio.operators.entity import CreatioEntityOperator
+from airflow_provider_creatio.templated import as_filter
+
+if TYPE_CHECKING:
+    from airflow_provider_creatio._compat import Context
+    from airflow_provider_creatio.hooks._entities import Columns, Filter
+    from airflow_provider_creatio.transfers.formats import FileFormat, ValueKind
+
+WATERMARK_COLUMN = "ModifiedOn"
+DEFAULT_MAX_RECORDS_PER_FILE = 100_000
+
+
+class CreatioToObjectStorageOperator(CreatioEntityOperator):
+    """Extract an entity's records into files at an object storage location, paging on an index (never ``$skip``)
+    and holding one page in memory. ``entity``, ``creatio_conn_id``, ``hook_params`` and ``check_columns`` are
+    the entity operators' (:class:`CreatioEntityOperator`); ``check_columns`` is on by default here: ``select``,
+    ``expand`` and a mapping ``filter`` are checked against the entity's schema before the first request.
+
+    :param path: the folder to write into, an ObjectStoragePath URI (``file:///data/contacts/{{ ds }}/``,
+        ``s3://bucket/contacts/{{ ds }}/``). Files are named ``part-00000.<format>``, ``part-00001...``: a rerun
+        writes the same names over the old files and removes parts the old run had beyond them. Templated.
+    :param format: ``jsonl`` (default), ``csv`` or ``parquet`` (the ``parquet`` extra). CSV and Parquet columns
+        and types come from the entity's schema (docs/guides/transfers.md).
+    :param select: columns to extract (all when None; ``Id`` and, incrementally, ``ModifiedOn`` are always
+        added). Templated.
+    :param filter: a raw OData expression or a mapping of column paths to values (quoted and escaped for you),
+        as for the query operator. Templated.
+    :param expand: lookups to include as nested records. Templated.
+    :param incremental: extract only the records modified in a window, ``ModifiedOn`` from its start (included)
+        to its end (excluded). The window is the run's data interval; a run without one (manual, asset-triggered)
+        starts at the high-water mark the last run left (the first such run, with no mark yet, at the beginning:
+        an initial load) and ends ``clock_margin`` before the run's ``run_after``.
+    :param clock_margin: how far before the run's ``run_after`` a window without a data interval ends, so that a
+        record written while the extract runs, or stamped by a server clock a little behind the worker's, falls
+        into the next window instead of being passed over.
+    :param max_records_per_file: records per file before the next one is started.
+    :param page_size: records per request, at most 20,000 (Creatio's cap on one answer).
+    :param guid_comparison: page with ``Id gt <guid>`` (the default). False for a site that refuses to compare
+        GUIDs: pages then turn on the date column alone (``CreatedOn`` for a full extract).
+    :param storage_conn_id: the Airflow connection that reaches the store (``aws_default`` for ``s3://``...);
+        also writable in the URI as ``s3://conn_id@bucket/key``.
+
+    XCom: ``{"uris": [...], "count": n, "high_water_mark": "<ISO 8601>" | None, "window": [start | None, end] | None}``.
+    The high-water mark (the window's end) is also kept, with the run and window that set it, in the Airflow
+    Variable :meth:`watermark_key` names (JSON): every worker reads it and every run sees it, so a run without a
+    data interval starts where the last run stopped. (Airflow 3.3's task state store is scoped to one run: it
+    cannot carry a mark from one run to the next.)
+    """
+
+    template_fields: Sequence[str] = ("entity", "path", "select", "filter", "expand")
+    check_columns_by_default = True
+    ui_color = "#dcecf9"
+
+    def __init__(
+        self,
+        *,
+        path: str,
+        format: str = "jsonl",
+        select: Columns = None,
+        filter: Filter = None,
+        expand: Columns = None,
+        incremental: bool = False,
+        clock_margin: dt.timedelta = dt.timedelta(minutes=1),
+        max_records_per_file: int = DEFAULT_MAX_RECORDS_PER_FILE,
+        page_size: int | None = None,
+        guid_comparison: bool = True,
+        storage_conn_id: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if max_records_per_file < 1:
+            raise ValueError(f"max_records_per_file must be at least 1, got {max_records_per_file}")
+        self.path = path
+        self.format = format
+        self.select = select
+        self.filter = filter
+        self.expand = expand
+        self.incremental = incremental
+        self.clock_margin = clock_margin
+        self.max_records_per_file = max_records_per_file
+        self.page_size = page_size
+        self.guid_comparison = guid_comparison
+        self.storage_conn_id = storage_conn_id
+
+    def watermark_key(self) -> str:
+        """The Airflow Variable holding this task's high-water mark."""
+        return f"creatio_extract_watermark__{self.dag_id}__{self.task_id}"
+
+    def run(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_creatio.transfers.formats import FileFormat, write_files
+
+        file_format = FileFormat.resolve(self.format)
+        filter = as_filter(self.filter)
+        self.refuse_unknown_columns(select=self.select, expand=self.expand, filter=filter)
+        window = self._window(context) if self.incremental else None
+        folder = self.path.rstrip("/")
+        written = write_files(
+            self._records(filter, window),
+            lambda number: f"{folder}/{_part_name(number, file_format)}",
+            file_format,
+            max_records_per_file=self.max_records_per_file,
+            kinds=None if file_format is FileFormat.JSONL else self._kinds(window is not None),
+            conn_id=self.storage_conn_id,
+        )
+        self._remove_stale_parts(folder, len(written), file_format)
+        count = sum(file.count for file in written)
+        mark = None if window is None else window[1]
+        if window is not None:
+            self._keep_watermark(window, context["run_id"])
+        self.log.info("Wrote %d %s records to %d file(s) under %s", count, self.entity, len(written), folder)
+        return {
+            "uris": [file.uri for file in written],
+            "count": count,
+            "high_water_mark": mark,
+            "window": None if window is None else list(window),
+        }
+
+    def _kinds(self, incremental: bool) -> dict[str, ValueKind]:
+        """The file's columns, in order, and their kinds, from the schema: what a record of this read holds."""
+        from airflow_provider_creatio.client import odata
+        from airflow_provider_creatio.transfers.formats import ValueKind, kinds_for_entity
+
+        schema = self.hook.get_entity_schema(self.entity)
+        names = odata.listed_items(self.select, "select") or list(schema.column_names)
+        cursor = [
+            "Id",
+            WATERMARK_COLUMN if incremental else "CreatedOn" if not self.guid_comparison else "Id",
+        ]
+        names += [name for name in dict.fromkeys(cursor) if name not in names]
+        kinds = kinds_for_entity(schema, names)
+        for expanded in odata.listed_items(self.expand, "expand"):
+            kinds[expanded.split("(")[0]] = ValueKind.JSON
+        return kinds
+
+    def _keyset_column(self, incremental: bool) -> str | None:
+        """The date column pages turn on (after Id): ModifiedOn for a window; for a full extract none (Id alone),
+        or CreatedOn, which an edit does not move, without GUID comparison."""
+        if incremental:
+            return WATERMARK_COLUMN
+        return None if self.guid_comparison else "CreatedOn"
+
+    def _records(self, filter: Filter, window: tuple[str | None, str] | None) -> Iterator[dict[str, Any]]:
+        column = self._keyset_column(window is not None)
+        if window is not None:
+            bounds = f"{WATERMARK_COLUMN} lt {window[1]}"
+            if window[0] is not None:
+                bounds = f"{WATERMARK_COLUMN} ge {window[0]} and {bounds}"
+            filter = _and(filter, bounds)
+        return self.hook.iter_keyset(
+            self.entity,
+            filter=filter,
+            select=self.select,
+            expand=self.expand,
+            column=column,
+            page_size=self.page_size,
+            guid_comparison=self.guid_comparison,
+        )
+
+    def _window(self, context: Context) -> tuple[str | None, str]:
+        """[start, end) of ModifiedOn: the data interval; without one, from the last high-water mark (from the
+        beginning when there is none yet: the first run is the initial load) to the run's ``run_after`` less
+        ``clock_margin``. A rerun of the run that set the mark reads that run's window again."""
+        start, end = context.get("data_interval_start"), context.get("data_interval_end")
+        if start is not None and end is not None and start < end:
+            return _iso(start), _iso(end)
+        state = self._watermark_state()
+        if state is not None and state.get("run_id") == context["run_id"] and state.get("window"):
+            first, last = state["window"]
+            return first, str(last)
+        run_after = context["dag_run"].run_after
+        mark = None if state is None else _iso(_parse(state["high_water_mark"]))
+        return mark, _iso(run_after - self.clock_margin)
+
+    def _watermark_state(self) -> dict[str, Any] | None:
+        text = Variable.get(self.watermark_key(), default=None)
+        if text is None:
+            return None
+        state = json.loads(text)
+        if not isinstance(state, dict) or not isinstance(state.get("high_water_mark"), str):
+            raise AirflowException(
+                f'the Variable {self.watermark_key()} must hold {{"high_water_mark": "<ISO 8601 time>"}}'
+            )
+        return state
+
+    def _keep_watermark(self, window: tuple[str | None, str], run_id: str) -> None:
+        """Move the mark forward only: a rerun of an old window must not send the next run back. The window is
+        kept with the run that set it, so that a rerun of that run reads the same window."""
+        state = self._watermark_state()
+        if state is not None and _parse(window[1]) < _parse(state["high_water_mark"]):
+            return
+        mark = {"high_water_mark": window[1], "run_id": run_id, "window": list(window)}
+        Variable.set(self.watermark_key(), json.dumps(mark))
+
+    def _remove_stale_parts(self, folder: str, kept: int, file_format: FileFormat) -> None:
+        """Parts an earlier run of the same window wrote beyond this run's last (fewer records now)."""
+        from airflow_provider_creatio.transfers.formats import storage_path
+
+        number = kept
+        while True:
+            stale = storage_path(f"{folder}/{_part_name(number, file_format)}", self.storage_conn_id)
+            if not stale.exists():
+                return
+            stale.unlink()
+            number += 1
+
+
+def _part_name(number: int, file_format: FileFormat) -> str:
+    return f"part-{number:05d}{file_format.suffix}"
+
+
+def _parse(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _iso(moment: dt.datetime) -> str:
+    """Unquoted ISO 8601 UTC, as ``$filter`` takes it (microseconds kept: windows meet exactly)."""
+    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _and(filter: Filter, condition: str) -> Filter:
+    from airflow_provider_creatio.client import odata
+
+    rendered = odata.build_filter(filter)
+    return condition if rendered is None else f"({rendered}) and {condition}"

@@ -1,0 +1,103 @@
+"""The keyset cursor's decisions (client/keyset.py): what it asks next and what it passes on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from airflow_provider_creatio.client.errors import CreatioResponseError, CreatioValidationError
+from airflow_provider_creatio.client.keyset import MAX_PAGE_SIZE, KeysetCursor, PageRequest
+
+IDS = [f"{number:08x}-0000-4000-8000-000000000000" for number in range(10)]
+
+
+def _record(number: int, second: int = 0) -> dict[str, Any]:
+    return {"Id": IDS[number], "ModifiedOn": f"2026-01-01T00:00:{second:02d}Z"}
+
+
+@pytest.mark.parametrize("page_size", [0, MAX_PAGE_SIZE + 1, -5, 2.5])
+def test_a_page_size_creatio_cannot_answer_whole_is_refused(page_size: Any) -> None:
+    with pytest.raises(CreatioValidationError, match="page_size"):
+        KeysetCursor("ModifiedOn", page_size)
+
+
+def test_a_full_extract_pages_on_id_after_the_last_one() -> None:
+    cursor = KeysetCursor(None, 2)
+
+    first = cursor.next_request()
+    passed = cursor.take([_record(0), _record(1)])
+    second = cursor.next_request()
+    cursor.take([_record(2)])
+
+    assert first == PageRequest(None, "Id", 2)
+    assert len(passed) == 2
+    assert second == PageRequest(f"Id gt {IDS[1]}", "Id", 2)
+    assert cursor.done
+
+
+def test_an_incremental_extract_resumes_after_the_last_date_and_id() -> None:
+    cursor = KeysetCursor("ModifiedOn", 2)
+
+    cursor.take([_record(0, 1), _record(1, 5)])
+
+    assert cursor.next_request() == PageRequest(
+        f"((ModifiedOn gt 2026-01-01T00:00:05Z) or (ModifiedOn eq 2026-01-01T00:00:05Z and Id gt {IDS[1]}))",
+        "ModifiedOn,Id",
+        2,
+    )
+
+
+def test_an_empty_page_ends_the_read() -> None:
+    cursor = KeysetCursor("ModifiedOn", 3)
+
+    assert list(cursor.take([])) == []
+    assert cursor.done
+    with pytest.raises(RuntimeError):
+        cursor.next_request()
+
+
+def test_without_guid_comparison_the_last_date_of_a_page_is_read_again_from_its_start() -> None:
+    cursor = KeysetCursor("ModifiedOn", 3, guid_comparison=False)
+
+    passed = cursor.take([_record(0, 1), _record(1, 2), _record(2, 2)])
+
+    assert [record["Id"] for record in passed] == [IDS[0]]
+    assert cursor.next_request() == PageRequest("ModifiedOn ge 2026-01-01T00:00:02Z", "ModifiedOn,Id", 3)
+
+
+def test_without_guid_comparison_a_page_of_one_date_is_followed_by_that_whole_date() -> None:
+    cursor = KeysetCursor("ModifiedOn", 2, guid_comparison=False)
+
+    held = cursor.take([_record(0, 3), _record(1, 3)])
+    whole = cursor.next_request()
+    passed = cursor.take([_record(0, 3), _record(1, 3), _record(2, 3)])
+
+    assert list(held) == []
+    assert whole == PageRequest("ModifiedOn eq 2026-01-01T00:00:03Z", "Id", MAX_PAGE_SIZE)
+    assert len(passed) == 3
+    assert cursor.next_request() == PageRequest("ModifiedOn gt 2026-01-01T00:00:03Z", "ModifiedOn,Id", 2)
+
+
+def test_without_guid_comparison_a_date_shared_by_more_than_one_answer_holds_is_an_error() -> None:
+    cursor = KeysetCursor("ModifiedOn", 1, guid_comparison=False)
+    cursor.take([_record(0, 3)])
+
+    with pytest.raises(CreatioResponseError, match="share ModifiedOn"):
+        cursor.take([_record(0, 3)] * MAX_PAGE_SIZE)
+
+
+def test_paging_on_id_alone_needs_guid_comparison() -> None:
+    with pytest.raises(CreatioValidationError, match="guid_comparison"):
+        KeysetCursor(None, 10, guid_comparison=False)
+
+
+@pytest.mark.parametrize(
+    "record",
+    [{"ModifiedOn": "2026-01-01T00:00:00Z"}, {"Id": IDS[0], "ModifiedOn": "yesterday') or (1 eq 1"}],
+)
+def test_a_record_without_a_usable_key_stops_the_read(record: dict[str, Any]) -> None:
+    cursor = KeysetCursor("ModifiedOn", 1)
+
+    with pytest.raises(CreatioResponseError, match="keyset paging needs"):
+        cursor.take([record])
