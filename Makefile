@@ -47,7 +47,7 @@ test-compat-%:
 	rm -rf .venv-compat/$*
 	$(PYTHON) -m venv .venv-compat/$*
 	.venv-compat/$*/bin/pip install --quiet --disable-pip-version-check \
-		-c requirements/compat/constraints-$*.txt -e . pytest pytest-asyncio pytest-timeout
+		-c requirements/compat/constraints-$*.txt -e '.[parquet]' pytest pytest-asyncio pytest-timeout
 	.venv-compat/$*/bin/python -c "import airflow; print('Airflow', airflow.__version__)"
 	.venv-compat/$*/bin/pytest -q -p no:cacheprovider $(COMPAT_TESTS)
 

@@ -26,7 +26,8 @@ import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from airflow.sdk import CronTriggerTimetable, dag
+from airflow.sdk import dag
+from airflow.timetables.trigger import CronTriggerTimetable  # airflow.sdk has it only from Airflow 3.2
 
 from airflow_provider_creatio.transfers.creatio_to_object_storage import CreatioToObjectStorageOperator
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import CronTriggerTimetable, dag
+from airflow.sdk import dag
+from airflow.timetables.trigger import CronTriggerTimetable  # airflow.sdk has it only from Airflow 3.2
 
 from airflow_provider_creatio.transfers.creatio_to_object_storage import CreatioToObjectStorageOperator
 
