@@ -76,9 +76,9 @@ class CreatioEntityOperator(CreatioLineageMixin, CreatioHookMixin, BaseOperator)
         name = entity if isinstance(entity, str) else ANY_ENTITY
         (self.entity_alias,) = self.declare_entities([name], written=self.writes_entity)
         self.rows_written: int | None = None  # set by a writer's run: records it left as asked
-        # Object storage files a run read, and wrote (location, records): OpenLineage datasets.
+        # Object storage a run read, and wrote (location, records, files): OpenLineage datasets.
         self.files_read: list[str] = []
-        self.files_written: list[tuple[str, int]] = []
+        self.files_written: list[tuple[str, int, int]] = []
 
     def execute(self, context: Context) -> Any:
         try:
@@ -93,6 +93,34 @@ class CreatioEntityOperator(CreatioLineageMixin, CreatioHookMixin, BaseOperator)
 
     def run(self, context: Context) -> Any:
         raise NotImplementedError
+
+    def get_openlineage_facets_on_start(self) -> Any:
+        """The entity as an input (reader) or output (writer) dataset (OpenLineage provider)."""
+        return self._openlineage(complete=False)
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """With what the run learned without an extra request: the schema if it read it, rows written, the files
+        it read and wrote. Also sent for a failed task (rows written before the failure)."""
+        return self._openlineage(complete=True)
+
+    def _openlineage(self, *, complete: bool) -> Any:
+        from airflow_provider_creatio import lineage
+
+        entity = lineage.entity_dataset(
+            self.site_url(),
+            self.entity,
+            output=self.writes_entity,
+            schema=self.read_schema(self.entity) if complete else None,
+            rows=self.rows_written if complete else None,
+        )
+        files_in = [lineage.storage_dataset(uri, output=False) for uri in self.files_read]
+        files_out = [
+            lineage.storage_dataset(uri, output=True, rows=rows, files=files)
+            for uri, rows, files in self.files_written
+        ]
+        if self.writes_entity:
+            return lineage.operator_lineage(files_in, [entity, *files_out])
+        return lineage.operator_lineage([entity, *files_in], files_out)
 
     def refuse_unknown_columns(self, **names: Any) -> None:
         """With ``check_columns``, refuse names the entity lacks (see :meth:`CreatioHook.check_columns`)."""
@@ -336,7 +364,7 @@ class CreatioQueryEntitiesOperator(CreatioEntityOperator):
             with formats.open_writer(target, formats.FileFormat.JSONL) as writer:
                 count = writer.write_all(self._records())
             self.log.info("Wrote %d %s records to %s", count, self.entity, self.output_path)
-            self.files_written = [(storage_uri(self.output_path), count)]
+            self.files_written = [(storage_uri(self.output_path), count, 1)]
             if self.files_alias is not None:
                 self.emit_asset(context, self.files_alias, storage_uri(self.output_path), {"records": count})
             return {"path": str(self.output_path), "count": count}

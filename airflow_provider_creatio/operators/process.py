@@ -292,6 +292,35 @@ class CreatioRunProcessOperator(ProcessFollowMixin, BaseOperator):  # type: igno
             uri = self.emit_written(context, alias, entity, {"process": self.process_name})
             self.log.info("Asset event: %s (written by process %s)", uri, self.process_name)
 
+    def get_openlineage_facets_on_start(self) -> Any:
+        """``entities_read`` as inputs, ``entities_written`` as outputs, and the run facet ``creatio_process``
+        (process name; instance id, status and log URL once known) (OpenLineage provider)."""
+        return self._openlineage()
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        return self._openlineage()
+
+    def get_openlineage_facets_on_failure(self, task_instance: Any) -> Any:
+        """As on completion: the instance that failed, and its last status, name the run to look at."""
+        return self._openlineage()
+
+    def _openlineage(self) -> Any:
+        from airflow_provider_creatio import lineage
+
+        site = self.site_url()
+        inputs = [
+            lineage.entity_dataset(site, entity, output=False)
+            for entity in rendered_names(self.entities_read, "entities_read")
+        ]
+        outputs = [
+            lineage.entity_dataset(site, entity, output=True)
+            for entity in rendered_names(self.entities_written, "entities_written")
+        ]
+        facets = lineage.process_run_facets(
+            self.process_name, self.process_id, self.process_status, self.process_log_url
+        )
+        return lineage.operator_lineage(inputs, outputs, facets)
+
     def _start(self, context: Context) -> Any:
         names = result_names(self.result_parameters)
         params = dict(self.parameters or {})

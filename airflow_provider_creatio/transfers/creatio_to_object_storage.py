@@ -126,7 +126,7 @@ class CreatioToObjectStorageOperator(CreatioEntityOperator):
             self._keep_watermark(window, context["run_id"])
         self.log.info("Wrote %d %s records to %d file(s) under %s", count, self.entity, len(written), folder)
         # One dataset and one asset for the folder (a run's files are its partitions), not one per file.
-        self.files_written = [(storage_uri(folder), count)]
+        self.files_written = [(storage_uri(folder), count, len(written))]
         self.emit_asset(
             context, self.files_alias, storage_uri(folder), {"records": count, "files": len(written)}
         )

@@ -1,6 +1,7 @@
 """Assets inside ``dag.test`` against the emulator: writers emit the concrete ``creatio://`` asset through their
-alias, readers and failed or fire-and-forget tasks emit nothing, and a DAG scheduled on the concrete asset is
-queued by an alias-emitted event."""
+alias, readers and failed or fire-and-forget tasks emit nothing (on every Airflow minor: make test-compat runs this
+file). That a DAG scheduled on the concrete asset is queued by such an event is in test_openlineage_dags.py:
+Airflow 3.0's dag.test registers no DAG in the database, so only a newer Airflow shows the queue."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from airflow_provider_creatio.testing.dagrun import DagRunResult, run_dag
 
 DAG_FILES = Path(__file__).parent / "dag_files"
 PRODUCER = "test_lineage_producer"
-CONSUMER = "test_lineage_consumer"
 
 
 @pytest.fixture
@@ -43,22 +43,6 @@ def asset_events(run_id: str) -> list[tuple[str, str, dict[str, Any], list[str]]
         )
 
 
-def queued_for(dag_id: str) -> list[str]:
-    """The URIs of the assets whose events queued a run of ``dag_id``."""
-    from airflow.models.asset import AssetDagRunQueue, AssetModel
-    from airflow.utils.session import create_session
-    from sqlalchemy import select
-
-    with create_session() as session:
-        return list(
-            session.scalars(
-                select(AssetModel.uri)
-                .join(AssetDagRunQueue, AssetDagRunQueue.asset_id == AssetModel.id)
-                .where(AssetDagRunQueue.target_dag_id == dag_id)
-            )
-        )
-
-
 def test_writers_emit_their_entity_assets_through_aliases(
     lineage_dags: Path, creatio_connection: Any, tmp_path: Path
 ) -> None:
@@ -73,7 +57,6 @@ def test_writers_emit_their_entity_assets_through_aliases(
     events = asset_events(result.run_id)
     assert events == [
         ("create_contact", contact, {"records": 1}, ["creatio:creatio_default:Contact"]),
-        ("create_contact", "x-test://report/contacts", {}, []),  # the user's own outlet, kept
         (
             "extract_contacts",
             f"file://{tmp_path}/extract",
@@ -102,12 +85,11 @@ def test_writers_emit_their_entity_assets_through_aliases(
         ("upsert_templated", account, {"records": 1}, ["creatio:creatio_default:{{ params.entity }}"]),
     ]
     # Readers (get, query, extract), a delete of a missing record, a fire-and-forget process and a failed bulk
-    # task emitted no Creatio asset event; the consumer scheduled on the concrete Contact asset is queued.
-    assert queued_for(CONSUMER) == [contact]
+    # task emitted no Creatio asset event.
 
 
 def test_operators_declare_aliases_at_parse_time_next_to_the_users(lineage_dags: Path) -> None:
-    from airflow_provider_creatio._compat import Asset, AssetAlias
+    from airflow_provider_creatio._compat import AssetAlias
     from airflow_provider_creatio.testing.dagrun import load_dag
 
     dag = load_dag(lineage_dags, PRODUCER)
@@ -118,7 +100,7 @@ def test_operators_declare_aliases_at_parse_time_next_to_the_users(lineage_dags:
 
     contact = AssetAlias("creatio:creatio_default:Contact")
     templated = AssetAlias("creatio:creatio_default:{{ params.entity }}")
-    assert declared("create_contact") == ([], [Asset("x-test://report/contacts"), contact])
+    assert declared("create_contact") == ([], [AssetAlias("contacts-report"), contact])
     assert declared("upsert_templated") == ([], [templated])
     assert declared("get_contact") == ([contact], [])
     assert declared("delete_missing") == ([], [contact])

@@ -65,7 +65,6 @@ def test_airflow_normalizes_creatio_uris_through_the_handler(written: str, norma
         ("creatio://mysite.creatio.com/Contact(1)", "object name"),
         ("creatio://mysite.creatio.com/1Contact", "object name"),
         ("creatio://mysite.creatio.com/Contact?$filter=x", "without a query"),
-        ("creatio://user@mysite.creatio.com/Contact", "user name"),
         ("creatio://mysite.creatio.com:99999/Contact", "bad port"),
     ],
 )
@@ -74,6 +73,19 @@ def test_an_invalid_creatio_uri_is_a_clear_value_error(uri: str, message: str) -
         Asset(uri)
     with pytest.raises(ValueError, match=message):
         assets.sanitize_uri(urlsplit(uri))
+
+
+def test_a_user_name_never_stays_in_a_creatio_uri() -> None:
+    uri = "creatio://user@mysite.creatio.com/Contact"
+    with pytest.raises(ValueError, match="user name"):
+        assets.sanitize_uri(urlsplit(uri))
+    # Airflow 3.0 drops user info itself (with a warning) before the handler sees it; 3.3 leaves it to the handler.
+    try:
+        normalized = Asset(uri).uri
+    except ValueError as err:
+        assert "user name" in str(err)
+    else:
+        assert normalized == "creatio://mysite.creatio.com/Contact"
 
 
 def test_the_factory_builds_the_normalized_asset() -> None:
