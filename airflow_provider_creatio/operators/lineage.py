@@ -53,6 +53,24 @@ def rendered_names(value: object, argument: str) -> list[str]:
     return [check_entity_name(name, argument) for name in names]
 
 
+def pair_with_aliases(
+    value: object, aliases: Sequence[AssetAlias], argument: str
+) -> list[tuple[AssetAlias, str]]:
+    """Each rendered entity name with the alias declared for it: a list pairs item by item (an item may render to
+    several names), a template's one alias takes every name it rendered to."""
+    items = list(value) if isinstance(value, (list, tuple)) else [value]
+    if aliases and len(items) == len(aliases):
+        return [
+            (alias, name)
+            for alias, item in zip(aliases, items, strict=True)
+            for name in rendered_names(item, argument)
+        ]
+    names = rendered_names(value, argument)
+    if len(names) == len(aliases):
+        return list(zip(aliases, names, strict=True))
+    return [(aliases[0], name) for name in names] if aliases else []
+
+
 def storage_uri(path: object) -> str:
     """An object storage location as an asset URI: without the connection id (``s3://conn@bucket``) and without
     a trailing slash; a local path becomes ``file://``."""

@@ -53,7 +53,12 @@ from airflow_provider_creatio.client.errors import CreatioOutcomeUnknownError, C
 from airflow_provider_creatio.hooks.creatio import CreatioHook
 from airflow_provider_creatio.links import CreatioProcessLogLink, process_log_url
 from airflow_provider_creatio.operators.base import CreatioHookMixin
-from airflow_provider_creatio.operators.lineage import CreatioLineageMixin, parse_time_names, rendered_names
+from airflow_provider_creatio.operators.lineage import (
+    CreatioLineageMixin,
+    pair_with_aliases,
+    parse_time_names,
+    rendered_names,
+)
 
 if TYPE_CHECKING:
     from airflow_provider_creatio._compat import Context
@@ -281,14 +286,12 @@ class CreatioRunProcessOperator(ProcessFollowMixin, BaseOperator):  # type: igno
         return result
 
     def announce_written(self, context: Context) -> None:
-        """The asset events of ``entities_written``, once the process is known to have completed. A template
-        that renders to several names shares its one alias; a list pairs each name with its own."""
+        """The asset events of ``entities_written``, once the process is known to have completed."""
         if self.process_status not in ("Done", "Completed"):
             return
-        names = rendered_names(self.entities_written, "entities_written")
-        aliases = self.written_aliases
-        for index, entity in enumerate(names):
-            alias = aliases[0] if len(aliases) == 1 else aliases[index]
+        for alias, entity in pair_with_aliases(
+            self.entities_written, self.written_aliases, "entities_written"
+        ):
             uri = self.emit_written(context, alias, entity, {"process": self.process_name})
             self.log.info("Asset event: %s (written by process %s)", uri, self.process_name)
 

@@ -10,7 +10,12 @@ from airflow_provider_creatio.operators.entity import (
     CreatioGetEntityOperator,
     CreatioQueryEntitiesOperator,
 )
-from airflow_provider_creatio.operators.lineage import parse_time_names, rendered_names, storage_uri
+from airflow_provider_creatio.operators.lineage import (
+    pair_with_aliases,
+    parse_time_names,
+    rendered_names,
+    storage_uri,
+)
 from airflow_provider_creatio.operators.process import CreatioRunProcessOperator
 from airflow_provider_creatio.transfers.object_storage_to_creatio import ObjectStorageToCreatioOperator
 
@@ -96,3 +101,26 @@ def test_a_process_declares_what_it_reads_and_writes() -> None:
     assert task.inlets == [AssetAlias("creatio:crm:Account")]
     assert task.outlets == [CONTACT, AssetAlias("creatio:crm:{{ params.entity }}")]
     assert CreatioRunProcessOperator(task_id="q", process_name="UsrSync").outlets == []
+
+
+@pytest.mark.parametrize(
+    ("declared", "rendered", "pairs"),
+    [
+        ("Contact", "Contact", [("Contact", "Contact")]),
+        ("Contact,Account", "Contact,Account", [("Contact", "Contact"), ("Account", "Account")]),
+        (
+            ["Contact", "{{ x }}"],
+            ["Contact", "Account,Case"],
+            [("Contact", "Contact"), ("{{ x }}", "Account"), ("{{ x }}", "Case")],
+        ),
+        ("{{ x }}", '["Account", "Case"]', [("{{ x }}", "Account"), ("{{ x }}", "Case")]),
+        ("{{ x }}", ["Account", "Case"], [("{{ x }}", "Account"), ("{{ x }}", "Case")]),  # native rendering
+        (None, None, []),
+    ],
+)
+def test_each_written_entity_goes_through_the_alias_declared_for_it(
+    declared: object, rendered: object, pairs: list[tuple[str, str]]
+) -> None:
+    aliases = [AssetAlias(f"creatio:crm:{name}") for name in parse_time_names(declared)]
+    found = pair_with_aliases(rendered, aliases, "entities_written")
+    assert [(alias.name.removeprefix("creatio:crm:"), name) for alias, name in found] == pairs
