@@ -39,7 +39,7 @@ COMPAT_AIRFLOW := 3.0 3.1 3.2
 # Every dag.test test but the four-deployment matrix (auth type x .NET layout, which the client handles alike on
 # every Airflow): with it a minor takes about twice as long (COMPAT_TESTS="tests/unit tests/dags" runs it too).
 COMPAT_TESTS   := tests/unit tests/dags/test_entity_dags.py tests/dags/test_process_dags.py \
-	tests/dags/test_schedule_dagbag.py
+	tests/dags/test_schedule_dagbag.py tests/dags/test_lineage_dags.py
 
 test-compat: $(addprefix test-compat-,$(COMPAT_AIRFLOW))
 

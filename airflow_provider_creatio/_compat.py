@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import (
     DAG,
+    Asset,
+    AssetAlias,
     BaseOperator,
     BaseOperatorLink,
     BaseSensorOperator,
@@ -115,6 +117,8 @@ __all__ = [
     "AirflowFailException",
     "AirflowSensorTimeout",
     "AirflowSkipException",
+    "Asset",
+    "AssetAlias",
     "BaseHook",
     "BaseOperator",
     "BaseOperatorLink",

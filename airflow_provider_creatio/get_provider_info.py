@@ -40,6 +40,15 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "extra-links": [f"{_PKG}.links.CreatioProcessLogLink"],
+        # creatio://{host}[/{base path}]/{Entity}: what the operators emit and read (docs/guides/lineage.md).
+        "asset-uris": [
+            {
+                "schemes": ["creatio"],
+                "handler": f"{_PKG}.assets.sanitize_uri",
+                "factory": f"{_PKG}.assets.create_asset",
+                "to_openlineage_converter": f"{_PKG}.assets.convert_asset_to_openlineage",
+            }
+        ],
         "hooks": [{"integration-name": "Creatio", "python-modules": [f"{_PKG}.hooks.creatio"]}],
         "operators": [
             {

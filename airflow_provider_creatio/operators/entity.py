@@ -16,6 +16,12 @@ from airflow_provider_creatio._compat import AirflowException, BaseOperator
 from airflow_provider_creatio.client.bulk_operation import BulkOperation
 from airflow_provider_creatio.hooks.creatio import CreatioHook
 from airflow_provider_creatio.operators.base import CreatioHookMixin
+from airflow_provider_creatio.operators.lineage import (
+    ANY_ENTITY,
+    WRITTEN_ACTIONS,
+    CreatioLineageMixin,
+    storage_uri,
+)
 from airflow_provider_creatio.templated import as_filter, as_mapping, as_records
 
 if TYPE_CHECKING:
@@ -25,8 +31,12 @@ Columns = str | Sequence[str] | None
 Filter = str | Mapping[str, Any] | None
 
 
-class CreatioEntityOperator(CreatioHookMixin, BaseOperator):  # type: ignore[misc]
+class CreatioEntityOperator(CreatioLineageMixin, CreatioHookMixin, BaseOperator):  # type: ignore[misc]
     """Base of the entity operators: the entity, the connection, one hook (one Creatio session) per run.
+
+    Lineage (docs/guides/lineage.md): a writer declares the outlet ``AssetAlias("creatio:{conn_id}:{entity}")``
+    and, once it has written records, emits the asset ``creatio://{host}/{entity}`` through it; a reader declares
+    the same alias as an inlet and emits nothing. OpenLineage gets the entity as an input or output dataset.
 
     :param entity: the Creatio object (entity set) name, e.g. ``Contact`` or ``UsrInvoice``. Templated.
     :param creatio_conn_id: the Airflow connection of type ``creatio``.
@@ -39,6 +49,7 @@ class CreatioEntityOperator(CreatioHookMixin, BaseOperator):  # type: ignore[mis
     """
 
     check_columns_by_default: ClassVar[bool] = False
+    writes_entity: ClassVar[bool] = False  # a writer's outlet, a reader's inlet
 
     template_fields: Sequence[str] = ("entity",)
     template_fields_renderers: ClassVar[dict[str, str]] = {
@@ -62,15 +73,54 @@ class CreatioEntityOperator(CreatioHookMixin, BaseOperator):  # type: ignore[mis
         self.creatio_conn_id = creatio_conn_id
         self.hook_params = hook_params
         self.check_columns = self.check_columns_by_default if check_columns is None else check_columns
+        name = entity if isinstance(entity, str) else ANY_ENTITY
+        (self.entity_alias,) = self.declare_entities([name], written=self.writes_entity)
+        self.rows_written: int | None = None  # set by a writer's run: records it left as asked
+        # Object storage a run read, and wrote (location, records, files): OpenLineage datasets.
+        self.files_read: list[str] = []
+        self.files_written: list[tuple[str, int, int]] = []
 
     def execute(self, context: Context) -> Any:
         try:
-            return self.run(context)
+            result = self.run(context)
         finally:
+            self.keep_run_facts([self.entity])
             self.close_hook()
+        if self.writes_entity and self.rows_written:
+            uri = self.emit_written(context, self.entity_alias, self.entity, {"records": self.rows_written})
+            self.log.info("Asset event: %s (%d records)", uri, self.rows_written)
+        return result
 
     def run(self, context: Context) -> Any:
         raise NotImplementedError
+
+    def get_openlineage_facets_on_start(self) -> Any:
+        """The entity as an input (reader) or output (writer) dataset (OpenLineage provider)."""
+        return self._openlineage(complete=False)
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """With what the run learned without an extra request: the schema if it read it, rows written, the files
+        it read and wrote. Also sent for a failed task (rows written before the failure)."""
+        return self._openlineage(complete=True)
+
+    def _openlineage(self, *, complete: bool) -> Any:
+        from airflow_provider_creatio import lineage
+
+        entity = lineage.entity_dataset(
+            self.site_url(),
+            self.entity,
+            output=self.writes_entity,
+            schema=self.read_schema(self.entity) if complete else None,
+            rows=self.rows_written if complete else None,
+        )
+        files_in = [lineage.storage_dataset(uri, output=False) for uri in self.files_read]
+        files_out = [
+            lineage.storage_dataset(uri, output=True, rows=rows, files=files)
+            for uri, rows, files in self.files_written
+        ]
+        if self.writes_entity:
+            return lineage.operator_lineage(files_in, [entity, *files_out])
+        return lineage.operator_lineage([entity, *files_in], files_out)
 
     def refuse_unknown_columns(self, **names: Any) -> None:
         """With ``check_columns``, refuse names the entity lacks (see :meth:`CreatioHook.check_columns`)."""
@@ -90,6 +140,7 @@ class CreatioCreateEntityOperator(CreatioEntityOperator):
     """
 
     template_fields: Sequence[str] = ("entity", "data", "record_id")
+    writes_entity = True
 
     def __init__(
         self,
@@ -116,6 +167,7 @@ class CreatioCreateEntityOperator(CreatioEntityOperator):
             )
         else:
             self.log.info("Created %s(%s)", self.entity, outcome.record_id)
+        self.rows_written = 1
         return outcome.record if self.return_record else outcome.record_id
 
 
@@ -155,6 +207,7 @@ class CreatioUpdateEntityOperator(CreatioEntityOperator):
     """
 
     template_fields: Sequence[str] = ("entity", "record_id", "data")
+    writes_entity = True
 
     def __init__(self, *, record_id: str, data: Mapping[str, Any] | str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -166,6 +219,7 @@ class CreatioUpdateEntityOperator(CreatioEntityOperator):
         self.refuse_unknown_columns(data=data)
         self.hook.update_record(self.entity, self.record_id, data)
         self.log.info("Updated %s(%s)", self.entity, self.record_id)
+        self.rows_written = 1
         return str(self.record_id).strip()
 
 
@@ -179,6 +233,7 @@ class CreatioUpsertEntityOperator(CreatioEntityOperator):
     """
 
     template_fields: Sequence[str] = ("entity", "record_id", "data")
+    writes_entity = True
 
     def __init__(self, *, record_id: str, data: Mapping[str, Any] | str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -190,6 +245,7 @@ class CreatioUpsertEntityOperator(CreatioEntityOperator):
         self.refuse_unknown_columns(data=data)
         action = self.hook.upsert_record(self.entity, self.record_id, data)
         self.log.info("Upsert of %s(%s): %s", self.entity, self.record_id, action.value)
+        self.rows_written = 1
         return {"Id": str(self.record_id).strip(), "action": action.value}
 
 
@@ -204,6 +260,7 @@ class CreatioDeleteEntityOperator(CreatioEntityOperator):
     """
 
     template_fields: Sequence[str] = ("entity", "record_id")
+    writes_entity = True
 
     def __init__(self, *, record_id: str, missing_ok: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -215,6 +272,7 @@ class CreatioDeleteEntityOperator(CreatioEntityOperator):
         deleted = self.hook.delete_record(self.entity, self.record_id, self.missing_ok)
         if not deleted:
             self.log.info("%s(%s) did not exist; nothing to delete", self.entity, self.record_id)
+        self.rows_written = int(deleted)
         return {"Id": str(self.record_id).strip(), "deleted": deleted}
 
 
@@ -268,6 +326,7 @@ class CreatioQueryEntitiesOperator(CreatioEntityOperator):
         self.page_size = page_size
         self.output_path = output_path
         self.storage_conn_id = storage_conn_id
+        self.files_alias = self.declare_files(output_path) if output_path else None
 
     def _limit(self) -> int | None:
         """How many records to fetch at most: ``top``, or one past ``max_records`` to notice an overflow."""
@@ -305,6 +364,9 @@ class CreatioQueryEntitiesOperator(CreatioEntityOperator):
             with formats.open_writer(target, formats.FileFormat.JSONL) as writer:
                 count = writer.write_all(self._records())
             self.log.info("Wrote %d %s records to %s", count, self.entity, self.output_path)
+            self.files_written = [(storage_uri(self.output_path), count, 1)]
+            if self.files_alias is not None:
+                self.emit_asset(context, self.files_alias, storage_uri(self.output_path), {"records": count})
             return {"path": str(self.output_path), "count": count}
         records = list(self._records())
         self.log.info("Read %d %s records", len(records), self.entity)
@@ -333,6 +395,7 @@ class CreatioBulkEntityOperator(CreatioEntityOperator):
     """
 
     template_fields: Sequence[str] = ("entity", "operation", "records")
+    writes_entity = True
     check_columns_by_default = True
 
     def __init__(
@@ -371,6 +434,7 @@ class CreatioBulkEntityOperator(CreatioEntityOperator):
             missing_ok=self.missing_ok,
         )
         value = report.summary()
+        self.rows_written = sum(1 for outcome in report.outcomes if outcome.action in WRITTEN_ACTIONS)
         if self.include_results:
             value["results"] = [outcome.to_dict() for outcome in report.outcomes]
         self.log.info("Bulk %s of %s: %s", self.operation, self.entity, report.summary())

@@ -53,6 +53,12 @@ from airflow_provider_creatio.client.errors import CreatioOutcomeUnknownError, C
 from airflow_provider_creatio.hooks.creatio import CreatioHook
 from airflow_provider_creatio.links import CreatioProcessLogLink, process_log_url
 from airflow_provider_creatio.operators.base import CreatioHookMixin
+from airflow_provider_creatio.operators.lineage import (
+    CreatioLineageMixin,
+    pair_with_aliases,
+    parse_time_names,
+    rendered_names,
+)
 
 if TYPE_CHECKING:
     from airflow_provider_creatio._compat import Context
@@ -60,6 +66,7 @@ if TYPE_CHECKING:
     from airflow_provider_creatio.client.process_log import ProcessLogEntry
 
 ResultParameters = str | Sequence[str] | None
+EntityNames = str | Sequence[str] | None
 
 # The task state store key of the process a task started and has not yet seen end (see the module docstring).
 UNFINISHED_PROCESS = "creatio_unfinished_process"
@@ -96,7 +103,7 @@ def check_start_arguments(method: str, wait_for_completion: bool, poll_interval:
         raise ValueError(f"poll_interval must be a positive number of seconds, got {poll_interval!r}")
 
 
-class ProcessFollowMixin(CreatioHookMixin):
+class ProcessFollowMixin(CreatioLineageMixin, CreatioHookMixin):
     """What a task does for a process it started: follow it in the worker or deferred to the triggerer, resume
     from the trigger's event, and cancel the process when the wait times out or the task is killed."""
 
@@ -106,6 +113,7 @@ class ProcessFollowMixin(CreatioHookMixin):
     deferrable: bool
     process_id: str | None
     process_log_url: str | None
+    process_status: str | None  # the last status seen: RunProcess's, or the process log's
 
     if TYPE_CHECKING:
         log: Any
@@ -147,6 +155,7 @@ class ProcessFollowMixin(CreatioHookMixin):
             forget_unfinished(context)
             raise
         forget_unfinished(context)
+        self.process_status = entry.state.value
         return {"process_id": process_id, "status": entry.state.value}
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
@@ -160,7 +169,10 @@ class ProcessFollowMixin(CreatioHookMixin):
             if status == "success":
                 self.log.info("%s", message)
                 forget_unfinished(context)
-                return {"process_id": process_id, "status": (event.get("entry") or {}).get("state")}
+                self.process_status = (event.get("entry") or {}).get("state")
+                self.keep_run_facts()
+                self.announce_written(context)
+                return {"process_id": process_id, "status": self.process_status}
             if status == "timeout":
                 error = self.hook.cancel_after_timeout(self.process_name, process_id, self.timeout)
                 forget_unfinished(context)
@@ -173,6 +185,9 @@ class ProcessFollowMixin(CreatioHookMixin):
             raise AirflowException(message or f"unexpected trigger event {event!r}")
         finally:
             self.close_hook()
+
+    def announce_written(self, context: Context) -> None:
+        """After the process completed: the asset events of the entities it writes (none by default)."""
 
     def on_kill(self) -> None:
         """Cancel the process this task started, so a killed task leaves nothing running in Creatio."""
@@ -199,6 +214,12 @@ class CreatioRunProcessOperator(ProcessFollowMixin, BaseOperator):  # type: igno
     :param poll_interval: seconds between two looks at the process log.
     :param timeout: seconds to wait for completion before cancelling the process (None: wait forever).
     :param method: ``auto`` (default), ``execute`` or ``run``: which service method starts the process.
+    :param entities_read: the entities the process reads (a list of names, or ``"Contact,Account"``), for lineage:
+        declared as inlets (``AssetAlias("creatio:{conn_id}:{entity}")``) and OpenLineage inputs. Templated.
+    :param entities_written: the entities the process writes: declared as outlets; once the task has seen the
+        process complete (outputs asked, ``wait_for_completion``, or RunProcess answering Done), the task emits
+        the asset ``creatio://{host}/{entity}`` of each (a fire-and-forget start emits none: the process has not
+        written yet). OpenLineage outputs. Templated.
     :param creatio_conn_id: the Airflow connection of type ``creatio``.
     :param hook_params: CreatioHook overrides (``retry_attempts``, ``timeout``...).
 
@@ -206,7 +227,13 @@ class CreatioRunProcessOperator(ProcessFollowMixin, BaseOperator):  # type: igno
     were asked, or None for fire-and-forget ``Execute``), and ``process_id`` when Creatio gave one.
     """
 
-    template_fields: Sequence[str] = ("process_name", "parameters", "result_parameters")
+    template_fields: Sequence[str] = (
+        "process_name",
+        "parameters",
+        "result_parameters",
+        "entities_read",
+        "entities_written",
+    )
     template_fields_renderers: ClassVar[dict[str, str]] = {"parameters": "json"}
     operator_extra_links = (CreatioProcessLogLink(),)
     ui_color = "#c9e4f5"
@@ -223,6 +250,8 @@ class CreatioRunProcessOperator(ProcessFollowMixin, BaseOperator):  # type: igno
         poll_interval: float = 10.0,
         timeout: float | None = None,
         method: Literal["auto", "execute", "run"] = "auto",
+        entities_read: EntityNames = None,
+        entities_written: EntityNames = None,
         creatio_conn_id: str = CreatioHook.default_conn_name,
         hook_params: dict[str, Any] | None = None,
         **kwargs: Any,
@@ -241,8 +270,61 @@ class CreatioRunProcessOperator(ProcessFollowMixin, BaseOperator):  # type: igno
         self.hook_params = hook_params
         self.process_id = None
         self.process_log_url = None
+        self.process_status = None
+        self.entities_read = entities_read
+        self.entities_written = entities_written
+        self.declare_entities(parse_time_names(entities_read), written=False)
+        self.written_aliases = self.declare_entities(parse_time_names(entities_written), written=True)
 
     def execute(self, context: Context) -> Any:
+        try:
+            result = self._start(context)
+        finally:
+            self.keep_run_facts()
+            self.close_hook()
+        self.announce_written(context)
+        return result
+
+    def announce_written(self, context: Context) -> None:
+        """The asset events of ``entities_written``, once the process is known to have completed."""
+        if self.process_status not in ("Done", "Completed"):
+            return
+        for alias, entity in pair_with_aliases(
+            self.entities_written, self.written_aliases, "entities_written"
+        ):
+            uri = self.emit_written(context, alias, entity, {"process": self.process_name})
+            self.log.info("Asset event: %s (written by process %s)", uri, self.process_name)
+
+    def get_openlineage_facets_on_start(self) -> Any:
+        """``entities_read`` as inputs, ``entities_written`` as outputs, and the run facet ``creatio_process``
+        (process name; instance id, status and log URL once known) (OpenLineage provider)."""
+        return self._openlineage()
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        return self._openlineage()
+
+    def get_openlineage_facets_on_failure(self, task_instance: Any) -> Any:
+        """As on completion: the instance that failed, and its last status, name the run to look at."""
+        return self._openlineage()
+
+    def _openlineage(self) -> Any:
+        from airflow_provider_creatio import lineage
+
+        site = self.site_url()
+        inputs = [
+            lineage.entity_dataset(site, entity, output=False)
+            for entity in rendered_names(self.entities_read, "entities_read")
+        ]
+        outputs = [
+            lineage.entity_dataset(site, entity, output=True)
+            for entity in rendered_names(self.entities_written, "entities_written")
+        ]
+        facets = lineage.process_run_facets(
+            self.process_name, self.process_id, self.process_status, self.process_log_url
+        )
+        return lineage.operator_lineage(inputs, outputs, facets)
+
+    def _start(self, context: Context) -> Any:
         names = result_names(self.result_parameters)
         params = dict(self.parameters or {})
         if names and self.deferrable:
@@ -255,6 +337,7 @@ class CreatioRunProcessOperator(ProcessFollowMixin, BaseOperator):  # type: igno
             ):
                 return self._execute_get(names, params)
             run = self.hook.run_process(self.process_name, params, names)
+            self.process_status = run.status.label
             if run.process_id:
                 self._started(
                     context, run.process_id, unfinished=self.wait_for_completion and not run.is_final
@@ -265,8 +348,6 @@ class CreatioRunProcessOperator(ProcessFollowMixin, BaseOperator):  # type: igno
         except CreatioOutcomeUnknownError as err:
             # The process may be running: an automatic retry could start it a second time.
             raise AirflowFailException(str(err)) from err
-        finally:
-            self.close_hook()
 
     def _started(self, context: Context, process_id: str, *, unfinished: bool) -> None:
         self._remember(process_id)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_creatio._compat import AirflowException, Variable
 from airflow_provider_creatio.operators.entity import CreatioEntityOperator
+from airflow_provider_creatio.operators.lineage import storage_uri
 from airflow_provider_creatio.templated import as_filter
 
 if TYPE_CHECKING:
@@ -25,7 +26,9 @@ DEFAULT_MAX_RECORDS_PER_FILE = 100_000
 
 class CreatioToObjectStorageOperator(CreatioEntityOperator):
     """Extract an entity's records into files at an object storage location, paging on an index (never ``$skip``)
-    and holding one page in memory. ``entity``, ``creatio_conn_id``, ``hook_params`` and ``check_columns`` are
+    and holding one page in memory. Lineage: the entity is an inlet (``AssetAlias("creatio:{conn_id}:{entity}")``,
+    no event: reading changes nothing) and the folder an outlet (``AssetAlias("creatio-files:{path}")``, through
+    which the run emits the asset of the folder it wrote). ``entity``, ``creatio_conn_id``, ``hook_params`` and ``check_columns`` are
     the entity operators' (:class:`CreatioEntityOperator`); ``check_columns`` is on by default here: ``select``,
     ``expand`` and a mapping ``filter`` are checked against the entity's schema before the first request.
 
@@ -94,6 +97,7 @@ class CreatioToObjectStorageOperator(CreatioEntityOperator):
         self.page_size = page_size
         self.guid_comparison = guid_comparison
         self.storage_conn_id = storage_conn_id
+        self.files_alias = self.declare_files(path)
 
     def watermark_key(self) -> str:
         """The Airflow Variable holding this task's high-water mark."""
@@ -121,6 +125,11 @@ class CreatioToObjectStorageOperator(CreatioEntityOperator):
         if window is not None:
             self._keep_watermark(window, context["run_id"])
         self.log.info("Wrote %d %s records to %d file(s) under %s", count, self.entity, len(written), folder)
+        # One dataset and one asset for the folder (a run's files are its partitions), not one per file.
+        self.files_written = [(storage_uri(folder), count, len(written))]
+        self.emit_asset(
+            context, self.files_alias, storage_uri(folder), {"records": count, "files": len(written)}
+        )
         return {
             "uris": [file.uri for file in written],
             "count": count,

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_creatio._compat import AirflowException
 from airflow_provider_creatio.client.bulk_operation import BulkOperation
 from airflow_provider_creatio.operators.entity import CreatioEntityOperator
+from airflow_provider_creatio.operators.lineage import WRITTEN_ACTIONS
 
 if TYPE_CHECKING:
     from airflow_provider_creatio._compat import Context, ObjectStoragePath
@@ -88,6 +89,7 @@ class ObjectStorageToCreatioOperator(CreatioEntityOperator):
 
     template_fields: Sequence[str] = ("entity", "operation", "source", "format")
     check_columns_by_default = True
+    writes_entity = True
     ui_color = "#dcecf9"
 
     def __init__(
@@ -123,6 +125,7 @@ class ObjectStorageToCreatioOperator(CreatioEntityOperator):
         from airflow_provider_creatio.transfers import formats
 
         inputs = self._input_files()
+        self.files_read = [str(path) for path in inputs]
         self._refuse_unknown_columns(inputs)
         kinds = self._csv_kinds(inputs)
         # Whole batches, and one upsert lookup (10,000 Ids) per chunk: the requests of one bulk run over it all.
@@ -222,6 +225,7 @@ class ObjectStorageToCreatioOperator(CreatioEntityOperator):
             tally.add(placed, source)
 
     def _finish(self, context: Context, tally: _Tally, files: list[dict[str, Any]]) -> dict[str, Any]:
+        self.rows_written = sum(tally.actions[action] for action in WRITTEN_ACTIONS)
         value = {
             "operation": self.operation,
             "entity": self.entity,
