@@ -130,17 +130,42 @@ def test_a_new_record_starts_a_run_within_two_polls_with_its_payload(site: Site)
     )
 
 
-def test_changes_around_a_killed_triggerer_are_all_delivered(site: Site) -> None:
-    airflow = site.airflow
-    before = set(run_ids(site))
-    [first] = add_cases(site, 1)
-    airflow.kill("triggerer", signal.SIGKILL)  # whether or not it read the first change yet
-    [second] = add_cases(site, 1)  # while no triggerer runs
-    airflow.start_component("triggerer")
+def restart_triggerer_around(site: Site, change: Any) -> None:
+    """SIGKILL the triggerer's process group, make ``change()`` while none runs, start a new one."""
+    site.airflow.kill("triggerer", signal.SIGKILL)
+    change()
+    site.airflow.start_component("triggerer")
 
-    def both_delivered() -> bool:
+
+def wait_until_delivered(site: Site, before: set[str], ids: set[str]) -> None:
+    """Until the runs started since ``before`` are finished and their asset events name every id of ``ids``."""
+    airflow = site.airflow
+
+    def all_delivered() -> bool:
         runs = sorted(set(run_ids(site)) - before)
         finished = [run_id for run_id in runs if airflow.run_state(DAG_ID, run_id) in ("success", "failed")]
-        return len(finished) == len(runs) and {first, second} <= delivered(site, runs)
+        return len(finished) == len(runs) and ids <= delivered(site, runs)
 
-    airflow.wait_for("both changes to be delivered", both_delivered, LIMIT)
+    airflow.wait_for(f"{len(ids)} changes to be delivered", all_delivered, LIMIT)
+
+
+def test_a_change_while_the_triggerer_is_down_is_delivered_after_its_restart(site: Site) -> None:
+    """The first change is delivered (its run exists, its mark is stored) before the kill; the second is made
+    while no triggerer runs. A new triggerer continues from the stored mark, not from a new "now"."""
+    before = set(run_ids(site))
+    [first] = add_cases(site, 1)
+    wait_until_delivered(site, before, {first})
+    second: list[str] = []
+    restart_triggerer_around(site, lambda: second.extend(add_cases(site, 1)))
+    wait_until_delivered(site, before, {first, *second})
+
+
+def test_a_change_read_by_a_killed_triggerer_comes_again_or_was_stored(site: Site) -> None:
+    """The kill comes right after the change is made: the killed triggerer may have read it, stored its event,
+    both or neither. Either way the change is delivered, and the one made while none ran too."""
+    before = set(run_ids(site))
+    [first] = add_cases(site, 1)
+    wait_for_polls(site, 1)  # the change was read, or is read by the next poll
+    second: list[str] = []
+    restart_triggerer_around(site, lambda: second.extend(add_cases(site, 1)))
+    wait_until_delivered(site, before, {first, *second})
