@@ -26,7 +26,7 @@ from airflow_provider_creatio._compat import BaseEventTrigger, TriggerEvent
 
 if TYPE_CHECKING:
     from airflow_provider_creatio._compat import SharedStreamProducer
-    from airflow_provider_creatio.client.changes import Mark
+    from airflow_provider_creatio.client.changes import ChangeBatch, Mark
     from airflow_provider_creatio.hooks._async import AsyncCreatioCalls
 
 MARK_VARIABLE_PREFIX = "creatio_record_change_mark__"
@@ -167,8 +167,8 @@ class CreatioRecordChangeTrigger(BaseEventTrigger):  # type: ignore[misc]
             return self._start
         return await creatio.last_change(self.entity, conditions=self._conditions())
 
-    async def read_changes(self, creatio: AsyncCreatioCalls, mark: Mark | None) -> Any:
-        """One poll: every change after ``mark``, as a :class:`~..client.changes.ChangeBatch`."""
+    async def read_changes(self, creatio: AsyncCreatioCalls, mark: Mark | None) -> ChangeBatch:
+        """One poll: every change after ``mark``, summed up as one batch."""
         return await creatio.read_changes(
             self.entity,
             conditions=self._conditions(),
