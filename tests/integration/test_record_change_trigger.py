@@ -217,17 +217,6 @@ async def test_the_mark_never_moves_back(creatio_connection: Any, store: MemoryM
     await stream.aclose()
 
 
-async def test_run_without_shared_streams_moves_the_mark_after_each_event(creatio_connection: Any) -> None:
-    """The Airflow 3.0-3.2 path: the mark in memory."""
-    events = trigger(since="2031-01-01T00:00:00Z").run()
-    one = add_cases(creatio_connection, 2, ModifiedOn="2031-02-01T00:00:00Z")
-    first = (await next_event(events)).payload
-    two = add_cases(creatio_connection, 1, ModifiedOn="2031-03-01T00:00:00Z")
-    second = (await next_event(events)).payload
-    await events.aclose()
-    assert sorted(first["ids"]) == sorted(one) and second["ids"] == two and second["count"] == 1
-
-
 def test_identity_names_the_stream_and_the_mark() -> None:
     one, same, other = (
         trigger(filter={"Priority/Name": "High"}),
