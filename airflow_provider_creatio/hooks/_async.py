@@ -10,8 +10,6 @@ import uuid
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from airflow_provider_creatio.client.aio import AsyncCreatioClient
     from airflow_provider_creatio.client.changes import ChangeBatch, Mark
     from airflow_provider_creatio.client.process_log import ProcessLogEntry
@@ -42,13 +40,13 @@ class AsyncCreatioCalls:
         *,
         conditions: str | None,
         after: Mark | None,
-        select: Sequence[str] | None = None,
         ids_limit: int,
         page_size: int,
     ) -> ChangeBatch:
         """Every record after the mark in (ModifiedOn, Id) order (all matching ones without a mark), read in
         keyset pages exactly as the sync ``iter_keyset`` reads them (the same cursor and request builder), and
-        summed up as one batch; one page is held at a time. ``conditions``: the rendered ``$filter``."""
+        summed up as one batch; one page is held at a time, of ``Id`` and ``ModifiedOn`` only. ``conditions``: the
+        rendered ``$filter``."""
         from airflow_provider_creatio.client import paging
         from airflow_provider_creatio.client.changes import CHANGE_COLUMN, ChangeBatch
         from airflow_provider_creatio.client.keyset import KeysetCursor
@@ -57,7 +55,9 @@ class AsyncCreatioCalls:
         cursor = KeysetCursor(CHANGE_COLUMN, page_size, after=start)
         batch = ChangeBatch(ids_limit=ids_limit)
         while not cursor.done:
-            page = await self.client.execute(paging.keyset_page_call(entity, cursor, conditions, select))
+            page = await self.client.execute(
+                paging.keyset_page_call(entity, cursor, conditions, cursor.selected)
+            )
             batch.add(cursor.take(page.records))
         return batch
 

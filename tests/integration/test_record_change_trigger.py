@@ -122,6 +122,7 @@ async def test_a_poll_reads_past_one_page_with_keyset_pages(
     queries = case_queries(creatio_connection)
     assert all("$skip" not in query for query in queries)
     assert queries[0]["$orderby"] == ["ModifiedOn,Id"] and queries[0]["$top"] == ["2"]
+    assert all(query["$select"] == ["Id,ModifiedOn"] for query in queries)
     assert "Id gt" in queries[1]["$filter"][0]
 
 
