@@ -6,7 +6,8 @@ since its high-water mark; a batch of changes becomes one asset event, whose ``e
 changed cases' Ids, and the asset event starts a run of this DAG.
 
 1. ``changed_cases`` collects the Ids of every asset event that triggered the run (several batches may start
-   one run).
+   one run). An event names at most ``ids_limit`` cases (100); one whose ``truncated`` is true had more, which a
+   production DAG reads with a query between the event's ``after`` and ``mark`` (docs/guides/event-driven.md).
 2. ``escalate`` runs Creatio's ``UsrCaseEscalationProcess`` once per case (a mapped task).
 
 Delivery is at least once: after a triggerer restart a batch may come twice. The process escalates a case once

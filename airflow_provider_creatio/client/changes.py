@@ -50,9 +50,10 @@ class Mark:
 
 @dataclass
 class ChangeBatch:
-    """The changes one look found: how many, the first ``ids_limit`` Ids in order, and the new mark (the last
-    change's)."""
+    """The changes one look found after the mark ``after``: how many, the first ``ids_limit`` Ids in order, and
+    the new mark (the last change's)."""
 
+    after: Mark | None = None
     ids_limit: int = DEFAULT_IDS_LIMIT
     count: int = 0
     ids: list[str] = field(default_factory=list)
@@ -71,10 +72,12 @@ class ChangeBatch:
         return self.count > len(self.ids)
 
     def payload(self) -> dict[str, Any]:
-        """The event's payload: small whatever the number of changes."""
+        """The event's payload: small whatever the number of changes. ``after`` and ``mark`` bound the batch, so
+        that a consumer of a truncated one can read it whole."""
         return {
             "count": self.count,
             "ids": list(self.ids),
             "truncated": self.truncated,
+            "after": None if self.after is None else self.after.to_dict(),
             "mark": None if self.mark is None else self.mark.to_dict(),
         }

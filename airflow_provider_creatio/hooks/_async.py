@@ -53,7 +53,7 @@ class AsyncCreatioCalls:
 
         start = None if after is None else (after.modified_on, after.id)
         cursor = KeysetCursor(CHANGE_COLUMN, page_size, after=start)
-        batch = ChangeBatch(ids_limit=ids_limit)
+        batch = ChangeBatch(after=after, ids_limit=ids_limit)
         while not cursor.done:
             page = await self.client.execute(
                 paging.keyset_page_call(entity, cursor, conditions, cursor.selected)

@@ -48,7 +48,8 @@ class CreatioRecordChangeTrigger(BaseEventTrigger):  # type: ignore[misc]
     :param hook_params: CreatioHook overrides (``retry_attempts``, ``timeout``...), plain JSON values.
 
     Event payload (the asset event's ``extra["payload"]``): ``{"count": n, "ids": [...], "truncated": bool,
-    "mark": {"ModifiedOn": "...", "Id": "..."}}``, the mark being the last change's. No change, no event.
+    "after": {"ModifiedOn": "...", "Id": "..."} | None, "mark": {"ModifiedOn": "...", "Id": "..."}}``: the batch
+    is the changes after ``after`` (the previous mark) up to ``mark`` (the last change's). No change, no event.
     Every argument is part of the watch's identity: changing one starts a new watch (from ``since``).
     """
 

@@ -111,6 +111,7 @@ def test_the_watcher_polls_and_nothing_changed_starts_no_run(site: Site) -> None
 
 def test_a_new_record_starts_a_run_within_two_polls_with_its_payload(site: Site) -> None:
     before = set(run_ids(site))
+    mark_before = mark_variable(site)
     created = add_cases(site, 4)
     polls_at_create = polls(site)
     site.airflow.wait_for("a run", lambda: bool(set(run_ids(site)) - before), LIMIT)
@@ -124,6 +125,7 @@ def test_a_new_record_starts_a_run_within_two_polls_with_its_payload(site: Site)
     assert len(payload["ids"]) == 3 and set(payload["ids"]) <= set(created)
     assert payload["mark"]["ModifiedOn"] == last["ModifiedOn"]
     assert payload["mark"]["Id"] in created
+    assert payload["after"] == mark_before["mark"]  # the batch starts after the stored mark
     # The durable mark moves to the event's once Airflow stored the event.
     site.airflow.wait_for(
         "the mark to advance", lambda: mark_variable(site)["mark"] == payload["mark"], LIMIT

@@ -151,7 +151,9 @@ async def test_changes_sharing_one_modified_on_come_once_each(
     assert mark.modified_on == TIE
     more = add_cases(creatio_connection, 1, ModifiedOn="2031-05-01T10:00:00.1234568Z")
     payload, _ = await next_event(stream)
-    assert payload["ids"] == more
+    assert (
+        payload["ids"] == more and payload["after"] == mark.to_dict()
+    )  # the batch starts after the last one
     await stream.aclose()
 
 
