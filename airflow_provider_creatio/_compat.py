@@ -50,13 +50,17 @@ except ImportError:  # Airflow 3.0 and 3.1: the task runner catches core's excep
 if TYPE_CHECKING:
     from airflow.dag_processing.dagbag import DagBag
     from airflow.sdk import CronTriggerTimetable, ObjectStoragePath
-    from airflow.triggers.base import BaseTrigger, TriggerEvent
+    from airflow.triggers.base import BaseEventTrigger, BaseTrigger, TriggerEvent
+    from airflow.triggers.shared_stream import SharedStreamProducer
 
 # Names that DAG parsing never needs, imported on first use (PEP 562): the trigger base pulls in about 4 ms of
 # modules and the cron timetable croniter (about 3 ms), and operator modules are imported at every DAG parse.
 _LAZY = {  # the modules to try, in order
     "BaseTrigger": ("airflow.triggers.base",),
     "TriggerEvent": ("airflow.triggers.base",),
+    "BaseEventTrigger": ("airflow.triggers.base",),
+    # Shared trigger streams with a producer ack channel: Airflow 3.3+ only.
+    "SharedStreamProducer": ("airflow.triggers.shared_stream",),
     # The Task SDK has timetables from Airflow 3.2; before that it is core's.
     "CronTriggerTimetable": ("airflow.sdk", "airflow.timetables.trigger"),
     # Object storage (universal_pathlib, fsspec) is for the transfer operators' tasks, never a DAG parse.
@@ -119,6 +123,7 @@ __all__ = [
     "AirflowSkipException",
     "Asset",
     "AssetAlias",
+    "BaseEventTrigger",
     "BaseHook",
     "BaseOperator",
     "BaseOperatorLink",
@@ -130,6 +135,7 @@ __all__ = [
     "DagBag",
     "ObjectStoragePath",
     "PokeReturnValue",
+    "SharedStreamProducer",
     "TaskDeferred",
     "TriggerEvent",
     "Variable",

@@ -78,7 +78,11 @@ def get_provider_info() -> dict[str, Any]:
         "triggers": [
             {
                 "integration-name": "Creatio",
-                "python-modules": [f"{_PKG}.triggers.process", f"{_PKG}.triggers.entity"],
+                "python-modules": [
+                    f"{_PKG}.triggers.process",
+                    f"{_PKG}.triggers.entity",
+                    f"{_PKG}.triggers.record_change",
+                ],
             }
         ],
     }

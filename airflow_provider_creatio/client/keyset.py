@@ -38,6 +38,15 @@ def check_page_size(page_size: object) -> int:
     return validation.check_count(page_size, "page_size", maximum=MAX_PAGE_SIZE)
 
 
+def check_date_time(value: object, argument: str) -> str:
+    """An ISO 8601 date-time with its zone (``2025-01-31T08:00:00Z``), as ``$filter`` compares it."""
+    if not isinstance(value, str) or not _DATE_TIME.fullmatch(value):
+        raise CreatioValidationError(
+            f"{argument} must be an ISO 8601 date-time with a zone (2025-01-31T08:00:00Z), got {validation.shown(value)}"
+        )
+    return value
+
+
 @dataclass(frozen=True)
 class PageRequest:
     """The query options of the next page; ``filter`` is the keyset condition alone (None: from the start)."""
@@ -51,20 +60,45 @@ class KeysetCursor:
     """Where a keyset read stands. Ask :meth:`next_request`, send it, hand the records to :meth:`take`, which
     returns those to pass on; stop when :attr:`done`.
 
-    ``column``: the date column to order by first (``ModifiedOn``), or None to page on ``Id`` alone."""
+    ``column``: the date column to order by first (``ModifiedOn``), or None to page on ``Id`` alone.
+    ``after``: where to start, ``(date, Id)`` of a record already seen (the records after it in the order), or
+    ``(date, None)`` for the records from that date on (the date itself included); None: from the start.
+    Needs a date column and GUID comparison."""
 
-    def __init__(self, column: str | None, page_size: int, *, guid_comparison: bool = True) -> None:
+    def __init__(
+        self,
+        column: str | None,
+        page_size: int,
+        *,
+        guid_comparison: bool = True,
+        after: tuple[str, str | None] | None = None,
+    ) -> None:
         if column is not None:
             validation.check_column_path(column, "keyset column")
         if column is None and not guid_comparison:
             raise CreatioValidationError("paging on Id alone needs guid_comparison; give a date column")
+        if after is not None and (column is None or not guid_comparison):
+            raise CreatioValidationError("starting after a position needs a date column and guid_comparison")
         self.column = column
         self.page_size = check_page_size(page_size)
         self.guid_comparison = guid_comparison
         self.done = False
-        self._after: tuple[str | None, str] | None = None  # (last date, last Id) with guid_comparison
+        # (last date, last Id) with guid_comparison; (date, None) only as a start: from that date on
+        self._after: tuple[str | None, str | None] | None = None
+        if after is not None:
+            date, last_id = after
+            self._after = (
+                check_date_time(date, "the keyset start"),
+                None if last_id is None else validation.parse_guid(last_id, "Id"),
+            )
         self._from: tuple[str, str] | None = None  # ("gt" or "ge", date) without
         self._whole_date: str | None = None  # the date whose rows are read in one request next
+
+    @property
+    def position(self) -> tuple[str | None, str | None] | None:
+        """``(date, Id)`` of the last record taken (the start when none was), None when reading from the start;
+        with guid_comparison only."""
+        return self._after
 
     @property
     def selected(self) -> tuple[str, ...]:
@@ -83,12 +117,14 @@ class KeysetCursor:
         """The records of the page just read that belong to the output, in order; moves the cursor on."""
         if self._whole_date is not None:
             return self._take_whole_date(records)
+        if self.guid_comparison:
+            if records:
+                last = records[-1]
+                self._after = (None if self.column is None else self._date(last), self._id(last))
+            self.done = len(records) < self.page_size
+            return records
         if len(records) < self.page_size:
             self.done = True
-            return records
-        if self.guid_comparison:
-            last = records[-1]
-            self._after = (None if self.column is None else self._date(last), self._id(last))
             return records
         last_date = self._date(records[-1])
         if self._date(records[0]) == last_date:  # one date fills the page: read all of it at once
@@ -113,6 +149,8 @@ class KeysetCursor:
             date, last_id = self._after
             if self.column is None:
                 return f"Id gt {last_id}"
+            if last_id is None:
+                return f"{self.column} ge {date}"
             return f"(({self.column} gt {date}) or ({self.column} eq {date} and Id gt {last_id}))"
         if self._from is None:
             return None

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_creatio.client import odata, validation
-from airflow_provider_creatio.client.http import CallExecutor
+from airflow_provider_creatio.client.http import Call, CallExecutor
 from airflow_provider_creatio.client.keyset import DEFAULT_KEYSET_PAGE_SIZE, KeysetCursor
 
 DEFAULT_PAGE_SIZE = 1000
@@ -115,24 +115,43 @@ def iter_keyset(
     One page is held at a time."""
     cursor = KeysetCursor(column, page_size, guid_comparison=guid_comparison)
     conditions = odata.build_filter(filter)
-    columns = odata.listed_items(select, "select")
-    if columns:
-        columns += [name for name in cursor.selected if name not in columns]
     while not cursor.done:
-        request = cursor.next_request()
-        parts = [f"({part})" for part in (conditions, request.filter) if part]
-        page = client.execute(
-            odata.query_records(
-                entity,
-                filter=" and ".join(parts) or None,
-                select=columns or None,
-                expand=expand,
-                orderby=request.orderby,
-                top=request.top,
-            )
-        )
+        page = client.execute(keyset_page_call(entity, cursor, conditions, select, expand))
         records = list(cursor.take(page.records))
         del page
         records.reverse()  # pop() from the end hands records out in order and drops each one as it goes
         while records:
             yield records.pop()
+
+
+def keyset_page_call(
+    entity: str,
+    cursor: KeysetCursor,
+    conditions: str | None,
+    select: str | Sequence[str] | None = None,
+    expand: str | Sequence[str] | None = None,
+) -> Call[odata.QueryPage]:
+    """The request of the cursor's next page (``conditions``: the caller's rendered ``$filter``, ANDed with the
+    keyset's), answering the page's records. ``select`` gains the columns the cursor needs. The sync and async
+    keyset reads both send this; hand the answer's ``records`` to ``cursor.take``."""
+    columns = odata.listed_items(select, "select")
+    if columns:
+        columns += [name for name in cursor.selected if name not in columns]
+    request = cursor.next_request()
+    parts = [f"({part})" for part in (conditions, request.filter) if part]
+    return odata.query_records(
+        entity,
+        filter=" and ".join(parts) or None,
+        select=columns or None,
+        expand=expand,
+        orderby=request.orderby,
+        top=request.top,
+    )
+
+
+def last_in_order_call(entity: str, column: str, conditions: str | None) -> Call[odata.QueryPage]:
+    """The request of the last matching record in (``column``, ``Id``) order (one record, its ``Id`` and
+    ``column``): where a keyset read that only wants what comes later starts."""
+    return odata.query_records(
+        entity, filter=conditions, select=["Id", column], orderby=f"{column} desc,Id desc", top=1
+    )

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from airflow_provider_creatio.client.aio import AsyncCreatioClient
+    from airflow_provider_creatio.client.changes import ChangeBatch, Mark
     from airflow_provider_creatio.client.process_log import ProcessLogEntry
     from airflow_provider_creatio.client.watch import RecordCondition, WatchOutcome, WatchSpec
 
@@ -32,3 +33,39 @@ class AsyncCreatioCalls:
         from airflow_provider_creatio.client import watch
 
         return watch.evaluate(spec, condition, await self.client.execute(watch.watch_call(spec)))
+
+    async def read_changes(
+        self,
+        entity: str,
+        *,
+        conditions: str | None,
+        after: Mark | None,
+        ids_limit: int,
+        page_size: int,
+    ) -> ChangeBatch:
+        """Every record after the mark in (ModifiedOn, Id) order (all matching ones without a mark), read in
+        keyset pages exactly as the sync ``iter_keyset`` reads them (the same cursor and request builder), and
+        summed up as one batch; one page is held at a time, of ``Id`` and ``ModifiedOn`` only. ``conditions``: the
+        rendered ``$filter``."""
+        from airflow_provider_creatio.client import paging
+        from airflow_provider_creatio.client.changes import CHANGE_COLUMN, ChangeBatch
+        from airflow_provider_creatio.client.keyset import KeysetCursor
+
+        start = None if after is None else (after.modified_on, after.id)
+        cursor = KeysetCursor(CHANGE_COLUMN, page_size, after=start)
+        batch = ChangeBatch(after=after, ids_limit=ids_limit)
+        while not cursor.done:
+            page = await self.client.execute(
+                paging.keyset_page_call(entity, cursor, conditions, cursor.selected)
+            )
+            batch.add(cursor.take(page.records))
+        return batch
+
+    async def last_change(self, entity: str, *, conditions: str | None) -> Mark | None:
+        """The (ModifiedOn, Id) of the last matching record in keyset order: a mark after which only later
+        changes come; None when nothing matches."""
+        from airflow_provider_creatio.client import paging
+        from airflow_provider_creatio.client.changes import CHANGE_COLUMN, Mark
+
+        page = await self.client.execute(paging.last_in_order_call(entity, CHANGE_COLUMN, conditions))
+        return Mark.of_record(page.records[-1]) if page.records else None

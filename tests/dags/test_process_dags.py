@@ -142,3 +142,31 @@ def test_deferrable_run_with_outputs_says_it_holds_its_worker_slot(
         "slot until then"
     ]
     assert slot_warnings(deferrable=False, caplog=caplog) == []
+
+
+def test_case_escalation_example_by_hand_escalates_nothing(creatio_connection: Any, dag_folder: Any) -> None:
+    """Started without an asset event (the examples' deployment test triggers every example DAG by hand), the
+    escalation example succeeds and maps over no case."""
+    engine = engine_for(creatio_connection.state)
+    result = run_dag(dag_folder(EXAMPLE_DAGS), "example_creatio_case_escalation")
+    assert result.succeeded, states(result)
+    assert result.xcoms["changed_cases"] == []
+    assert engine.instances("UsrCaseEscalationProcess") == []
+
+
+def test_the_escalation_process_escalates_a_case_once(creatio_connection: Any) -> None:
+    """A case delivered twice (at least once delivery) is escalated once."""
+    from airflow_provider_creatio.testing.emulator.seed import SEED_CASE_ID
+
+    with CreatioHook() as hook:
+        runs = [
+            hook.run_process(
+                "UsrCaseEscalationProcess", {"CaseId": SEED_CASE_ID}, ["Escalated", "ActivityId"]
+            )
+            for _ in range(2)
+        ]
+    first, second = (run.results for run in runs)
+    assert first["Escalated"] is True and second["Escalated"] is False
+    assert first["ActivityId"] == second["ActivityId"]
+    activity = creatio_connection.store.get("Activity", first["ActivityId"])
+    assert activity["CaseId"] == SEED_CASE_ID and activity["Title"] == "Escalate case SR00000040"

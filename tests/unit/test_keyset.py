@@ -101,3 +101,39 @@ def test_a_record_without_a_usable_key_stops_the_read(record: dict[str, Any]) ->
 
     with pytest.raises(CreatioResponseError, match="keyset paging needs"):
         cursor.take([record])
+
+
+def test_a_read_starts_after_a_mark_and_ends_on_the_last_record_taken() -> None:
+    cursor = KeysetCursor("ModifiedOn", 2, after=("2026-01-01T00:00:05Z", IDS[3]))
+
+    first = cursor.next_request()
+    cursor.take([_record(4, 6)])
+
+    assert first.filter == (
+        f"((ModifiedOn gt 2026-01-01T00:00:05Z) or (ModifiedOn eq 2026-01-01T00:00:05Z and Id gt {IDS[3]}))"
+    )
+    assert cursor.done
+    assert cursor.position == ("2026-01-01T00:00:06Z", IDS[4])
+
+
+def test_a_read_from_a_date_includes_that_date_and_keeps_its_start_when_nothing_came() -> None:
+    cursor = KeysetCursor("ModifiedOn", 2, after=("2026-01-01T00:00:05Z", None))
+
+    assert cursor.next_request().filter == "ModifiedOn ge 2026-01-01T00:00:05Z"
+    cursor.take([])
+    assert cursor.position == ("2026-01-01T00:00:05Z", None)
+
+
+@pytest.mark.parametrize(
+    ("column", "after", "guid_comparison"),
+    [
+        (None, ("2026-01-01T00:00:05Z", None), True),
+        ("ModifiedOn", ("yesterday", None), True),
+        ("ModifiedOn", ("2026-01-01T00:00:05Z", None), False),
+    ],
+)
+def test_a_start_needs_a_date_column_a_date_and_guid_comparison(
+    column: str | None, after: tuple[str, str | None], guid_comparison: bool
+) -> None:
+    with pytest.raises(CreatioValidationError):
+        KeysetCursor(column, 2, after=after, guid_comparison=guid_comparison)

@@ -26,6 +26,10 @@ Parameters are ``name: type``; inputs that are left out take the default shown. 
     in ``CaseId: guid`` -> if the Case's status is resolved, creates an Activity "Follow up on case <Number>"
     linked to the case, its contact and account -> out ``FollowUpCreated: bool``, ``ActivityId: guid`` (null when
     none was created). Fails with ErrorDescription ``Case <id> not found.`` for an unknown case.
+``UsrCaseEscalationProcess``
+    in ``CaseId: guid`` -> creates an Activity "Escalate case <Number>" linked to the case, unless the case has
+    one already (running it twice for a case escalates once) -> out ``Escalated: bool`` (whether this run created
+    it), ``ActivityId: guid``. Fails with ErrorDescription ``Case <id> not found.`` for an unknown case.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ PARTIAL_RESULT_ERROR = "UsrPartialResultErrorProcess"
 APPROVAL = "UsrApprovalProcess"
 CREATE_CONTACT = "UsrCreateContactProcess"
 CASE_FOLLOW_UP = "UsrCaseFollowUpProcess"
+CASE_ESCALATION = "UsrCaseEscalationProcess"
 DEMO_PROCESSES: tuple[str, ...] = (
     FULL_NAME,
     CUSTOM,
@@ -61,6 +66,7 @@ DEMO_PROCESSES: tuple[str, ...] = (
     APPROVAL,
     CREATE_CONTACT,
     CASE_FOLLOW_UP,
+    CASE_ESCALATION,
 )
 
 LARGE_ORDER_TOTAL = 1000.0
@@ -136,6 +142,22 @@ def case_follow_up(ctx: ProcessContext) -> Mapping[str, Any]:
     return {"FollowUpCreated": True, "ActivityId": activity["Id"]}
 
 
+def case_escalation(ctx: ProcessContext) -> Mapping[str, Any]:
+    case_id = ctx.inputs["CaseId"]
+    case = ctx.store.get("Case", case_id) if case_id else None
+    if case is None:
+        raise ProcessFailure(f"Case {case_id} not found.")
+    title = f"Escalate case {case['Number']}"
+    for activity in ctx.store.rows("Activity"):
+        if activity["CaseId"] == case["Id"] and activity["Title"] == title:
+            return {"Escalated": False, "ActivityId": activity["Id"]}
+    activity = ctx.store.insert(
+        "Activity",
+        {"Title": title, "StartDate": now_iso(), "CaseId": case["Id"], "ContactId": case["ContactId"]},
+    )
+    return {"Escalated": True, "ActivityId": activity["Id"]}
+
+
 def register_demo_processes(engine: ProcessEngine) -> None:
     """Register (or re-register) every demo process listed in this module's docstring."""
     engine.define(
@@ -200,4 +222,11 @@ def register_demo_processes(engine: ProcessEngine) -> None:
         inputs=[Parameter("CaseId", "guid")],
         outputs=[Parameter("FollowUpCreated", "bool"), Parameter("ActivityId", "guid")],
         caption="Follow-up activity for a resolved case",
+    )
+    engine.define(
+        CASE_ESCALATION,
+        case_escalation,
+        inputs=[Parameter("CaseId", "guid")],
+        outputs=[Parameter("Escalated", "bool"), Parameter("ActivityId", "guid")],
+        caption="Escalation activity for a case",
     )

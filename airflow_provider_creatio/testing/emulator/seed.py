@@ -1,4 +1,4 @@
-"""The emulator's starting data: Contact, Account, Case (with seed 003's sample records), CaseStatus, City,
+"""The emulator's starting data: Contact, Account, Case (with seed 003's sample records), CaseStatus, CasePriority, City,
 Activity, and ContactCommunication with its CommunicationType lookup.
 
 Column sets follow seed 003's payloads and its sample Contact response. Ids named in seed 003 are kept; the
@@ -26,6 +26,14 @@ CASE_STATUS_IDS: dict[str, str] = {
     "Resolved": "ae7f411e-f46b-1410-009b-0050ba5d6c38",
     "Closed": "3e7f420c-f46b-1410-fc9a-0050ba5d6c38",
     "Canceled": "6e5f4218-f46b-1410-fe9a-0050ba5d6c38",
+}
+
+# Creatio's standard case priorities by name; the ids are the emulator's own (docs/creatio-notes/emulator-seed-data.md).
+CASE_PRIORITY_IDS: dict[str, str] = {
+    "Low": "3a3c6a46-4b1f-4c7e-9d0a-1b2c3d4e5f60",
+    "Medium": "7b5d8c12-6e2a-4f3b-8c1d-2e3f4a5b6c71",
+    "High": "c0e4f6a8-1b3d-4e5f-9a7b-3c4d5e6f7a82",
+    "Critical": "e2a4c6e8-3d5f-4a7b-8c9d-4e5f6a7b8c93",
 }
 
 # Creatio's standard CommunicationType rows (the ids every site ships with).
@@ -103,6 +111,7 @@ CASE_COLUMNS: dict[str, Column] = {
     "Account": lookup("Account"),
     "Contact": lookup("Contact"),
     "Status": lookup("CaseStatus"),
+    "Priority": lookup("CasePriority"),
     "SolutionRemains": FLOAT,
     "ProcessListeners": INT,
 }
@@ -117,6 +126,8 @@ CITY_COLUMNS: dict[str, Column] = {
 }
 
 CASE_STATUS_COLUMNS: dict[str, Column] = {"Name": TEXT, "IsFinal": BOOL, "IsResolved": BOOL}
+
+CASE_PRIORITY_COLUMNS: dict[str, Column] = {"Name": TEXT, "Description": TEXT}
 
 ACTIVITY_COLUMNS: dict[str, Column] = {
     "Title": TEXT,
@@ -163,8 +174,13 @@ def define_entities(store: EntityStore) -> None:
     )
     store.define_entity("Account", ACCOUNT_COLUMNS, defaults={"OwnerId": store.user_id})
     store.define_entity("CaseStatus", CASE_STATUS_COLUMNS)
+    store.define_entity("CasePriority", CASE_PRIORITY_COLUMNS)
     store.define_entity("City", CITY_COLUMNS)
-    store.define_entity("Case", CASE_COLUMNS, defaults={"StatusId": CASE_STATUS_IDS["New"]})
+    store.define_entity(
+        "Case",
+        CASE_COLUMNS,
+        defaults={"StatusId": CASE_STATUS_IDS["New"], "PriorityId": CASE_PRIORITY_IDS["Medium"]},
+    )
     store.define_entity("Activity", ACTIVITY_COLUMNS, defaults={"OwnerId": store.user_id})
     store.define_entity("CommunicationType", COMMUNICATION_TYPE_COLUMNS)
     store.define_entity("ContactCommunication", CONTACT_COMMUNICATION_COLUMNS)
@@ -177,6 +193,8 @@ def insert_records(store: EntityStore) -> None:
         store.insert(
             "CaseStatus", {"Id": status_id, "Name": name, "IsFinal": final, "IsResolved": name == "Resolved"}
         )
+    for name, priority_id in CASE_PRIORITY_IDS.items():
+        store.insert("CasePriority", {"Id": priority_id, "Name": name, **created})
     for name, type_id in COMMUNICATION_TYPE_IDS.items():
         store.insert("CommunicationType", {"Id": type_id, "Name": name})
     store.insert("Contact", {"Id": SUPERVISOR_CONTACT_ID, "Name": "Supervisor", **created})

@@ -1,0 +1,173 @@
+"""CreatioRecordChangeTrigger in a real deployment: an AssetWatcher's trigger in the triggerer, its asset events
+stored by Airflow and turned into runs by the scheduler (dag_files/deployment_record_change.py, polling every 5 s
+for cases with the subject "deployment watch"). Time is counted in the trigger's polls, as the emulator saw them.
+
+A deployment of its own, with that DAG file only: the session's deployment turns the scheduler's run creation off
+(``[scheduler] use_job_schedule``, so that no scheduled run competes with the triggered ones), and that also
+stops the scheduler from turning asset events into runs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs
+
+import pytest
+from conftest import DAG_FILES
+
+from airflow_provider_creatio.testing.connection import connection_env_name, emulator_connection_json
+from airflow_provider_creatio.testing.deployment import AirflowDeployment
+from airflow_provider_creatio.testing.emulator import EmulatorServer
+from airflow_provider_creatio.triggers.record_change import CreatioRecordChangeTrigger
+
+DAG_ID = "deployment_record_change"
+SUBJECT = "deployment watch"
+# The DAG file's trigger: the same arguments name the same durable mark.
+TRIGGER = CreatioRecordChangeTrigger(entity="Case", filter={"Subject": SUBJECT}, poll_interval=5, ids_limit=3)
+LIMIT = 300.0  # seconds; generous for a busy machine: the assertions count polls, not seconds
+
+
+@dataclass
+class Site:
+    airflow: AirflowDeployment
+    creatio: EmulatorServer
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    root = tmp_path_factory.mktemp("record-change")
+    dags = root / "dags"
+    dags.mkdir()
+    shutil.copy(DAG_FILES / f"{DAG_ID}.py", dags)
+    with EmulatorServer() as creatio:
+        env = {
+            connection_env_name("creatio_default"): emulator_connection_json(creatio),
+            "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "True",
+        }
+        with AirflowDeployment(root / "airflow", dags, env=env) as airflow:
+            yield Site(airflow, creatio)
+
+
+def polls(site: Site) -> int:
+    """The watcher's reads of Case so far."""
+    return sum(
+        1
+        for request in site.creatio.requests
+        if request.method == "GET"
+        and "/Case" in request.path
+        and SUBJECT in "".join(parse_qs(request.query).get("$filter", []))
+    )
+
+
+def run_ids(site: Site) -> list[str]:
+    runs = site.airflow.api("GET", f"/api/v2/dags/{DAG_ID}/dagRuns?order_by=run_after&limit=100")
+    return [run["dag_run_id"] for run in runs["dag_runs"]]
+
+
+def run_payloads(site: Site, run_id: str) -> list[dict[str, Any]]:
+    airflow = site.airflow
+    assert airflow.wait_for_run(DAG_ID, run_id, LIMIT) == "success", airflow.task_states(DAG_ID, run_id)
+    value = airflow.api(
+        "GET", f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/payloads/xcomEntries/return_value"
+    )["value"]
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def delivered(site: Site, runs: list[str]) -> set[str]:
+    return {
+        case_id for run_id in runs for payload in run_payloads(site, run_id) for case_id in payload["ids"]
+    }
+
+
+def add_cases(site: Site, count: int) -> list[str]:
+    """``count`` watched cases, written at once: no poll reads between them."""
+    store = site.creatio.store
+    with store.lock:
+        return [store.insert("Case", {"Subject": SUBJECT})["Id"] for _ in range(count)]
+
+
+def wait_for_polls(site: Site, count: int) -> None:
+    target = polls(site) + count
+    site.airflow.wait_for(f"{count} more polls", lambda: polls(site) >= target, LIMIT)
+
+
+def mark_variable(site: Site) -> dict[str, Any]:
+    variable = site.airflow.api("GET", f"/api/v2/variables/{TRIGGER.mark_variable()}")
+    return dict(json.loads(variable["value"]))
+
+
+def test_the_watcher_polls_and_nothing_changed_starts_no_run(site: Site) -> None:
+    site.airflow.wait_for_dag(DAG_ID)
+    site.airflow.wait_for("the watcher to poll", lambda: polls(site) >= 1, LIMIT)
+    before = run_ids(site)
+    wait_for_polls(site, 4)
+    assert run_ids(site) == before
+    assert mark_variable(site)["entity"] == "Case"  # the start, kept before any event
+
+
+def test_a_new_record_starts_a_run_within_two_polls_with_its_payload(site: Site) -> None:
+    before = set(run_ids(site))
+    mark_before = mark_variable(site)
+    created = add_cases(site, 4)
+    polls_at_create = polls(site)
+    site.airflow.wait_for("a run", lambda: bool(set(run_ids(site)) - before), LIMIT)
+    assert polls(site) - polls_at_create <= 2
+
+    [run_id] = set(run_ids(site)) - before
+    [payload] = run_payloads(site, run_id)
+    store = site.creatio.store
+    last = max((store.get("Case", case_id) for case_id in created), key=lambda case: case["ModifiedOn"])
+    assert payload["count"] == 4 and payload["truncated"] is True
+    assert len(payload["ids"]) == 3 and set(payload["ids"]) <= set(created)
+    assert payload["mark"]["ModifiedOn"] == last["ModifiedOn"]
+    assert payload["mark"]["Id"] in created
+    assert payload["after"] == mark_before["mark"]  # the batch starts after the stored mark
+    # The durable mark moves to the event's once Airflow stored the event.
+    site.airflow.wait_for(
+        "the mark to advance", lambda: mark_variable(site)["mark"] == payload["mark"], LIMIT
+    )
+
+
+def restart_triggerer_around(site: Site, change: Any) -> None:
+    """SIGKILL the triggerer's process group, make ``change()`` while none runs, start a new one."""
+    site.airflow.kill("triggerer", signal.SIGKILL)
+    change()
+    site.airflow.start_component("triggerer")
+
+
+def wait_until_delivered(site: Site, before: set[str], ids: set[str]) -> None:
+    """Until the runs started since ``before`` are finished and their asset events name every id of ``ids``."""
+    airflow = site.airflow
+
+    def all_delivered() -> bool:
+        runs = sorted(set(run_ids(site)) - before)
+        finished = [run_id for run_id in runs if airflow.run_state(DAG_ID, run_id) in ("success", "failed")]
+        return len(finished) == len(runs) and ids <= delivered(site, runs)
+
+    airflow.wait_for(f"{len(ids)} changes to be delivered", all_delivered, LIMIT)
+
+
+def test_a_change_while_the_triggerer_is_down_is_delivered_after_its_restart(site: Site) -> None:
+    """The first change is delivered (its run exists, its mark is stored) before the kill; the second is made
+    while no triggerer runs. A new triggerer continues from the stored mark, not from a new "now"."""
+    before = set(run_ids(site))
+    [first] = add_cases(site, 1)
+    wait_until_delivered(site, before, {first})
+    second: list[str] = []
+    restart_triggerer_around(site, lambda: second.extend(add_cases(site, 1)))
+    wait_until_delivered(site, before, {first, *second})
+
+
+def test_a_change_read_by_a_killed_triggerer_comes_again_or_was_stored(site: Site) -> None:
+    """The kill comes right after the change is made: the killed triggerer may have read it, stored its event,
+    both or neither. Either way the change is delivered, and the one made while none ran too."""
+    before = set(run_ids(site))
+    [first] = add_cases(site, 1)
+    wait_for_polls(site, 1)  # the change was read, or is read by the next poll
+    second: list[str] = []
+    restart_triggerer_around(site, lambda: second.extend(add_cases(site, 1)))
+    wait_until_delivered(site, before, {first, *second})
