@@ -22,6 +22,8 @@ DAG_FILES = Path(__file__).parent / "dag_files"
 # Distinct values, so that finding one in a log file can only be a leak.
 PASSWORD = "Deploy-Pw-3f9a61c2-never-log-me"
 CLIENT_SECRET = "Deploy-Cs-7e20b4d8-never-log-me"
+# The DAG files of asset-scheduled DAGs: in the ``scheduling`` deployment only.
+SCHEDULED_DAG_FILES = ("deployment_record_change.py", "deployment_assets.py")
 
 
 @dataclass
@@ -46,7 +48,8 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     dags = root / "dags"
     shutil.copytree(REPO / "example_dags", dags)
     for path in DAG_FILES.glob("*.py"):
-        shutil.copy(path, dags)
+        if path.name not in SCHEDULED_DAG_FILES:
+            shutil.copy(path, dags)
     settings = EmulatorSettings(password=PASSWORD, oauth_client_secret=CLIENT_SECRET)
     with EmulatorServer(settings) as creatio, recording_issued(creatio) as issued:
         prepare_example_site(creatio.url, settings)
@@ -58,3 +61,28 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         }
         with AirflowDeployment(root / "airflow", dags, env=env) as airflow:
             yield Deployment(airflow, creatio, issued)
+
+
+@dataclass
+class Site:
+    airflow: AirflowDeployment
+    creatio: EmulatorServer
+
+
+@pytest.fixture(scope="session")
+def scheduling(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """A second deployment, with an emulator of its own, whose scheduler creates runs: the session's deployment
+    turns that off (``[scheduler] use_job_schedule``, so that no scheduled run competes with the triggered ones),
+    which also stops the scheduler from turning asset events into runs. Only the asset-scheduled DAG files."""
+    root = tmp_path_factory.mktemp("scheduling")
+    dags = root / "dags"
+    dags.mkdir()
+    for name in SCHEDULED_DAG_FILES:
+        shutil.copy(DAG_FILES / name, dags)
+    with EmulatorServer() as creatio:
+        env = {
+            connection_env_name("creatio_default"): emulator_connection_json(creatio),
+            "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "True",
+        }
+        with AirflowDeployment(root / "airflow", dags, env=env) as airflow:
+            yield Site(airflow, creatio)

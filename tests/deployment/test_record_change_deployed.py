@@ -2,26 +2,18 @@
 stored by Airflow and turned into runs by the scheduler (dag_files/deployment_record_change.py, polling every 5 s
 for cases with the subject "deployment watch"). Time is counted in the trigger's polls, as the emulator saw them.
 
-A deployment of its own, with that DAG file only: the session's deployment turns the scheduler's run creation off
-(``[scheduler] use_job_schedule``, so that no scheduled run competes with the triggered ones), and that also
-stops the scheduler from turning asset events into runs."""
+It runs in the ``scheduling`` deployment (conftest.py), whose scheduler turns asset events into runs."""
 
 from __future__ import annotations
 
 import json
-import shutil
 import signal
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
-from conftest import DAG_FILES
+from conftest import Site
 
-from airflow_provider_creatio.testing.connection import connection_env_name, emulator_connection_json
-from airflow_provider_creatio.testing.deployment import AirflowDeployment
-from airflow_provider_creatio.testing.emulator import EmulatorServer
 from airflow_provider_creatio.triggers.record_change import CreatioRecordChangeTrigger
 
 DAG_ID = "deployment_record_change"
@@ -31,25 +23,9 @@ TRIGGER = CreatioRecordChangeTrigger(entity="Case", filter={"Subject": SUBJECT},
 LIMIT = 300.0  # seconds; generous for a busy machine: the assertions count polls, not seconds
 
 
-@dataclass
-class Site:
-    airflow: AirflowDeployment
-    creatio: EmulatorServer
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    root = tmp_path_factory.mktemp("record-change")
-    dags = root / "dags"
-    dags.mkdir()
-    shutil.copy(DAG_FILES / f"{DAG_ID}.py", dags)
-    with EmulatorServer() as creatio:
-        env = {
-            connection_env_name("creatio_default"): emulator_connection_json(creatio),
-            "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "True",
-        }
-        with AirflowDeployment(root / "airflow", dags, env=env) as airflow:
-            yield Site(airflow, creatio)
+@pytest.fixture
+def site(scheduling: Site) -> Site:
+    return scheduling
 
 
 def polls(site: Site) -> int:
