@@ -3,20 +3,30 @@ incremental extract (``ModifiedOn``, then ``Id``). No I/O here: the hook's async
 
 A mark is the ``(ModifiedOn, Id)`` of the last change seen; the next look asks for the records after it in that
 order (:class:`~.keyset.KeysetCursor`'s condition). ``(ModifiedOn, None)`` asks for every record modified at or
-after that time.
+after that time. A look reads only records modified before a bound, ``clock_margin`` before the reader's now
+(:func:`changed_before`), so that a mark never passes a time at which a save may still be committing
+(docs/creatio-notes/modifiedon-is-stamped-before-the-commit.md).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_creatio.client import validation
+from airflow_provider_creatio.client import keyset, validation
 from airflow_provider_creatio.client.errors import CreatioValidationError
 
 CHANGE_COLUMN = "ModifiedOn"
 DEFAULT_IDS_LIMIT = 100
+
+
+def changed_before(conditions: str | None, bound: dt.datetime) -> str:
+    """A look's ``$filter``: the watch's ``conditions`` (rendered, None for every record) and ``ModifiedOn`` before
+    ``bound``. The keyset condition is ANDed to it page by page; one look keeps one bound for all its pages."""
+    before = f"{CHANGE_COLUMN} lt {keyset.filter_date_time(bound)}"
+    return before if conditions is None else f"({conditions}) and {before}"
 
 
 @dataclass(frozen=True)

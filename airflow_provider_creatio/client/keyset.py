@@ -20,6 +20,7 @@ edit does not move.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -45,6 +46,22 @@ def check_date_time(value: object, argument: str) -> str:
             f"{argument} must be an ISO 8601 date-time with a zone (2025-01-31T08:00:00Z), got {validation.shown(value)}"
         )
     return value
+
+
+def filter_date_time(moment: dt.datetime) -> str:
+    """A moment as ``$filter`` compares it: unquoted ISO 8601 in UTC, microseconds kept (bounds meet exactly)."""
+    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_date_time(text: str) -> dt.datetime:
+    """The aware moment of a date-time :func:`check_date_time` accepts. Creatio's seventh fraction digit is cut
+    (a datetime holds microseconds), and parsed here because ``fromisoformat`` takes neither it nor ``Z`` before
+    Python 3.11."""
+    match = _DATE_TIME.fullmatch(check_date_time(text, "a date-time"))
+    assert match is not None  # checked just above
+    fraction, zone = (match.group(1) or ".")[1:], match.group(2)
+    offset = "+00:00" if zone == "Z" else zone
+    return dt.datetime.fromisoformat(f"{text[:19]}.{fraction[:6]:0<6}{offset}")
 
 
 @dataclass(frozen=True)

@@ -231,12 +231,16 @@ def _part_name(number: int, file_format: FileFormat) -> str:
 
 
 def _parse(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    from airflow_provider_creatio.client.keyset import parse_date_time
+
+    return parse_date_time(text)
 
 
 def _iso(moment: dt.datetime) -> str:
-    """Unquoted ISO 8601 UTC, as ``$filter`` takes it (microseconds kept: windows meet exactly)."""
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """As ``$filter`` takes it (microseconds kept: windows meet exactly)."""
+    from airflow_provider_creatio.client.keyset import filter_date_time
+
+    return filter_date_time(moment)
 
 
 def _and(filter: Filter, condition: str) -> Filter:

@@ -6,12 +6,21 @@ The triggerer calls :meth:`RecordChangeProducer.advance` with a batch of raw eve
 from them is stored in Airflow's database (the asset events), and then only, in the order they were produced.
 That is where the mark is written. Until then it lives only in memory, as the position the next poll reads from;
 after a restart the poll starts from the written mark and the batches never advanced come again.
+
+Two triggers of one watch share its mark: the old and the new one while a DAG file that changed a tuning argument
+(``poll_interval``...) is parsed again, each with a producer of its own. At least once still holds. A producer
+writes a mark only once every change up to it was delivered: those after the mark it started from by its own
+events (stored, in order), those up to that start mark by induction (it was read from the store, so written on the
+same condition, or it is the watch's start). So whichever of the two wrote last, every change up to the stored mark
+was delivered, and a producer that starts from it skips nothing; a mark that moves back only brings changes again.
+The producer reads the stored mark before writing and does not write an earlier one (the other trigger's may be
+later), which saves those redeliveries; the read and the write are not atomic, and a race costs a redelivery only.
+Each producer rewinds to the mark it wrote itself, never to the other's.
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import json
 import logging
 from collections.abc import AsyncIterator, Sequence
@@ -73,7 +82,7 @@ class RecordChangeProducer(SharedStreamProducer):  # type: ignore[misc]
         self.trigger = trigger
         self.store = store
         self.generation = 0
-        self._saved: Mark | None = None  # the durable mark, as last read or written
+        self._saved: Mark | None = None  # the durable mark, as this producer last read or advanced it
         self._next: Mark | None = None  # where the next poll starts
 
     async def open_stream(self) -> AsyncIterator[tuple[Any, Any]]:
@@ -124,8 +133,18 @@ class RecordChangeProducer(SharedStreamProducer):  # type: ignore[misc]
                     "Not moving the %s mark back from %s to %s", self.trigger.entity, self._saved, mark
                 )
                 continue
-            await self.store.save(mark)
+            await self._save(mark)
             self._saved = mark
+
+    async def _save(self, mark: Mark) -> None:
+        """Write ``mark`` unless the stored one is later: another trigger of the watch moved it on (module doc)."""
+        _, stored = await self.store.load()
+        if stored is not None and _before(mark, stored):
+            log.info(
+                "The %s mark %s is later than this trigger's %s: kept", self.trigger.entity, stored, mark
+            )
+            return
+        await self.store.save(mark)
 
     def _rewind(self) -> None:
         log.warning(
@@ -138,8 +157,6 @@ class RecordChangeProducer(SharedStreamProducer):  # type: ignore[misc]
 def _before(mark: Mark, other: Mark) -> bool:
     """Whether ``mark`` is an earlier time than ``other`` (equal times are told apart by Creatio's Id order, which
     only the server knows: the advance order, which is the order the server answered in, decides those)."""
-    return _time(mark.modified_on) < _time(other.modified_on)
+    from airflow_provider_creatio.client.keyset import parse_date_time
 
-
-def _time(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return parse_date_time(mark.modified_on) < parse_date_time(other.modified_on)

@@ -1,8 +1,11 @@
 """CreatioRecordChangeTrigger: start DAGs when records of a Creatio entity are created or modified.
 
 For ``AssetWatcher(name=..., trigger=CreatioRecordChangeTrigger(...))`` on an ``Asset``. Each poll reads every
-record modified after the trigger's high-water mark, in the incremental extract's keyset order (``ModifiedOn``,
-then ``Id``; :class:`~airflow_provider_creatio.client.keyset.KeysetCursor`), and one batch of changes is one event.
+record modified after the trigger's high-water mark and more than ``clock_margin`` before the poll (on the
+triggerer's clock), in the incremental extract's keyset order (``ModifiedOn``, then ``Id``;
+:class:`~airflow_provider_creatio.client.keyset.KeysetCursor`), and one batch of changes is one event. The margin
+keeps the mark behind every save that may still be committing: Creatio stamps ``ModifiedOn`` before the commit
+(docs/creatio-notes/modifiedon-is-stamped-before-the-commit.md).
 
 Delivery (docs/guides/event-driven.md):
 
@@ -17,6 +20,7 @@ Delivery (docs/guides/event-driven.md):
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import hashlib
 import json
 from collections.abc import AsyncIterator, Hashable, Mapping
@@ -30,6 +34,10 @@ if TYPE_CHECKING:
     from airflow_provider_creatio.hooks._async import AsyncCreatioCalls
 
 MARK_VARIABLE_PREFIX = "creatio_record_change_mark__"
+DEFAULT_CLOCK_MARGIN = dt.timedelta(seconds=30)
+# The arguments that say what is watched: they name the durable mark. The others (poll_interval, clock_margin,
+# ids_limit, page_size, hook_params) only tune how, so changing one continues the watch from its mark.
+WATCHED_ARGUMENTS = ("creatio_conn_id", "entity", "filter", "since")
 
 
 class CreatioRecordChangeTrigger(BaseEventTrigger):  # type: ignore[misc]
@@ -43,6 +51,12 @@ class CreatioRecordChangeTrigger(BaseEventTrigger):  # type: ignore[misc]
         None: only changes after the trigger first runs. Its first poll takes the newest matching record as the
         mark; on Airflow 3.3+ the mark is kept from then on, so a restart does not move it forward.
     :param poll_interval: seconds between two polls.
+    :param clock_margin: how far before the poll's time (on the triggerer's clock) a change must have been stamped
+        to be read, a ``datetime.timedelta`` or seconds (default 30 s). Creatio stamps ``ModifiedOn`` before the
+        save commits, so a save stamped just before the poll may not be visible yet: the mark never passes a time
+        this recent, and such a save is read by a later poll. It must cover the longest save (stamp to commit) and
+        the drift between the triggerer's clock and Creatio's application servers' clocks (and theirs). A change
+        is delivered within about ``clock_margin + poll_interval``.
     :param ids_limit: at most this many Ids in one event's ``ids`` (``truncated`` says when there were more).
     :param page_size: records per request (keyset pages, never ``$skip``), at most 20,000.
     :param hook_params: CreatioHook overrides (``retry_attempts``, ``timeout``...), plain JSON values.
@@ -50,7 +64,8 @@ class CreatioRecordChangeTrigger(BaseEventTrigger):  # type: ignore[misc]
     Event payload (the asset event's ``extra["payload"]``): ``{"count": n, "ids": [...], "truncated": bool,
     "after": {"ModifiedOn": "...", "Id": "..."} | None, "mark": {"ModifiedOn": "...", "Id": "..."}}``: the batch
     is the changes after ``after`` (the previous mark) up to ``mark`` (the last change's). No change, no event.
-    Every argument is part of the watch's identity: changing one starts a new watch (from ``since``).
+    ``creatio_conn_id``, ``entity``, ``filter`` and ``since`` say what is watched and name the durable mark:
+    changing one starts a new watch. The other arguments tune it: changing one continues from the stored mark.
     """
 
     def __init__(
@@ -61,6 +76,7 @@ class CreatioRecordChangeTrigger(BaseEventTrigger):  # type: ignore[misc]
         filter: Mapping[str, Any] | str | None = None,
         since: str | None = None,
         poll_interval: float = 60.0,
+        clock_margin: dt.timedelta | float = DEFAULT_CLOCK_MARGIN,
         ids_limit: int = 100,
         page_size: int = 1000,
         hook_params: dict[str, Any] | None = None,
@@ -82,6 +98,7 @@ class CreatioRecordChangeTrigger(BaseEventTrigger):  # type: ignore[misc]
         self.filter = dict(filter) if isinstance(filter, Mapping) else filter
         self.since = since
         self.poll_interval = float(poll_interval)
+        self.clock_margin = _margin(clock_margin)
         self.ids_limit = ids_limit
         self.page_size = page_size
         self.hook_params = hook_params
@@ -96,6 +113,7 @@ class CreatioRecordChangeTrigger(BaseEventTrigger):  # type: ignore[misc]
                 "filter": self.filter,
                 "since": self.since,
                 "poll_interval": self.poll_interval,
+                "clock_margin": self.clock_margin.total_seconds(),  # JSON: the trigger row keeps kwargs
                 "ids_limit": self.ids_limit,
                 "page_size": self.page_size,
                 "hook_params": self.hook_params,
@@ -105,18 +123,22 @@ class CreatioRecordChangeTrigger(BaseEventTrigger):  # type: ignore[misc]
     # ------------------------------------------------------------------ identity
 
     def identity(self) -> str:
-        """A stable digest of the class and every argument: the shared stream's key and the mark's name."""
+        """A stable digest of the class and every argument: the shared stream's key."""
         return watch_identity(self.serialize())
 
     def mark_variable(self) -> str:
-        """The Airflow Variable that holds this watch's durable high-water mark (Airflow 3.3+)."""
-        return MARK_VARIABLE_PREFIX + self.identity()
+        """The Airflow Variable that holds this watch's durable high-water mark (Airflow 3.3+), named by what is
+        watched only (:data:`WATCHED_ARGUMENTS`): a trigger tuned differently continues from the same mark."""
+        classpath, kwargs = self.serialize()
+        watched = {name: kwargs[name] for name in WATCHED_ARGUMENTS}
+        return MARK_VARIABLE_PREFIX + watch_identity((classpath, watched))
 
     # ------------------------------------------------------------------ Airflow 3.3+: shared stream, ack mode
 
     def shared_stream_key(self) -> Hashable | None:
-        # Unique per watch: one trigger per key (Airflow stores one trigger per class and arguments), so no
-        # subscriber joins a stream late and misses an event broadcast before it came.
+        # Every argument, not only the watched ones: one trigger per key (Airflow stores one trigger per class and
+        # arguments), so no subscriber joins a stream late and misses an event broadcast before it came. Two
+        # triggers of one watch (tuned apart) run two producers, which share the durable mark only.
         return ("creatio-record-change", self.identity())
 
     @classmethod
@@ -163,25 +185,42 @@ class CreatioRecordChangeTrigger(BaseEventTrigger):  # type: ignore[misc]
     # ------------------------------------------------------------------ polling, for both paths
 
     async def initial_mark(self, creatio: AsyncCreatioCalls) -> Mark | None:
-        """``since``; without it the newest matching record (None when none matches: every later one is new)."""
+        """``since``; without it the newest matching record stamped before the margin (None when none is: every
+        later one is new)."""
         if self._start is not None:
             return self._start
-        return await creatio.last_change(self.entity, conditions=self._conditions())
+        return await creatio.last_change(self.entity, conditions=self.poll_conditions(utc_now()))
 
     async def read_changes(self, creatio: AsyncCreatioCalls, mark: Mark | None) -> ChangeBatch:
-        """One poll: every change after ``mark``, summed up as one batch."""
+        """One poll: every change after ``mark`` stamped before the margin, summed up as one batch."""
         return await creatio.read_changes(
             self.entity,
-            conditions=self._conditions(),
+            conditions=self.poll_conditions(utc_now()),
             after=mark,
             ids_limit=self.ids_limit,
             page_size=self.page_size,
         )
 
-    def _conditions(self) -> str | None:
+    def poll_conditions(self, now: dt.datetime) -> str:
+        """The ``$filter`` of a poll at ``now``: the watch's filter and ``ModifiedOn lt <now - clock_margin>``."""
         from airflow_provider_creatio.client import odata
+        from airflow_provider_creatio.client.changes import changed_before
 
-        return odata.build_filter(self.filter)
+        return changed_before(odata.build_filter(self.filter), now - self.clock_margin)
+
+
+def utc_now() -> dt.datetime:
+    """The triggerer's clock, which the margin is taken from (tests set it)."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _margin(value: dt.timedelta | float) -> dt.timedelta:
+    if isinstance(value, bool) or not isinstance(value, (dt.timedelta, int, float)):
+        raise TypeError(f"clock_margin must be a datetime.timedelta or seconds, got {value!r}")
+    margin = value if isinstance(value, dt.timedelta) else dt.timedelta(seconds=value)
+    if margin < dt.timedelta(0):
+        raise ValueError(f"clock_margin must not be negative, got {value!r}")
+    return margin
 
 
 def watch_identity(serialized: tuple[str, dict[str, Any]]) -> str:

@@ -4,6 +4,7 @@ marker on their modules)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -33,3 +34,24 @@ def connect_through(
         monkeypatch.setenv(connection_env_name(conn_id), value)
 
     return connect
+
+
+class TriggererClock:
+    """The triggerer's clock as CreatioRecordChangeTrigger reads it (``record_change.utc_now``), set by the test."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+@pytest.fixture
+def triggerer_clock(monkeypatch: pytest.MonkeyPatch) -> TriggererClock:
+    """Starts at 2032-01-01, after every ``ModifiedOn`` the record change tests write (2031 and the emulator's
+    now): a poll sees every change unless a test sets the clock closer to one."""
+    from airflow_provider_creatio.triggers import record_change
+
+    clock = TriggererClock(dt.datetime(2032, 1, 1, tzinfo=dt.timezone.utc))
+    monkeypatch.setattr(record_change, "utc_now", clock)
+    return clock

@@ -1,10 +1,15 @@
 """CreatioRecordChangeTrigger against the emulator: what one poll reads (batches, keyset pages, filter, ids limit,
-ModifiedOn ties) and the ack-mode producer's durable mark (written only on advance, only forward, redelivery of
-what was never advanced after a restart)."""
+ModifiedOn ties, the clock margin and a late commit) and the ack-mode producer's durable mark (written only on
+advance, only forward, redelivery of what was never advanced after a restart, shared by triggers tuned apart).
+
+The triggerer's clock is the test's (``triggerer_clock``): 2032-01-01 unless a test moves it, after every stamp
+written here, so that with the default 30 s margin a poll sees every change."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qs
@@ -13,6 +18,7 @@ import pytest
 from airflow.triggers.shared_stream import AdvanceItem, AdvanceOutcome
 
 from airflow_provider_creatio.client.changes import Mark
+from airflow_provider_creatio.client.keyset import parse_date_time
 from airflow_provider_creatio.testing.emulator.seed import CASE_PRIORITY_IDS
 from airflow_provider_creatio.triggers._record_change_stream import RecordChangeProducer
 from airflow_provider_creatio.triggers.record_change import CreatioRecordChangeTrigger
@@ -21,6 +27,9 @@ HIGH = CASE_PRIORITY_IDS["High"]
 TIE = "2031-05-01T10:00:00.1234567Z"
 ACKED = AdvanceOutcome(acked=1, failed=0)
 FAILED = AdvanceOutcome(acked=0, failed=1)
+NOW = dt.datetime(2032, 1, 1, tzinfo=dt.timezone.utc)  # the triggerer's clock, as the fixture sets it
+
+pytestmark = pytest.mark.usefixtures("triggerer_clock")
 
 
 class MemoryMarkStore:
@@ -67,6 +76,11 @@ async def polled(emulator: Any, times: int) -> None:
 
 def add_cases(emulator: Any, count: int, **values: Any) -> list[str]:
     return [emulator.store.insert("Case", {"Subject": f"case {n}", **values})["Id"] for n in range(count)]
+
+
+def stamp(seconds_before_now: float) -> str:
+    """A ``ModifiedOn`` that many seconds before :data:`NOW`."""
+    return (NOW - dt.timedelta(seconds=seconds_before_now)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 async def next_event(stream: AsyncIterator[Any]) -> Any:
@@ -220,12 +234,134 @@ async def test_the_mark_never_moves_back(creatio_connection: Any, store: MemoryM
     await stream.aclose()
 
 
-def test_identity_names_the_stream_and_the_mark() -> None:
-    one, same, other = (
+def test_the_stream_is_named_by_every_argument_the_mark_by_what_is_watched() -> None:
+    high = trigger(filter={"Priority/Name": "High"})
+    same, tuned, other = (
         trigger(filter={"Priority/Name": "High"}),
-        trigger(filter={"Priority/Name": "High"}),
+        trigger(filter={"Priority/Name": "High"}, poll_interval=5, clock_margin=1, ids_limit=7, page_size=9),
         trigger(),
     )
-    assert one.shared_stream_key() == same.shared_stream_key() != other.shared_stream_key()
-    assert one.mark_variable() == same.mark_variable() != other.mark_variable()
-    assert CreatioRecordChangeTrigger(**one.serialize()[1]).serialize() == one.serialize()
+    assert high.shared_stream_key() == same.shared_stream_key() != tuned.shared_stream_key()
+    assert high.mark_variable() == same.mark_variable() == tuned.mark_variable() != other.mark_variable()
+    assert trigger(since=TIE).mark_variable() != trigger().mark_variable()
+    assert CreatioRecordChangeTrigger(**tuned.serialize()[1]).serialize() == tuned.serialize()
+
+
+# ---------------------------------------------------------------------- the clock margin
+
+
+async def test_a_change_inside_the_margin_waits_for_a_later_poll(
+    creatio_connection: Any, store: MemoryMarkStore, triggerer_clock: Any
+) -> None:
+    store.written, store.mark = True, Mark(stamp(3600))
+    [recent] = add_cases(creatio_connection, 1, ModifiedOn=stamp(10))  # 10 s before the poll, margin 30 s
+    stream = RecordChangeProducer(trigger(), store).open_stream()
+    waiting = asyncio.ensure_future(next_event(stream))
+    await polled(creatio_connection, 3)
+    assert not waiting.done()
+    bound = f"ModifiedOn lt {stamp(30)}"
+    assert all(bound in query["$filter"][0] for query in case_queries(creatio_connection))
+    triggerer_clock.now = NOW + dt.timedelta(seconds=25)  # the change is 35 s old now
+    payload, _ = await waiting
+    assert payload["ids"] == [recent]
+    await stream.aclose()
+
+
+@pytest.mark.parametrize("clock_margin", [30, 0])
+async def test_a_late_commit_behind_a_later_stamp(
+    creatio_connection: Any, store: MemoryMarkStore, triggerer_clock: Any, clock_margin: float
+) -> None:
+    """Save L is stamped 10 s before the poll but commits after it, while a save stamped after L (5 s before
+    the poll) is already visible. Without a margin the poll delivers that later save, the mark passes L's stamp,
+    and L is never delivered: the scenario is real. With a 30 s margin the poll delivers only what is older than
+    30 s, so the mark stays before L, and L comes with the next poll that sees it."""
+    store.written, store.mark = True, Mark(stamp(3600))
+    producer = RecordChangeProducer(trigger(clock_margin=clock_margin), store)
+    old = add_cases(creatio_connection, 1, ModifiedOn=stamp(40))
+    later = add_cases(creatio_connection, 1, ModifiedOn=stamp(5))
+    stream = producer.open_stream()
+    payload, (_, mark) = await next_event(stream)
+    assert parse_date_time(mark.modified_on) < NOW - dt.timedelta(seconds=clock_margin)  # behind the bound
+    late = add_cases(creatio_connection, 1, ModifiedOn=stamp(10))  # its commit comes after the poll
+    triggerer_clock.now = NOW + dt.timedelta(seconds=60)
+    if clock_margin:
+        assert payload["ids"] == old
+        payload, _ = await next_event(stream)
+        assert payload["ids"] == late + later  # in ModifiedOn order
+    else:
+        assert payload["ids"] == old + later
+        waiting = asyncio.ensure_future(next_event(stream))
+        await polled(creatio_connection, 3)
+        assert not waiting.done()  # L is behind the mark: passed over
+        waiting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await waiting
+    await stream.aclose()
+
+
+async def test_the_start_without_since_is_the_newest_change_before_the_margin(
+    creatio_connection: Any, store: MemoryMarkStore, triggerer_clock: Any
+) -> None:
+    [older] = add_cases(creatio_connection, 1, ModifiedOn=stamp(40))
+    [recent] = add_cases(creatio_connection, 1, ModifiedOn=stamp(10))
+    stream = RecordChangeProducer(trigger(), store).open_stream()
+    waiting = asyncio.ensure_future(next_event(stream))
+    await polled(creatio_connection, 3)
+    assert store.saves[0] is not None and store.saves[0].id == older
+    assert not waiting.done()
+    triggerer_clock.now = NOW + dt.timedelta(seconds=25)
+    payload, _ = await waiting
+    assert payload["ids"] == [recent]  # it was inside the margin at the start: a change after the start
+    await stream.aclose()
+
+
+# ---------------------------------------------------------------------- triggers tuned apart share the mark
+
+
+async def test_a_retuned_trigger_continues_from_the_stored_mark(
+    creatio_connection: Any, store: MemoryMarkStore
+) -> None:
+    store.written, store.mark = True, Mark("2031-01-01T00:00:00Z")
+    first = RecordChangeProducer(trigger(), store)
+    stream = first.open_stream()
+    add_cases(creatio_connection, 1, ModifiedOn="2031-02-01T00:00:00Z")
+    _, broker = await next_event(stream)
+    await first.advance([AdvanceItem(broker, ACKED)])
+    await stream.aclose()  # the DAG file now says poll_interval=0.03: Airflow replaces the trigger
+
+    made_between = add_cases(creatio_connection, 1, ModifiedOn="2031-03-01T00:00:00Z")
+    retuned = trigger(poll_interval=0.03, clock_margin=10, ids_limit=5)
+    assert retuned.mark_variable() == trigger().mark_variable()
+    again = RecordChangeProducer(retuned, store).open_stream()
+    payload, _ = await next_event(again)
+    assert payload["ids"] == made_between and payload["after"] == broker[1].to_dict()
+    await again.aclose()
+
+
+async def test_the_old_trigger_does_not_move_back_the_new_ones_mark(
+    creatio_connection: Any, store: MemoryMarkStore
+) -> None:
+    """The old and the new trigger run at once for a while: the old one's advance comes after the new one
+    stored a later mark, and leaves it (moving it back would only bring changes again)."""
+    store.written, store.mark = True, Mark("2031-01-01T00:00:00Z")
+    old = RecordChangeProducer(trigger(), store)
+    new = RecordChangeProducer(trigger(poll_interval=0.03), store)
+    old_stream, new_stream = old.open_stream(), new.open_stream()
+    add_cases(creatio_connection, 1, ModifiedOn="2031-02-01T00:00:00Z")
+    _, old_broker = await next_event(old_stream)
+    payload, new_first = await next_event(new_stream)
+    assert payload["ids"] == [old_broker[1].id]  # both deliver it: at least once
+    two = add_cases(creatio_connection, 1, ModifiedOn="2031-03-01T00:00:00Z")
+    _, new_second = await next_event(new_stream)
+    await new.advance([AdvanceItem(new_first, ACKED), AdvanceItem(new_second, ACKED)])
+    await old.advance([AdvanceItem(old_broker, ACKED)])
+    assert store.mark == new_second[1] and store.saves[-1] == new_second[1]
+    await old_stream.aclose()
+    await new_stream.aclose()
+
+    restarted = RecordChangeProducer(trigger(), store).open_stream()
+    waiting = asyncio.ensure_future(next_event(restarted))
+    three = add_cases(creatio_connection, 1, ModifiedOn="2031-04-01T00:00:00Z")
+    payload, _ = await waiting
+    assert payload["ids"] == three and two[0] == new_second[1].id
+    await restarted.aclose()

@@ -1,13 +1,16 @@
-"""A poll's batch of changes (client/changes.py): what its event carries, whatever the number of changes."""
+"""A poll's batch of changes (client/changes.py): what its event carries, whatever the number of changes; a
+poll's filter, bounded by the clock margin; the trigger's clock_margin argument."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
 
-from airflow_provider_creatio.client.changes import ChangeBatch, Mark
+from airflow_provider_creatio.client.changes import ChangeBatch, Mark, changed_before
 from airflow_provider_creatio.client.errors import CreatioValidationError
+from airflow_provider_creatio.triggers.record_change import CreatioRecordChangeTrigger
 
 IDS = [f"{number:08x}-0000-4000-8000-000000000000" for number in range(5)]
 
@@ -43,3 +46,41 @@ def test_a_mark_round_trips_and_a_bad_one_is_refused() -> None:
     assert Mark.from_dict(None) is None
     with pytest.raises(CreatioValidationError, match="high-water mark"):
         Mark.from_dict({"Id": IDS[0]})
+
+
+NOW = dt.datetime(2026, 12, 2, 12, 30, 0, 250000, tzinfo=dt.timezone.utc)
+
+
+def test_a_poll_reads_only_changes_stamped_before_its_bound() -> None:
+    bound = dt.datetime(2026, 12, 2, 13, 29, 30, 5, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    assert changed_before(None, bound) == "ModifiedOn lt 2026-12-02T12:29:30.000005Z"
+    assert changed_before("Priority/Name eq 'High'", bound) == (
+        "(Priority/Name eq 'High') and ModifiedOn lt 2026-12-02T12:29:30.000005Z"
+    )
+
+
+@pytest.mark.parametrize(
+    ("clock_margin", "bound"),
+    [
+        (None, "2026-12-02T12:29:30.250000Z"),  # the default, 30 s
+        (dt.timedelta(minutes=2), "2026-12-02T12:28:00.250000Z"),
+        (1.5, "2026-12-02T12:29:58.750000Z"),
+        (0, "2026-12-02T12:30:00.250000Z"),
+    ],
+)
+def test_the_trigger_bounds_its_polls_clock_margin_before_now(clock_margin: Any, bound: str) -> None:
+    margin = {} if clock_margin is None else {"clock_margin": clock_margin}
+    trigger = CreatioRecordChangeTrigger(entity="Case", filter={"Priority/Name": "High"}, **margin)
+    assert trigger.poll_conditions(NOW) == f"(Priority/Name eq 'High') and ModifiedOn lt {bound}"
+    kwargs = trigger.serialize()[1]
+    assert isinstance(kwargs["clock_margin"], float)  # the trigger row keeps JSON
+    assert CreatioRecordChangeTrigger(**kwargs).poll_conditions(NOW) == trigger.poll_conditions(NOW)
+
+
+@pytest.mark.parametrize(
+    ("clock_margin", "error"),
+    [(-1, ValueError), (dt.timedelta(seconds=-1), ValueError), ("30", TypeError), (True, TypeError)],
+)
+def test_a_bad_clock_margin_fails_the_dag_file(clock_margin: Any, error: type[Exception]) -> None:
+    with pytest.raises(error, match="clock_margin"):
+        CreatioRecordChangeTrigger(entity="Case", clock_margin=clock_margin)

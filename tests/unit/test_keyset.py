@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
 
 from airflow_provider_creatio.client.errors import CreatioResponseError, CreatioValidationError
-from airflow_provider_creatio.client.keyset import MAX_PAGE_SIZE, KeysetCursor, PageRequest
+from airflow_provider_creatio.client.keyset import (
+    MAX_PAGE_SIZE,
+    KeysetCursor,
+    PageRequest,
+    filter_date_time,
+    parse_date_time,
+)
 
 IDS = [f"{number:08x}-0000-4000-8000-000000000000" for number in range(10)]
 
@@ -137,3 +144,23 @@ def test_a_start_needs_a_date_column_a_date_and_guid_comparison(
 ) -> None:
     with pytest.raises(CreatioValidationError):
         KeysetCursor(column, 2, after=after, guid_comparison=guid_comparison)
+
+
+@pytest.mark.parametrize(
+    ("text", "moment"),
+    [
+        ("2031-05-01T10:00:00.1234567Z", dt.datetime(2031, 5, 1, 10, 0, 0, 123456, tzinfo=dt.timezone.utc)),
+        ("2031-05-01T10:00:00Z", dt.datetime(2031, 5, 1, 10, tzinfo=dt.timezone.utc)),
+        ("2031-05-01T12:00:00.5+02:00", dt.datetime(2031, 5, 1, 10, 0, 0, 500000, tzinfo=dt.timezone.utc)),
+    ],
+)
+def test_a_date_time_parses_with_creatios_seven_digits_and_a_zone(text: str, moment: dt.datetime) -> None:
+    assert parse_date_time(text) == moment
+    assert filter_date_time(moment) == filter_date_time(parse_date_time(filter_date_time(moment)))
+
+
+def test_a_filter_date_time_is_utc_with_microseconds() -> None:
+    moment = dt.datetime(2026, 12, 2, 13, 0, 0, 7, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    assert filter_date_time(moment) == "2026-12-02T12:00:00.000007Z"
+    with pytest.raises(CreatioValidationError):
+        parse_date_time("2026-12-02 12:00")
