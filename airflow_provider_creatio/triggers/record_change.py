@@ -48,8 +48,9 @@ class CreatioRecordChangeTrigger(BaseEventTrigger):  # type: ignore[misc]
     :param filter: only records matching it: a mapping of column paths to values (quoted and escaped for you, as
         for the query operator: ``{"Priority/Name": "High"}``) or a raw OData expression.
     :param since: where the watch starts, an ISO 8601 date-time with a zone: changes from then on (included).
-        None: only changes after the trigger first runs. Its first poll takes the newest matching record as the
-        mark; on Airflow 3.3+ the mark is kept from then on, so a restart does not move it forward.
+        None: only changes after the trigger first runs. Its first poll takes the newest matching record stamped
+        before its margin as the mark; on Airflow 3.3+ the mark is kept from then on, so a restart does not move
+        it forward.
     :param poll_interval: seconds between two polls.
     :param clock_margin: how far before the poll's time (on the triggerer's clock) a change must have been stamped
         to be read, a ``datetime.timedelta`` or seconds (default 30 s). Creatio stamps ``ModifiedOn`` before the
