@@ -15,7 +15,10 @@ same condition, or it is the watch's start). So whichever of the two wrote last,
 was delivered, and a producer that starts from it skips nothing; a mark that moves back only brings changes again.
 The producer reads the stored mark before writing and does not write an earlier one (the other trigger's may be
 later), which saves those redeliveries; the read and the write are not atomic, and a race costs a redelivery only.
-Each producer rewinds to the mark it wrote itself, never to the other's.
+Each producer rewinds to the mark it wrote itself, never to the other's. (Delivered means to the assets of the
+trigger that wrote the mark: the old and the new trigger watch for the same assets. Two watchers of different
+assets with the same watched arguments but other tuning would share the mark as well, and one could restart from
+the other's: docs/guides/event-driven.md tells users to give them the same arguments, which makes them one trigger.)
 """
 
 from __future__ import annotations

@@ -18,8 +18,10 @@ from airflow_provider_creatio.triggers.record_change import CreatioRecordChangeT
 
 DAG_ID = "deployment_record_change"
 SUBJECT = "deployment watch"
-# The DAG file's trigger: the same arguments name the same durable mark.
-TRIGGER = CreatioRecordChangeTrigger(entity="Case", filter={"Subject": SUBJECT}, poll_interval=5, ids_limit=3)
+# The DAG file's trigger: the same watched arguments (connection, entity, filter, since) name the same mark.
+TRIGGER = CreatioRecordChangeTrigger(
+    entity="Case", filter={"Subject": SUBJECT}, poll_interval=5, clock_margin=1, ids_limit=3
+)
 LIMIT = 300.0  # seconds; generous for a busy machine: the assertions count polls, not seconds
 
 
@@ -91,6 +93,10 @@ def test_a_new_record_starts_a_run_within_two_polls_with_its_payload(site: Site)
     created = add_cases(site, 4)
     polls_at_create = polls(site)
     site.airflow.wait_for("a run", lambda: bool(set(run_ids(site)) - before), LIMIT)
+    # Two polls even with the clock margin: the cases are stamped before polls_at_create is counted, and a poll
+    # reads the changes stamped more than clock_margin (1 s) before it starts. The first poll after the create
+    # may come sooner than that and leave them, but the second starts a full poll_interval (5 s) after the first,
+    # so more than 1 s after the stamps (the triggerer and the emulator share this machine's clock).
     assert polls(site) - polls_at_create <= 2
 
     [run_id] = set(run_ids(site)) - before
@@ -143,7 +149,7 @@ def test_a_change_read_by_a_killed_triggerer_comes_again_or_was_stored(site: Sit
     both or neither. Either way the change is delivered, and the one made while none ran too."""
     before = set(run_ids(site))
     [first] = add_cases(site, 1)
-    wait_for_polls(site, 1)  # the change was read, or is read by the next poll
+    wait_for_polls(site, 1)  # the change was read, or is read by a later poll
     second: list[str] = []
     restart_triggerer_around(site, lambda: second.extend(add_cases(site, 1)))
     wait_until_delivered(site, before, {first, *second})

@@ -1,5 +1,7 @@
 """A DAG scheduled on an asset that CreatioRecordChangeTrigger watches: cases with the subject "deployment
-watch", polled every 5 s. Its one task returns the payloads of the asset events that triggered the run."""
+watch", polled every 5 s with a 1 s clock margin (less than the interval: a change is read by the first poll at
+least 1 s after it, at most two polls after it). Its one task returns the payloads of the asset events that
+triggered the run."""
 
 from __future__ import annotations
 
@@ -17,7 +19,11 @@ WATCHED_CASES = Asset(
         AssetWatcher(
             name="deployment_watched_case_changes",
             trigger=CreatioRecordChangeTrigger(
-                entity="Case", filter={"Subject": "deployment watch"}, poll_interval=5, ids_limit=3
+                entity="Case",
+                filter={"Subject": "deployment watch"},
+                poll_interval=5,
+                clock_margin=1,
+                ids_limit=3,
             ),
         )
     ],
