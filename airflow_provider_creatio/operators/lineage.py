@@ -138,7 +138,8 @@ class CreatioLineageMixin:
     def emit_written(
         self, context: Context, alias: AssetAlias, entity: str, extra: dict[str, Any] | None = None
     ) -> str:
-        """Add the asset of ``entity`` on this site to ``alias``'s outlet events; its URI."""
+        """Add the asset of ``entity`` on this site to ``alias``'s outlet events; its URI. Outside Airflow's task
+        runner (``execute`` called with a context of one's own, which has no ``outlet_events``) nothing is emitted."""
         return self.emit_asset(context, alias, entity_uri(self.site_url(), entity), extra)
 
     @staticmethod
@@ -146,5 +147,7 @@ class CreatioLineageMixin:
         from airflow_provider_creatio._compat import Asset
 
         asset = Asset(uri=uri)
-        context["outlet_events"][alias].add(asset, extra=extra or {})
+        outlet_events = context.get("outlet_events")
+        if outlet_events is not None:
+            outlet_events[alias].add(asset, extra=extra or {})
         return str(asset.uri)
