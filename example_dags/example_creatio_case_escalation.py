@@ -13,7 +13,9 @@ changed cases' Ids, and the asset event starts a run of this DAG.
 Delivery is at least once: after a triggerer restart a batch may come twice. The process escalates a case once
 however often it runs for it, so a repeated Id costs one process run and changes nothing.
 
-Triggering this DAG by hand (without an asset event) escalates nothing: ``escalate`` maps over no case.
+Triggering this DAG by hand (without an asset event) escalates nothing: ``escalate`` maps over no case. Neither
+does a run started by a DAG that wrote cases with one of this provider's operators: its asset event (the same
+asset) carries no payload, and the watcher reports the case itself if it is High.
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ from airflow_provider_creatio.triggers.record_change import CreatioRecordChangeT
 SITE_HOST = "mysite.creatio.com"
 POLL_SECONDS = 10
 
+# No name of its own: the name is the URI, the same asset this provider's operators send an event for when they
+# write cases on that site (Airflow keeps one active asset per URI).
 HIGH_PRIORITY_CASES = Asset(
-    name="creatio_high_priority_cases",
     uri=f"creatio://{SITE_HOST}/Case",
     watchers=[
         AssetWatcher(
