@@ -42,15 +42,17 @@ def test_a_dag_scheduled_on_the_entity_runs_after_the_dag_that_wrote_it(scheduli
     # A writer: its task's alias carries the event of creatio://{host}/Contact, and the consumer runs.
     wrote = airflow.trigger(WRITER, {"name": "Asset-scheduled contact"})
     assert airflow.wait_for_run(WRITER, wrote) == "success"
-    (event,) = asset_events(deployment, WRITER)
-    assert event["uri"] == f"creatio://{site}/Contact"
-    assert event["source_run_id"] == wrote and event["extra"]["records"] == 1
     airflow.wait_for(
         f"{CONSUMER} to be started by the asset event", lambda: len(consumer_runs(deployment)) == 1
     )
     (run,) = consumer_runs(deployment)
     assert run["run_type"] == "asset_triggered"
     assert airflow.wait_for_run(CONSUMER, run["dag_run_id"]) == "success"
+    # Listed only now: Airflow 3.3.2's asset event list answers 500 while a run the event created has not started
+    # (its start_date is None, which the response model refuses).
+    (event,) = asset_events(deployment, WRITER)
+    assert event["uri"] == f"creatio://{site}/Contact"
+    assert event["source_run_id"] == wrote and event["extra"]["records"] == 1
     seen = airflow.api(
         "GET",
         f"/api/v2/dags/{CONSUMER}/dagRuns/{urllib.parse.quote(run['dag_run_id'], safe='')}"

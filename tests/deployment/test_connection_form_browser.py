@@ -9,6 +9,7 @@ Screenshots land in ``tests/.screenshots/`` (git-ignored).
 from __future__ import annotations
 
 import json
+import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +23,8 @@ from airflow_provider_creatio.testing.emulator import EmulatorServer
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
+    if os.environ.get("CI"):  # CI installs it (.ci/run): there a missing browser is a failure, not a skip
+        raise RuntimeError(f"no Chromium at {CHROMIUM}: .ci/run apt-installs it before the tests")
     pytest.skip(
         "no Chromium at /usr/bin/chromium (apt-get install chromium): the browser test needs it",
         allow_module_level=True,

@@ -94,7 +94,9 @@ def test_twenty_one_overlapping_waits_on_one_connection_share_one_triggerer_logi
     run_id, state, tasks = run_waits(deployment, dag_id, count=7)
     assert state == "success", tasks
     assert deployment.airflow.deferred_tasks(dag_id, run_id) == set(tasks) and len(tasks) == 21
-    assert trigger_logins(deployment, since) == 1
+    # One login for all 21, or none: the example DAGs' change watcher (example_creatio_case_escalation) polls from
+    # the same triggerer all session long and may hold its one shared client logged in already.
+    assert trigger_logins(deployment, since) <= 1
     # 7 started by the test for the sensors, 7 by the run-and-wait tasks: none twice.
     assert engine(deployment).start_count(APPROVAL) - started == 14
 
