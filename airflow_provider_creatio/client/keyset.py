@@ -24,7 +24,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from airflow_provider_creatio.client import validation
 from airflow_provider_creatio.client.errors import CreatioResponseError, CreatioValidationError
@@ -39,9 +39,14 @@ def check_page_size(page_size: object) -> int:
     return validation.check_count(page_size, "page_size", maximum=MAX_PAGE_SIZE)
 
 
+def is_date_time(value: object) -> TypeGuard[str]:
+    """Whether ``value`` is an ISO 8601 date-time with its zone (``2025-01-31T08:00:00Z``)."""
+    return isinstance(value, str) and _DATE_TIME.fullmatch(value) is not None
+
+
 def check_date_time(value: object, argument: str) -> str:
     """An ISO 8601 date-time with its zone (``2025-01-31T08:00:00Z``), as ``$filter`` compares it."""
-    if not isinstance(value, str) or not _DATE_TIME.fullmatch(value):
+    if not is_date_time(value):
         raise CreatioValidationError(
             f"{argument} must be an ISO 8601 date-time with a zone (2025-01-31T08:00:00Z), got {validation.shown(value)}"
         )
@@ -176,7 +181,7 @@ class KeysetCursor:
 
     def _date(self, record: dict[str, Any]) -> str:
         value = record.get(self.column or "")
-        if not isinstance(value, str) or not _DATE_TIME.fullmatch(value):
+        if not is_date_time(value):  # the server's data: not a validation error
             raise CreatioResponseError(
                 f"keyset paging needs {self.column} as an ISO 8601 date-time in every record, got "
                 f"{validation.shown(value)}"

@@ -34,19 +34,21 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
+_T = TypeVar("_T")
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 REPLICA = re.compile(r"(?P<kind>[a-z-]+?)-(?P<number>\d+)")
 FINAL_RUN_STATES = frozenset({"success", "failed"})
 ADMIN_USER = "admin"
-_START_LIMIT = 120.0
+_START_LIMIT = 120.0  # seconds for a component (or a DAG file) to come up on a busy 2-core machine
 _EXECUTOR_EVENT = re.compile(
     r"Received executor event with state (?!queued)\w+ for task instance TaskInstanceKey\(dag_id='(?P<dag_id>[^']*)', "
     r"task_id='(?P<task_id>[^']*)', run_id='(?P<run_id>[^']*)', try_number=\d+, map_index=(?P<map_index>-?\d+)\)"
-)  # seconds for a component (or a DAG file) to come up on a busy 2-core machine
+)
 
 
 def free_port() -> int:
@@ -65,6 +67,8 @@ class AirflowDeployment:
     :param env: extra environment of every component (connections as ``AIRFLOW_CONN_*``, settings).
     :param password: the password of the UI and REST user ``admin`` (simple auth manager).
     """
+
+    request_timeout = 60.0  # seconds for an answer of the REST API
 
     def __init__(
         self,
@@ -229,8 +233,14 @@ class AirflowDeployment:
     def api(self, method: str, path: str, body: Any = None, *, expect: int | None = None) -> Any:
         """Call the public REST API (``/api/v2/...``) as the admin user; the decoded JSON answer.
 
-        Raises :class:`DeploymentError` on an HTTP error, unless its status is ``expect``.
+        Raises :class:`DeploymentError` on an HTTP error, unless its status is ``expect``. A call other than a
+        POST is sent again when its answer timed out (see :meth:`trigger` for the POST that needs it).
         """
+        if method == "POST":
+            return self._call(method, path, body, expect)
+        return self._patiently(lambda: self._call(method, path, body, expect))
+
+    def _call(self, method: str, path: str, body: Any, expect: int | None) -> Any:
         request = urllib.request.Request(
             self.api_url + path,
             data=None if body is None else json.dumps(body).encode(),
@@ -238,7 +248,7 @@ class AirflowDeployment:
             method=method,
         )
         try:
-            with urllib.request.urlopen(request, timeout=60) as answer:
+            with urllib.request.urlopen(request, timeout=self.request_timeout) as answer:
                 status, text = answer.status, answer.read().decode()
         except urllib.error.HTTPError as err:
             status, text = err.code, err.read().decode(errors="replace")
@@ -307,12 +317,36 @@ class AirflowDeployment:
         self.wait_for(f"the dag-processor to parse {dag_id}", parsed)
 
     def trigger(self, dag_id: str, conf: Mapping[str, Any] | None = None) -> str:
-        """Trigger ``dag_id`` through the REST API without a logical date (Airflow 3's default); its run id."""
+        """Trigger ``dag_id`` through the REST API without a logical date (Airflow 3's default); its run id.
+
+        The run id is chosen here (in Airflow's own ``manual__<time>`` form), so that a call whose answer timed
+        out can be sent again: on SQLite the api-server may wait long for a write while the scheduler and the
+        dag-processor write too, and may create the run all the same. A try after such a timeout that finds the
+        run there (409) is done; there is never a second run."""
         self.api("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
-        run = self.api(
-            "POST", f"/api/v2/dags/{dag_id}/dagRuns", {"logical_date": None, "conf": dict(conf or {})}
-        )
-        return str(run["dag_run_id"])
+        run_id = f"manual__{datetime.now(timezone.utc).isoformat()}"
+        body = {"dag_run_id": run_id, "logical_date": None, "conf": dict(conf or {})}
+        self._patiently(lambda: self._create_run(dag_id, body))
+        return run_id
+
+    def _create_run(self, dag_id: str, body: Mapping[str, Any]) -> None:
+        try:
+            self.api("POST", f"/api/v2/dags/{dag_id}/dagRuns", body)
+        except DeploymentError as err:
+            if " answered 409:" not in str(err):  # 409: an earlier try, whose answer timed out, created it
+                raise
+
+    @staticmethod
+    def _patiently(call: Callable[[], _T], tries: int = 3) -> _T:
+        """``call()``, made again (up to ``tries`` times in all) while its answer times out: for calls that
+        change nothing when made twice."""
+        for _ in range(tries - 1):
+            try:
+                return call()
+            except (TimeoutError, urllib.error.URLError) as err:
+                if not isinstance(getattr(err, "reason", err), TimeoutError):
+                    raise
+        return call()
 
     def run_state(self, dag_id: str, run_id: str) -> str:
         return str(self.api("GET", f"/api/v2/dags/{dag_id}/dagRuns/{_quote(run_id)}")["state"])
@@ -380,6 +414,17 @@ class AirflowDeployment:
             if (".log.trigger." in path.name) == waits:
                 found.setdefault(component, set()).add(task)
         return found
+
+    def failure_report(self, dag_id: str, run_id: str, tail: int = 3000) -> dict[str, str]:
+        """Failed task (``task[map_index]``) -> the end of its task logs, every attempt: what a test prints when a
+        run it expected to succeed did not, so that CI's output alone says why."""
+        failed = {task for task, state in self.task_states(dag_id, run_id).items() if state == "failed"}
+        report: dict[str, str] = {}
+        for _component, task, path in self._run_logs(dag_id, run_id, "attempt=*.log"):
+            if task in failed and ".log.trigger." not in path.name:
+                text = path.read_text(errors="replace")[-tail:]
+                report[task] = report.get(task, "") + f"--- {path.name}\n{text}\n"
+        return report
 
     def _run_logs(self, dag_id: str, run_id: str, pattern: str) -> Iterable[tuple[str, str, Path]]:
         """(component, task, path) of the run's log files matching ``pattern`` in every component's home."""

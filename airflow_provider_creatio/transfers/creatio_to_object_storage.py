@@ -1,6 +1,7 @@
 """Creatio records into files on object storage: ``CreatioToObjectStorageOperator``.
 
-Importing this module is cheap: object storage, the client and the file writers are imported when a task runs.
+Importing this module is cheap: object storage, the HTTP client and the file writers are imported when a task
+runs (the keyset helpers imported here need only the validation the operators import anyway).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_creatio._compat import AirflowException, Variable
+from airflow_provider_creatio.client.keyset import filter_date_time, parse_date_time
 from airflow_provider_creatio.operators.entity import CreatioEntityOperator
 from airflow_provider_creatio.operators.lineage import storage_uri
 from airflow_provider_creatio.templated import as_filter
@@ -184,14 +186,14 @@ class CreatioToObjectStorageOperator(CreatioEntityOperator):
         ``clock_margin``. A rerun of the run that set the mark reads that run's window again."""
         start, end = context.get("data_interval_start"), context.get("data_interval_end")
         if start is not None and end is not None and start < end:
-            return _iso(start), _iso(end)
+            return filter_date_time(start), filter_date_time(end)
         state = self._watermark_state()
         if state is not None and state.get("run_id") == context["run_id"] and state.get("window"):
             first, last = state["window"]
             return first, str(last)
         run_after = context["dag_run"].run_after
-        mark = None if state is None else _iso(_parse(state["high_water_mark"]))
-        return mark, _iso(run_after - self.clock_margin)
+        mark = None if state is None else filter_date_time(parse_date_time(state["high_water_mark"]))
+        return mark, filter_date_time(run_after - self.clock_margin)
 
     def _watermark_state(self) -> dict[str, Any] | None:
         text = Variable.get(self.watermark_key(), default=None)
@@ -208,7 +210,7 @@ class CreatioToObjectStorageOperator(CreatioEntityOperator):
         """Move the mark forward only: a rerun of an old window must not send the next run back. The window is
         kept with the run that set it, so that a rerun of that run reads the same window."""
         state = self._watermark_state()
-        if state is not None and _parse(window[1]) < _parse(state["high_water_mark"]):
+        if state is not None and parse_date_time(window[1]) < parse_date_time(state["high_water_mark"]):
             return
         mark = {"high_water_mark": window[1], "run_id": run_id, "window": list(window)}
         Variable.set(self.watermark_key(), json.dumps(mark))
@@ -228,19 +230,6 @@ class CreatioToObjectStorageOperator(CreatioEntityOperator):
 
 def _part_name(number: int, file_format: FileFormat) -> str:
     return f"part-{number:05d}{file_format.suffix}"
-
-
-def _parse(text: str) -> dt.datetime:
-    from airflow_provider_creatio.client.keyset import parse_date_time
-
-    return parse_date_time(text)
-
-
-def _iso(moment: dt.datetime) -> str:
-    """As ``$filter`` takes it (microseconds kept: windows meet exactly)."""
-    from airflow_provider_creatio.client.keyset import filter_date_time
-
-    return filter_date_time(moment)
 
 
 def _and(filter: Filter, condition: str) -> Filter:

@@ -4,8 +4,8 @@ folder's DAG files. Tests trigger runs through the REST API without a logical da
 
 from __future__ import annotations
 
+import contextlib
 import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,8 +17,9 @@ from airflow_provider_creatio.testing.deployment import AirflowDeployment
 from airflow_provider_creatio.testing.emulator import EmulatorServer, EmulatorSettings
 from airflow_provider_creatio.testing.example_site import prepare_example_site
 
-REPO = Path(__file__).resolve().parents[2]
-DAG_FILES = Path(__file__).parent / "dag_files"
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+DAG_FILES = HERE / "dag_files"
 # Distinct values, so that finding one in a log file can only be a leak.
 PASSWORD = "Deploy-Pw-3f9a61c2-never-log-me"
 CLIENT_SECRET = "Deploy-Cs-7e20b4d8-never-log-me"
@@ -42,8 +43,26 @@ class Deployment:
         assert_no_secret_in_files(self.airflow.home, self.secrets())
 
 
+# What the tier's fixtures started (emulators, deployments): stopped after the tier's last test rather than at the
+# end of the session, where their idle processes (eight with both deployments) would share the machine's cores
+# with every test run after this folder. (A session fixture would keep them: pytest ends a package-scoped one
+# only at a package, a folder with an __init__.py, which this folder is not.)
+_TIER = contextlib.ExitStack()
+
+
+# trylast: after pytest's own teardown of the test's fixtures, which may still use a deployment.
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    if nextitem is None or HERE not in nextitem.path.parents:
+        _TIER.close()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    _TIER.close()  # also when the session stops early (-x, Ctrl-C) inside the tier
+
+
 @pytest.fixture(scope="session")
-def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Deployment:
     root = tmp_path_factory.mktemp("deployment")
     dags = root / "dags"
     shutil.copytree(REPO / "example_dags", dags)
@@ -51,16 +70,17 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         if path.name not in SCHEDULED_DAG_FILES:
             shutil.copy(path, dags)
     settings = EmulatorSettings(password=PASSWORD, oauth_client_secret=CLIENT_SECRET)
-    with EmulatorServer(settings) as creatio, recording_issued(creatio) as issued:
-        prepare_example_site(creatio.url, settings)
-        env = {
-            connection_env_name("creatio_default"): emulator_connection_json(creatio),
-            connection_env_name("creatio_oauth"): emulator_connection_json(creatio, "oauth"),
-            # Where example_creatio_contact_load writes its files: a folder every component reaches.
-            "AIRFLOW_VAR_CREATIO_TRANSFER_FOLDER": str(root / "transfers"),
-        }
-        with AirflowDeployment(root / "airflow", dags, env=env) as airflow:
-            yield Deployment(airflow, creatio, issued)
+    creatio = _TIER.enter_context(EmulatorServer(settings))
+    issued = _TIER.enter_context(recording_issued(creatio))
+    prepare_example_site(creatio.url, settings)
+    env = {
+        connection_env_name("creatio_default"): emulator_connection_json(creatio),
+        connection_env_name("creatio_oauth"): emulator_connection_json(creatio, "oauth"),
+        # Where example_creatio_contact_load writes its files: a folder every component reaches.
+        "AIRFLOW_VAR_CREATIO_TRANSFER_FOLDER": str(root / "transfers"),
+    }
+    airflow = _TIER.enter_context(AirflowDeployment(root / "airflow", dags, env=env))
+    return Deployment(airflow, creatio, issued)
 
 
 @dataclass
@@ -70,7 +90,7 @@ class Site:
 
 
 @pytest.fixture(scope="session")
-def scheduling(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+def scheduling(tmp_path_factory: pytest.TempPathFactory) -> Site:
     """A second deployment, with an emulator of its own, whose scheduler creates runs: the session's deployment
     turns that off (``[scheduler] use_job_schedule``, so that no scheduled run competes with the triggered ones),
     which also stops the scheduler from turning asset events into runs. Only the asset-scheduled DAG files."""
@@ -79,10 +99,10 @@ def scheduling(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     dags.mkdir()
     for name in SCHEDULED_DAG_FILES:
         shutil.copy(DAG_FILES / name, dags)
-    with EmulatorServer() as creatio:
-        env = {
-            connection_env_name("creatio_default"): emulator_connection_json(creatio),
-            "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "True",
-        }
-        with AirflowDeployment(root / "airflow", dags, env=env) as airflow:
-            yield Site(airflow, creatio)
+    creatio = _TIER.enter_context(EmulatorServer())
+    env = {
+        connection_env_name("creatio_default"): emulator_connection_json(creatio),
+        "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "True",
+    }
+    airflow = _TIER.enter_context(AirflowDeployment(root / "airflow", dags, env=env))
+    return Site(airflow, creatio)

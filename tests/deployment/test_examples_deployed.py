@@ -24,11 +24,11 @@ def test_every_example_dag_runs_in_a_real_deployment(deployment: Deployment) -> 
     }  # all at once, as a busy scheduler has them
     states = {dag_id: airflow.wait_for_run(dag_id, run_id) for dag_id, run_id in runs.items()}
     failed = {
-        dag_id: airflow.task_states(dag_id, run_id)
+        dag_id: (airflow.task_states(dag_id, run_id), airflow.failure_report(dag_id, run_id))
         for dag_id, run_id in runs.items()
         if states[dag_id] != "success"
     }
-    assert not failed, f"example DAG runs failed: {failed}"
+    assert not failed, f"example DAG runs failed (task states, failed tasks' logs): {failed}"
 
     for dag_id, tasks in DEFERRING.items():
         assert tasks <= airflow.deferred_tasks(dag_id, runs[dag_id]), f"{dag_id}: {tasks} did not defer"

@@ -147,7 +147,10 @@ def test_reading_a_large_document_holds_a_fraction_of_the_memory_of_its_element_
 
     tree_peak = peak(lambda: ET.fromstring(document))
     reader_peak = peak(lambda: read_metadata(chunks))
-    assert reader_peak * 10 < tree_peak
+    # Measured: the tree takes 7 to 11 times the reader's peak, depending on what the process already holds (the
+    # reader keeps each repeated column once, and what is shared depends on earlier tests); a reader that kept
+    # the whole document would come near 1.
+    assert reader_peak * 4 < tree_peak
     result = read_metadata(chunks)
     assert len(result.entity_names) == 3000
     assert result.entity("Usr2999").column_names == ("Id", *(f"Column{n}" for n in range(40)))
