@@ -50,6 +50,7 @@ except ImportError:  # Airflow 3.0 and 3.1: the task runner catches core's excep
 if TYPE_CHECKING:
     from airflow.dag_processing.dagbag import DagBag
     from airflow.sdk import CronTriggerTimetable, ObjectStoragePath
+    from airflow.sdk.exceptions import AirflowRuntimeError
     from airflow.triggers.base import BaseEventTrigger, BaseTrigger, TriggerEvent
     from airflow.triggers.shared_stream import SharedStreamProducer
 
@@ -61,6 +62,8 @@ _LAZY = {  # the modules to try, in order
     "BaseEventTrigger": ("airflow.triggers.base",),
     # Shared trigger streams with a producer ack channel: Airflow 3.3+ only.
     "SharedStreamProducer": ("airflow.triggers.shared_stream",),
+    # What the Task SDK raises when the api-server answers a lookup (an asset, a variable) with an error.
+    "AirflowRuntimeError": ("airflow.sdk.exceptions",),
     # The Task SDK has timetables from Airflow 3.2; before that it is core's.
     "CronTriggerTimetable": ("airflow.sdk", "airflow.timetables.trigger"),
     # Object storage (universal_pathlib, fsspec) is for the transfer operators' tasks, never a DAG parse.
@@ -119,6 +122,7 @@ __all__ = [
     "DAG",
     "AirflowException",
     "AirflowFailException",
+    "AirflowRuntimeError",
     "AirflowSensorTimeout",
     "AirflowSkipException",
     "Asset",

@@ -19,7 +19,7 @@ from airflow_provider_creatio.client.errors import CreatioValidationError
 from airflow_provider_creatio.client.validation import check_entity_name
 
 if TYPE_CHECKING:
-    from airflow_provider_creatio._compat import Asset, AssetAlias
+    from airflow_provider_creatio._compat import Asset
 
 SCHEME = "creatio"
 _DEFAULT_PORTS = (443, 80)  # https and http: the site's address without them is the same site
@@ -88,15 +88,6 @@ def convert_asset_to_openlineage(asset: Asset, lineage_context: Any) -> Any:
 
     namespace, name = site_namespace(asset.uri)
     return Dataset(namespace=namespace, name=name)
-
-
-def entity_alias(conn_id: str, entity: str) -> AssetAlias:
-    """The alias an operator declares at parse time for the entity it reads or writes, before the connection
-    says which site that is: ``creatio:{conn_id}:{entity}``. A templated entity keeps its template text
-    (``creatio:creatio_default:{{ params.entity }}``): every task with that template shares the alias."""
-    from airflow_provider_creatio._compat import AssetAlias
-
-    return AssetAlias(name=f"{SCHEME}:{conn_id}:{entity.strip()}")
 
 
 def _netloc(parts: SplitResult) -> str:

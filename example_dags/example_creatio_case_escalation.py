@@ -32,8 +32,8 @@ from airflow_provider_creatio.triggers.record_change import CreatioRecordChangeT
 SITE_HOST = "mysite.creatio.com"
 POLL_SECONDS = 10
 
-# No name of its own: the name is the URI, the same asset this provider's operators send an event for when they
-# write cases on that site (Airflow keeps one active asset per URI).
+# The site's Case table. This provider's operators find it by URI and record an event on it when they write cases
+# on that site (docs/guides/event-driven.md).
 HIGH_PRIORITY_CASES = Asset(
     uri=f"creatio://{SITE_HOST}/Case",
     watchers=[

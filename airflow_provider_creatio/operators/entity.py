@@ -17,7 +17,6 @@ from airflow_provider_creatio.client.bulk_operation import BulkOperation
 from airflow_provider_creatio.hooks.creatio import CreatioHook
 from airflow_provider_creatio.operators.base import CreatioHookMixin
 from airflow_provider_creatio.operators.lineage import (
-    ANY_ENTITY,
     WRITTEN_ACTIONS,
     CreatioLineageMixin,
     storage_uri,
@@ -34,9 +33,9 @@ Filter = str | Mapping[str, Any] | None
 class CreatioEntityOperator(CreatioLineageMixin, CreatioHookMixin, BaseOperator):  # type: ignore[misc]
     """Base of the entity operators: the entity, the connection, one hook (one Creatio session) per run.
 
-    Lineage (docs/guides/lineage.md): a writer declares the outlet ``AssetAlias("creatio:{conn_id}:{entity}")``
-    and, once it has written records, emits the asset ``creatio://{host}/{entity}`` through it; a reader declares
-    the same alias as an inlet and emits nothing. OpenLineage gets the entity as an input or output dataset.
+    Lineage (docs/guides/lineage.md): once a writer has written records, it records an event on the asset
+    ``creatio://{host}/{entity}`` if a DAG mentions that asset; a reader emits nothing. OpenLineage gets the
+    entity as an input or output dataset.
 
     :param entity: the Creatio object (entity set) name, e.g. ``Contact`` or ``UsrInvoice``. Templated.
     :param creatio_conn_id: the Airflow connection of type ``creatio``.
@@ -73,8 +72,6 @@ class CreatioEntityOperator(CreatioLineageMixin, CreatioHookMixin, BaseOperator)
         self.creatio_conn_id = creatio_conn_id
         self.hook_params = hook_params
         self.check_columns = self.check_columns_by_default if check_columns is None else check_columns
-        name = entity if isinstance(entity, str) else ANY_ENTITY
-        (self.entity_alias,) = self.declare_entities([name], written=self.writes_entity)
         self.rows_written: int | None = None  # set by a writer's run: records it left as asked
         # Object storage a run read, and wrote (location, records, files): OpenLineage datasets.
         self.files_read: list[str] = []
@@ -87,8 +84,7 @@ class CreatioEntityOperator(CreatioLineageMixin, CreatioHookMixin, BaseOperator)
             self.keep_run_facts([self.entity])
             self.close_hook()
         if self.writes_entity and self.rows_written:
-            uri = self.emit_written(context, self.entity_alias, self.entity, {"records": self.rows_written})
-            self.log.info("Asset event: %s (%d records)", uri, self.rows_written)
+            self.emit_written(context, self.entity, {"records": self.rows_written})
         return result
 
     def run(self, context: Context) -> Any:
@@ -326,7 +322,6 @@ class CreatioQueryEntitiesOperator(CreatioEntityOperator):
         self.page_size = page_size
         self.output_path = output_path
         self.storage_conn_id = storage_conn_id
-        self.files_alias = self.declare_files(output_path) if output_path else None
 
     def _limit(self) -> int | None:
         """How many records to fetch at most: ``top``, or one past ``max_records`` to notice an overflow."""
@@ -365,8 +360,7 @@ class CreatioQueryEntitiesOperator(CreatioEntityOperator):
                 count = writer.write_all(self._records())
             self.log.info("Wrote %d %s records to %s", count, self.entity, self.output_path)
             self.files_written = [(storage_uri(self.output_path), count, 1)]
-            if self.files_alias is not None:
-                self.emit_asset(context, self.files_alias, storage_uri(self.output_path), {"records": count})
+            self.emit_asset(context, storage_uri(self.output_path), {"records": count})
             return {"path": str(self.output_path), "count": count}
         records = list(self._records())
         self.log.info("Read %d %s records", len(records), self.entity)

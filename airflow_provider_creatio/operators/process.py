@@ -53,12 +53,7 @@ from airflow_provider_creatio.client.errors import CreatioOutcomeUnknownError, C
 from airflow_provider_creatio.hooks.creatio import CreatioHook
 from airflow_provider_creatio.links import CreatioProcessLogLink, process_log_url
 from airflow_provider_creatio.operators.base import CreatioHookMixin
-from airflow_provider_creatio.operators.lineage import (
-    CreatioLineageMixin,
-    pair_with_aliases,
-    parse_time_names,
-    rendered_names,
-)
+from airflow_provider_creatio.operators.lineage import CreatioLineageMixin, rendered_names
 
 if TYPE_CHECKING:
     from airflow_provider_creatio._compat import Context
@@ -215,11 +210,11 @@ class CreatioRunProcessOperator(ProcessFollowMixin, BaseOperator):  # type: igno
     :param timeout: seconds to wait for completion before cancelling the process (None: wait forever).
     :param method: ``auto`` (default), ``execute`` or ``run``: which service method starts the process.
     :param entities_read: the entities the process reads (a list of names, or ``"Contact,Account"``), for lineage:
-        declared as inlets (``AssetAlias("creatio:{conn_id}:{entity}")``) and OpenLineage inputs. Templated.
-    :param entities_written: the entities the process writes: declared as outlets; once the task has seen the
-        process complete (outputs asked, ``wait_for_completion``, or RunProcess answering Done), the task emits
-        the asset ``creatio://{host}/{entity}`` of each (a fire-and-forget start emits none: the process has not
-        written yet). OpenLineage outputs. Templated.
+        OpenLineage inputs. Templated.
+    :param entities_written: the entities the process writes: once the task has seen the process complete
+        (outputs asked, ``wait_for_completion``, or RunProcess answering Done), it records an event on the asset
+        ``creatio://{host}/{entity}`` of each that a DAG mentions (a fire-and-forget start emits none: the process
+        has not written yet). OpenLineage outputs. Templated.
     :param creatio_conn_id: the Airflow connection of type ``creatio``.
     :param hook_params: CreatioHook overrides (``retry_attempts``, ``timeout``...).
 
@@ -273,8 +268,6 @@ class CreatioRunProcessOperator(ProcessFollowMixin, BaseOperator):  # type: igno
         self.process_status = None
         self.entities_read = entities_read
         self.entities_written = entities_written
-        self.declare_entities(parse_time_names(entities_read), written=False)
-        self.written_aliases = self.declare_entities(parse_time_names(entities_written), written=True)
 
     def execute(self, context: Context) -> Any:
         try:
@@ -289,11 +282,8 @@ class CreatioRunProcessOperator(ProcessFollowMixin, BaseOperator):  # type: igno
         """The asset events of ``entities_written``, once the process is known to have completed."""
         if self.process_status not in ("Done", "Completed"):
             return
-        for alias, entity in pair_with_aliases(
-            self.entities_written, self.written_aliases, "entities_written"
-        ):
-            uri = self.emit_written(context, alias, entity, {"process": self.process_name})
-            self.log.info("Asset event: %s (written by process %s)", uri, self.process_name)
+        for entity in rendered_names(self.entities_written, "entities_written"):
+            self.emit_written(context, entity, {"process": self.process_name})
 
     def get_openlineage_facets_on_start(self) -> Any:
         """``entities_read`` as inputs, ``entities_written`` as outputs, and the run facet ``creatio_process``

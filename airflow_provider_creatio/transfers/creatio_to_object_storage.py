@@ -99,7 +99,6 @@ class CreatioToObjectStorageOperator(CreatioEntityOperator):
         self.page_size = page_size
         self.guid_comparison = guid_comparison
         self.storage_conn_id = storage_conn_id
-        self.files_alias = self.declare_files(path)
 
     def watermark_key(self) -> str:
         """The Airflow Variable holding this task's high-water mark."""
@@ -129,9 +128,7 @@ class CreatioToObjectStorageOperator(CreatioEntityOperator):
         self.log.info("Wrote %d %s records to %d file(s) under %s", count, self.entity, len(written), folder)
         # One dataset and one asset for the folder (a run's files are its partitions), not one per file.
         self.files_written = [(storage_uri(folder), count, len(written))]
-        self.emit_asset(
-            context, self.files_alias, storage_uri(folder), {"records": count, "files": len(written)}
-        )
+        self.emit_asset(context, storage_uri(folder), {"records": count, "files": len(written)})
         return {
             "uris": [file.uri for file in written],
             "count": count,

@@ -1,7 +1,7 @@
-"""Assets inside ``dag.test`` against the emulator: writers emit the concrete ``creatio://`` asset through their
-alias, readers and failed or fire-and-forget tasks emit nothing (on every Airflow minor: make test-compat runs this
-file). That a DAG scheduled on the concrete asset is queued by such an event is in test_openlineage_dags.py:
-Airflow 3.0's dag.test registers no DAG in the database, so only a newer Airflow shows the queue."""
+"""Assets inside ``dag.test`` against the emulator: writers record an event on the ``creatio://`` asset (and the
+files) they wrote when a DAG mentions it; readers, failed and fire-and-forget tasks emit nothing (on every
+Airflow minor: make test-compat runs this file). That a DAG scheduled on the asset is queued by such an event is
+in test_openlineage_dags.py."""
 
 from __future__ import annotations
 
@@ -18,11 +18,20 @@ PRODUCER = "test_lineage_producer"
 
 
 @pytest.fixture
-def lineage_dags(airflow_db: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def lineage_dags(airflow_db: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     from airflow import settings
 
     monkeypatch.setattr(settings, "DAGS_FOLDER", str(DAG_FILES))
+    monkeypatch.setenv("CREATIO_LINEAGE_FOLDER", str(tmp_path))  # the files the consumer DAG mentions
     return DAG_FILES
+
+
+def dag_test_knows_the_files_assets() -> bool:
+    """Whether ``dag.test`` stores the DAG file's DAGs, and so the assets they mention (Airflow 3.1+); Airflow
+    3.0's stores none, so there no asset is known and no task records an event."""
+    from airflow import __version__
+
+    return tuple(int(part) for part in __version__.split(".")[:2]) >= (3, 1)
 
 
 def asset_events(run_id: str) -> list[tuple[str, str, dict[str, Any], list[str]]]:
@@ -43,7 +52,7 @@ def asset_events(run_id: str) -> list[tuple[str, str, dict[str, Any], list[str]]
         )
 
 
-def test_writers_emit_their_entity_assets_through_aliases(
+def test_writers_record_events_on_the_assets_a_dag_mentions(
     lineage_dags: Path, creatio_connection: Any, tmp_path: Path
 ) -> None:
     emulator = creatio_connection
@@ -54,62 +63,26 @@ def test_writers_emit_their_entity_assets_through_aliases(
     states = result.task_states
     assert states.pop("bulk_fails") == "failed"
     assert set(states.values()) == {"success"}, states
-    events = asset_events(result.run_id)
-    assert events == [
-        ("create_contact", contact, {"records": 1}, ["creatio:creatio_default:Contact"]),
-        (
-            "extract_contacts",
-            f"file://{tmp_path}/extract",
-            {"files": 1, "records": 1},
-            ["creatio-files:{{ params.folder }}/extract"],
-        ),
-        ("load_contacts", contact, {"records": 1}, ["creatio:creatio_default:Contact"]),
-        (
-            "process_writes",
-            account,
-            {"process": "UsrCreateContactProcess"},
-            ["creatio:creatio_default:{{ params.entity }}"],
-        ),
-        (
-            "process_writes",
-            contact,
-            {"process": "UsrCreateContactProcess"},
-            ["creatio:creatio_default:Contact"],
-        ),
-        (
-            "query_contacts",
-            f"file://{tmp_path}/query/contacts.jsonl",
-            {"records": 1},
-            ["creatio-files:{{ params.folder }}/query/contacts.jsonl"],
-        ),
-        ("upsert_templated", account, {"records": 1}, ["creatio:creatio_default:{{ params.entity }}"]),
+    process = {"process": "UsrCreateContactProcess"}
+    expected = [
+        ("create_contact", contact, {"records": 1}, []),
+        ("extract_contacts", f"file://{tmp_path}/extract", {"files": 1, "records": 1}, []),
+        ("load_contacts", contact, {"records": 1}, []),
+        ("process_writes", account, process, []),
+        ("process_writes", contact, process, []),
+        ("query_contacts", f"file://{tmp_path}/query/contacts.jsonl", {"records": 1}, []),
+        ("upsert_templated", account, {"records": 1}, []),
     ]
+    assert asset_events(result.run_id) == (expected if dag_test_knows_the_files_assets() else [])
     # Readers (get, query, extract), a delete of a missing record, a fire-and-forget process and a failed bulk
-    # task emitted no Creatio asset event.
+    # task recorded no Creatio asset event; no event went through an alias.
 
 
-def test_operators_declare_aliases_at_parse_time_next_to_the_users(lineage_dags: Path) -> None:
+def test_operators_declare_only_what_the_user_gave_at_parse_time(lineage_dags: Path) -> None:
     from airflow_provider_creatio._compat import AssetAlias
     from airflow_provider_creatio.testing.dagrun import load_dag
 
     dag = load_dag(lineage_dags, PRODUCER)
-
-    def declared(task_id: str) -> tuple[list[Any], list[Any]]:
-        task = dag.get_task(task_id)
-        return list(task.inlets), list(task.outlets)
-
-    contact = AssetAlias("creatio:creatio_default:Contact")
-    templated = AssetAlias("creatio:creatio_default:{{ params.entity }}")
-    assert declared("create_contact") == ([], [AssetAlias("contacts-report"), contact])
-    assert declared("upsert_templated") == ([], [templated])
-    assert declared("get_contact") == ([contact], [])
-    assert declared("delete_missing") == ([], [contact])
-    assert declared("extract_contacts") == (
-        [contact],
-        [AssetAlias("creatio-files:{{ params.folder }}/extract")],
-    )
-    assert declared("load_contacts") == ([], [contact])
-    assert declared("process_writes") == (
-        [AssetAlias("creatio:creatio_default:Account")],
-        [contact, templated],
-    )
+    declared = {task.task_id: (list(task.inlets), list(task.outlets)) for task in dag.tasks}
+    assert declared.pop("create_contact") == ([], [AssetAlias("contacts-report")])
+    assert set(map(str, declared.values())) == {"([], [])"}

@@ -1,5 +1,5 @@
-"""OpenLineage events of every kind of Creatio operator, and a DAG scheduled on a Creatio asset queued by an
-alias-emitted event, inside ``dag.test`` against the emulator.
+"""OpenLineage events of every kind of Creatio operator, and a DAG scheduled on a Creatio asset queued by a
+writer's event, inside ``dag.test`` against the emulator.
 
 The OpenLineage provider reads its configuration once per process (and registers its listener when Airflow's
 plugins load), so the producer DAG runs in a child process with the file transport configured; it shares this
@@ -46,6 +46,7 @@ def lineage_run(airflow_db: Path, creatio_connection: Any, tmp_path: Path) -> di
         ),
     }
     folder, result_file = tmp_path / "files", tmp_path / "run.json"
+    env["CREATIO_LINEAGE_FOLDER"] = str(folder)  # the files the consumer DAG mentions
     conf = json.dumps({"folder": str(folder)})
     done = subprocess.run(
         [sys.executable, "-c", RUN_PRODUCER, str(DAG_FILES), PRODUCER, conf, str(result_file)],
@@ -104,7 +105,7 @@ def test_openlineage_events_and_the_asset_queue(lineage_run: dict[str, Any]) -> 
     """One producer run (a child process costs Airflow's start-up) for three checks."""
     check_every_operator_reports_its_datasets(lineage_run)
     check_a_process_reports_its_entities_name_and_instance(lineage_run)
-    # An alias-emitted event queues the DAG scheduled on the concrete asset.
+    # A writer's event queues the DAG scheduled on the asset.
     assert queued_for(CONSUMER) == [entity_uri(lineage_run["emulator"].url, "Contact")]
 
 

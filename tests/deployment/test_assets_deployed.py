@@ -1,6 +1,6 @@
 """Data-aware scheduling in a real deployment: a DAG scheduled on ``creatio://{host}/Contact`` runs after a DAG that
-wrote Contact records, because the writing task's alias outlet (declared at parse time) carried the concrete asset
-event; a DAG that only read Contact records sends no event and starts nothing."""
+wrote Contact records, because the writing task recorded an event on that asset (which Airflow knows, since the
+consumer's schedule mentions it); a DAG that only read Contact records sends no event and starts nothing."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def test_a_dag_scheduled_on_the_entity_runs_after_the_dag_that_wrote_it(scheduli
     assert airflow.wait_for_run(READER, read) == "success"
     assert asset_events(deployment, READER) == []
 
-    # A writer: its task's alias carries the event of creatio://{host}/Contact, and the consumer runs.
+    # A writer: its task records an event on creatio://{host}/Contact, and the consumer runs.
     wrote = airflow.trigger(WRITER, {"name": "Asset-scheduled contact"})
     assert airflow.wait_for_run(WRITER, wrote) == "success"
     airflow.wait_for(

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from airflow_provider_creatio import assets
-from airflow_provider_creatio._compat import Asset, AssetAlias
+from airflow_provider_creatio._compat import Asset
 from airflow_provider_creatio.get_provider_info import get_provider_info
 
 
@@ -110,11 +110,6 @@ def test_openlineage_namespace_and_name_of_an_asset() -> None:
         "creatio://server:8443/creatio",
         "Case",
     )
-
-
-def test_the_alias_names_the_connection_and_the_entity_or_its_template() -> None:
-    assert assets.entity_alias("creatio_default", "Contact") == AssetAlias("creatio:creatio_default:Contact")
-    assert assets.entity_alias("crm", "{{ params.entity }}").name == "creatio:crm:{{ params.entity }}"
 
 
 def test_the_provider_registers_the_creatio_scheme() -> None:

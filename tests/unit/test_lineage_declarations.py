@@ -1,25 +1,36 @@
-"""What the operators declare for lineage at parse time, and how entity arguments read (no server involved)."""
+"""How a task records what it wrote as asset events, and how entity arguments read (no server involved: the
+Task SDK's outlet events are stood in for by a mapping that knows some asset URIs, as the api-server would)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from airflow_provider_creatio._compat import Asset, AssetAlias
-from airflow_provider_creatio.operators.entity import (
-    CreatioCreateEntityOperator,
-    CreatioGetEntityOperator,
-    CreatioQueryEntitiesOperator,
-)
-from airflow_provider_creatio.operators.lineage import (
-    pair_with_aliases,
-    parse_time_names,
-    rendered_names,
-    storage_uri,
-)
+from airflow_provider_creatio._compat import AirflowRuntimeError, Asset
+from airflow_provider_creatio.operators.entity import CreatioCreateEntityOperator, CreatioGetEntityOperator
+from airflow_provider_creatio.operators.lineage import rendered_names, storage_uri
 from airflow_provider_creatio.operators.process import CreatioRunProcessOperator
-from airflow_provider_creatio.transfers.object_storage_to_creatio import ObjectStorageToCreatioOperator
 
-CONTACT = AssetAlias("creatio:crm:Contact")
+CONTACT = "creatio://mysite.creatio.com/Contact"
+
+
+class OutletEvents(dict[Any, Any]):
+    """The Task SDK's outlet events: an asset reference resolves to the asset Airflow knows with that URI."""
+
+    def __init__(self, known: dict[str, Asset], error: str = "ASSET_NOT_FOUND") -> None:
+        super().__init__()
+        self.known, self.error = known, error
+
+    def __missing__(self, ref: Any) -> Any:
+        from airflow.sdk.exceptions import ErrorType
+        from airflow.sdk.execution_time.comms import ErrorResponse
+
+        if ref.uri not in self.known:
+            raise AirflowRuntimeError(ErrorResponse(error=ErrorType(self.error), detail={"uri": ref.uri}))
+        asset = self.known[ref.uri]
+        accessor = self[ref] = type("Accessor", (), {"key": asset, "extra": {}})()
+        return accessor
 
 
 @pytest.mark.parametrize(
@@ -29,18 +40,15 @@ CONTACT = AssetAlias("creatio:crm:Contact")
         ("", []),
         ("Contact", ["Contact"]),
         ("Contact, Account", ["Contact", "Account"]),
-        (["Contact", "{{ params.x }}"], ["Contact", "{{ params.x }}"]),
-        ("{{ params.entities }}", ["{{ params.entities }}"]),  # one alias for whatever it renders to
+        ('["Contact", "Account"]', ["Contact", "Account"]),
+        (["Case"], ["Case"]),
     ],
 )
-def test_entity_names_before_rendering(value: object, names: list[str]) -> None:
-    assert parse_time_names(value) == names
+def test_entity_names_once_rendered(value: object, names: list[str]) -> None:
+    assert rendered_names(value, "entities_written") == names
 
 
-def test_entity_names_once_rendered() -> None:
-    assert rendered_names('["Contact", "Account"]', "entities_written") == ["Contact", "Account"]
-    assert rendered_names("Contact,Account", "entities_written") == ["Contact", "Account"]
-    assert rendered_names(["Case"], "entities_written") == ["Case"]
+def test_an_entity_name_that_is_not_one_is_refused() -> None:
     with pytest.raises(ValueError, match="entities_written must be a Creatio object name"):
         rendered_names(["Contact/1"], "entities_written")
 
@@ -57,70 +65,61 @@ def test_a_storage_location_as_an_asset_uri_names_no_connection(location: str, u
     assert storage_uri(location) == uri
 
 
-def test_a_writer_adds_its_alias_after_the_users_outlets() -> None:
+def test_operators_declare_nothing_at_parse_time_beyond_what_the_user_gave() -> None:
     mine = Asset("s3://lake/contacts")
-    task = CreatioCreateEntityOperator(
-        task_id="t", entity="Contact", data={}, creatio_conn_id="crm", outlets=[mine], inlets=[mine]
+    writer = CreatioCreateEntityOperator(
+        task_id="t", entity="Contact", data={}, outlets=[mine], inlets=[mine]
     )
-    assert (task.inlets, task.outlets) == ([mine], [mine, CONTACT])
-    assert task.entity_alias == CONTACT
+    assert (writer.inlets, writer.outlets) == ([mine], [mine])
+    reader = CreatioGetEntityOperator(task_id="g", entity="Contact", record_id="x")
+    assert (reader.inlets, reader.outlets) == ([], [])
+    process = CreatioRunProcessOperator(task_id="p", process_name="UsrSync", entities_written="Contact")
+    assert (process.inlets, process.outlets) == ([], [])
 
 
-def test_a_reader_declares_an_inlet_and_no_outlet() -> None:
-    task = CreatioGetEntityOperator(task_id="t", entity="Contact", record_id="x", creatio_conn_id="crm")
-    assert (task.inlets, task.outlets) == ([CONTACT], [])
-    query = CreatioQueryEntitiesOperator(
-        task_id="q", entity="Contact", creatio_conn_id="crm", output_path="s3://lake/{{ ds }}/c.jsonl"
-    )
-    assert (query.inlets, query.outlets) == (
-        [CONTACT],
-        [AssetAlias("creatio-files:s3://lake/{{ ds }}/c.jsonl")],
-    )
+def test_a_known_asset_gets_the_event_and_becomes_an_outlet() -> None:
+    task = CreatioCreateEntityOperator(task_id="t", entity="Contact", data={})
+    known = Asset(name="crm contacts", uri=CONTACT)  # named by the user: found by its URI all the same
+    events = OutletEvents({CONTACT: known})
+
+    assert task.emit_asset({"outlet_events": events}, CONTACT, {"records": 3})  # type: ignore[arg-type]
+    (accessor,) = events.values()
+    assert (accessor.key, accessor.extra) == (known, {"records": 3})
+    assert task.outlets == [Asset.ref(uri=CONTACT)]
 
 
-def test_an_alias_given_by_the_user_is_not_declared_twice() -> None:
-    task = ObjectStorageToCreatioOperator(
-        task_id="t",
-        entity="Contact",
-        source="s3://lake/in",
-        operation="upsert",
-        creatio_conn_id="crm",
-        outlets=[CONTACT],
-    )
-    assert task.outlets == [CONTACT]
+def test_an_outlet_the_user_declared_gets_the_extra_and_no_second_event() -> None:
+    mine = Asset(CONTACT)
+    task = CreatioCreateEntityOperator(task_id="t", entity="Contact", data={}, outlets=[mine])
+    events = OutletEvents({CONTACT: mine})
+
+    assert task.emit_asset({"outlet_events": events}, CONTACT, {"records": 1})  # type: ignore[arg-type]
+    assert task.outlets == [mine]
+    assert [accessor.extra for accessor in events.values()] == [{"records": 1}]
 
 
-def test_a_process_declares_what_it_reads_and_writes() -> None:
-    task = CreatioRunProcessOperator(
-        task_id="p",
-        process_name="UsrSync",
-        entities_read="Account",
-        entities_written=["Contact", "{{ params.entity }}"],
-        creatio_conn_id="crm",
-    )
-    assert task.inlets == [AssetAlias("creatio:crm:Account")]
-    assert task.outlets == [CONTACT, AssetAlias("creatio:crm:{{ params.entity }}")]
-    assert CreatioRunProcessOperator(task_id="q", process_name="UsrSync").outlets == []
-
-
-@pytest.mark.parametrize(
-    ("declared", "rendered", "pairs"),
-    [
-        ("Contact", "Contact", [("Contact", "Contact")]),
-        ("Contact,Account", "Contact,Account", [("Contact", "Contact"), ("Account", "Account")]),
-        (
-            ["Contact", "{{ x }}"],
-            ["Contact", "Account,Case"],
-            [("Contact", "Contact"), ("{{ x }}", "Account"), ("{{ x }}", "Case")],
-        ),
-        ("{{ x }}", '["Account", "Case"]', [("{{ x }}", "Account"), ("{{ x }}", "Case")]),
-        ("{{ x }}", ["Account", "Case"], [("{{ x }}", "Account"), ("{{ x }}", "Case")]),  # native rendering
-        (None, None, []),
-    ],
-)
-def test_each_written_entity_goes_through_the_alias_declared_for_it(
-    declared: object, rendered: object, pairs: list[tuple[str, str]]
+def test_an_asset_no_dag_mentions_gets_no_event(
+    caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    aliases = [AssetAlias(f"creatio:crm:{name}") for name in parse_time_names(declared)]
-    found = pair_with_aliases(rendered, aliases, "entities_written")
-    assert [(alias.name.removeprefix("creatio:crm:"), name) for alias, name in found] == pairs
+    task = CreatioCreateEntityOperator(task_id="t", entity="Contact", data={})
+    events = OutletEvents({})
+
+    with caplog.at_level("INFO"):
+        assert not task.emit_asset({"outlet_events": events}, CONTACT, {"records": 1})  # type: ignore[arg-type]
+    assert task.outlets == [] and not events
+    logged = caplog.text + capsys.readouterr().out  # structlog (Airflow 3.1+) prints, logging (3.0) records
+    assert f"no DAG mentions {CONTACT}" in logged
+
+
+def test_another_lookup_failure_is_raised() -> None:
+    task = CreatioCreateEntityOperator(task_id="t", entity="Contact", data={})
+    events = OutletEvents({}, error="API_SERVER_ERROR")
+
+    with pytest.raises(AirflowRuntimeError, match="API_SERVER_ERROR"):
+        task.emit_asset({"outlet_events": events}, CONTACT, {"records": 1})  # type: ignore[arg-type]
+
+
+def test_outside_the_task_runner_nothing_is_emitted() -> None:
+    task = CreatioCreateEntityOperator(task_id="t", entity="Contact", data={})
+    assert not task.emit_asset({}, CONTACT, {"records": 1})  # type: ignore[arg-type]
+    assert task.outlets == []

@@ -1,9 +1,9 @@
 """Lineage DAGs, run by tests/dags/test_lineage_dags.py with dag.test against the emulator.
 
-``test_lineage_producer`` writes and reads entities through every kind of operator; ``test_lineage_consumer`` is
-scheduled on the Contact asset of the site the ``creatio_default`` connection points at (the emulator's, read from
-the connection's environment variable when the file is parsed, as a DAG of a real deployment writes its site's
-URI).
+``test_lineage_producer`` writes and reads entities through every kind of operator; ``test_lineage_consumer``
+mentions what the producer writes (the Contact and Account assets of the site the ``creatio_default`` connection
+points at, and the files under ``CREATIO_LINEAGE_FOLDER``), read when the file is parsed, as a DAG of a real
+deployment writes its site's URIs. An operator records an event only on an asset some DAG mentions.
 """
 
 from __future__ import annotations
@@ -32,9 +32,11 @@ DEFAULTS: dict[str, Any] = {"retries": 0}
 CONTACT_ID = "0b8f3c8e-3f5e-4c1e-9a55-0c1d2e3f4a01"
 ACCOUNT_ID = "0b8f3c8e-3f5e-4c1e-9a55-0c1d2e3f4a02"
 MISSING_ID = "0b8f3c8e-3f5e-4c1e-9a55-0c1d2e3f4a03"
-# The user's own outlet, kept beside the provider's (an alias: Airflow 3.0's dag.test refuses a concrete asset
-# that no DAG processor made active).
+# The user's own outlet, kept as given (an alias: Airflow 3.0's dag.test refuses a concrete asset that no DAG
+# processor made active).
 USER_OUTLET = AssetAlias("contacts-report")
+# Where the tests have the producer write its files (its ``folder`` param).
+FOLDER = os.environ.get("CREATIO_LINEAGE_FOLDER", "/tmp/creatio-lineage")
 
 
 def site_url() -> str:
@@ -125,8 +127,14 @@ with DAG(
     is_paused_upon_creation=False,
 ) as consumer:
 
-    @task
+    @task(
+        inlets=[
+            Asset(entity_uri(site_url(), "Account")),
+            Asset(f"file://{FOLDER}/extract"),
+            Asset(f"file://{FOLDER}/query/contacts.jsonl"),
+        ]
+    )
     def contacts_changed() -> None:
-        """What a consumer does with the Contact records another DAG wrote."""
+        """What a consumer does with the Contact records another DAG wrote (and reads beside them)."""
 
     contacts_changed()
