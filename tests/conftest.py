@@ -26,6 +26,10 @@ os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
 os.environ["AIRFLOW__CORE__TEST_CONNECTION"] = "Enabled"
 os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "INFO")
+# Where tests/dags/dag_files/test_lineage.py has its producer write files, which its consumer DAG mentions: one
+# folder for the session, since dag.test stores every DAG of the folder (an older Airflow keeps what it parsed
+# first) and the consumer must mention the very paths the producer writes.
+os.environ.setdefault("CREATIO_LINEAGE_FOLDER", tempfile.mkdtemp(prefix="creatio-lineage-"))
 
 pytest_plugins = ["airflow_provider_creatio.testing.pytest_plugin"]
 

@@ -5,6 +5,8 @@ in test_openlineage_dags.py."""
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +20,20 @@ PRODUCER = "test_lineage_producer"
 
 
 @pytest.fixture
-def lineage_dags(airflow_db: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+def lineage_dags(airflow_db: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     from airflow import settings
 
     monkeypatch.setattr(settings, "DAGS_FOLDER", str(DAG_FILES))
-    monkeypatch.setenv("CREATIO_LINEAGE_FOLDER", str(tmp_path))  # the files the consumer DAG mentions
     return DAG_FILES
+
+
+@pytest.fixture
+def files() -> Path:
+    """The producer's folder, the one the consumer DAG mentions (tests/conftest.py), emptied."""
+    folder = Path(os.environ["CREATIO_LINEAGE_FOLDER"])
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    return folder
 
 
 def dag_test_knows_the_files_assets() -> bool:
@@ -53,12 +63,12 @@ def asset_events(run_id: str) -> list[tuple[str, str, dict[str, Any], list[str]]
 
 
 def test_writers_record_events_on_the_assets_a_dag_mentions(
-    lineage_dags: Path, creatio_connection: Any, tmp_path: Path
+    lineage_dags: Path, creatio_connection: Any, files: Path
 ) -> None:
     emulator = creatio_connection
     contact = entity_uri(emulator.url, "Contact")
     account = entity_uri(emulator.url, "Account")
-    result: DagRunResult = run_dag(lineage_dags, PRODUCER, run_conf={"folder": str(tmp_path)})
+    result: DagRunResult = run_dag(lineage_dags, PRODUCER, run_conf={"folder": str(files)})
 
     states = result.task_states
     assert states.pop("bulk_fails") == "failed"
@@ -66,11 +76,11 @@ def test_writers_record_events_on_the_assets_a_dag_mentions(
     process = {"process": "UsrCreateContactProcess"}
     expected = [
         ("create_contact", contact, {"records": 1}, []),
-        ("extract_contacts", f"file://{tmp_path}/extract", {"files": 1, "records": 1}, []),
+        ("extract_contacts", f"file://{files}/extract", {"files": 1, "records": 1}, []),
         ("load_contacts", contact, {"records": 1}, []),
         ("process_writes", account, process, []),
         ("process_writes", contact, process, []),
-        ("query_contacts", f"file://{tmp_path}/query/contacts.jsonl", {"records": 1}, []),
+        ("query_contacts", f"file://{files}/query/contacts.jsonl", {"records": 1}, []),
         ("upsert_templated", account, {"records": 1}, []),
     ]
     assert asset_events(result.run_id) == (expected if dag_test_knows_the_files_assets() else [])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -45,8 +46,10 @@ def lineage_run(airflow_db: Path, creatio_connection: Any, tmp_path: Path) -> di
             {"type": "file", "log_file_path": str(events_file), "append": True}
         ),
     }
-    folder, result_file = tmp_path / "files", tmp_path / "run.json"
-    env["CREATIO_LINEAGE_FOLDER"] = str(folder)  # the files the consumer DAG mentions
+    # The folder the consumer DAG mentions (tests/conftest.py), emptied.
+    folder, result_file = Path(os.environ["CREATIO_LINEAGE_FOLDER"]), tmp_path / "run.json"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
     conf = json.dumps({"folder": str(folder)})
     done = subprocess.run(
         [sys.executable, "-c", RUN_PRODUCER, str(DAG_FILES), PRODUCER, conf, str(result_file)],
