@@ -27,6 +27,7 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -100,8 +101,8 @@ class AirflowDeployment:
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
             "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
             # SQLite lets one writer in at a time: with a dozen task processes starting together, a writer may
-            # wait longer than pysqlite's default 5 s.
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.home / 'airflow.db'}?timeout=60",
+            # wait longer than pysqlite's default 5 s (and the file is put in WAL mode by start()).
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.home / 'airflow.db'}?timeout=120",
             # Enough slots that 20+ overlapping waits and their starters all run at once.
             "AIRFLOW__CORE__PARALLELISM": "64",
             "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": "64",
@@ -149,11 +150,21 @@ class AirflowDeployment:
         self.home.mkdir(parents=True, exist_ok=True)
         (self.home / "passwords.json").write_text(json.dumps({ADMIN_USER: self.password}))
         self.airflow("db", "migrate")
+        self._write_ahead_log()
         for name in components:
             self.start_component(name)
         if "api-server" in self.processes:
             self.wait_for("the api-server to answer", self._api_up)
         return self
+
+    def _write_ahead_log(self) -> None:
+        """Put a SQLite metadata database in WAL mode (it stays so: the mode is kept in the file). In SQLite's
+        default mode every reader holds off a writer's commit; with a dozen DAGs triggered at once the scheduler
+        then waited more than a minute for the lock and exited ("database is locked")."""
+        url = self.env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+        if url.startswith("sqlite:///"):
+            with contextlib.closing(sqlite3.connect(url.removeprefix("sqlite:///").partition("?")[0])) as db:
+                db.execute("PRAGMA journal_mode=WAL")
 
     def start_component(self, name: str) -> subprocess.Popen[bytes]:
         """Start one component (again, after :meth:`kill`); its output goes to ``home/<name>.out``."""
