@@ -42,8 +42,8 @@ def rendered_names(value: object, argument: str) -> list[str]:
         if text.startswith("["):
             return rendered_names(json.loads(text), argument)
         names: list[object] = [name.strip() for name in text.split(",") if name.strip()]
-    elif isinstance(value, Sequence):
-        names = list(value)
+    elif isinstance(value, Sequence):  # each item as above: a template in a list may render to "Account,Case"
+        return [name for item in value for name in rendered_names(item, argument)]
     else:
         names = [value]
     return [check_entity_name(name, argument) for name in names]

@@ -42,6 +42,7 @@ class OutletEvents(dict[Any, Any]):
         ("Contact, Account", ["Contact", "Account"]),
         ('["Contact", "Account"]', ["Contact", "Account"]),
         (["Case"], ["Case"]),
+        (["Contact", "Account,Case"], ["Contact", "Account", "Case"]),  # a list item rendered to a list
     ],
 )
 def test_entity_names_once_rendered(value: object, names: list[str]) -> None:
