@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import (
     DAG,
     Asset,
-    AssetAlias,
     BaseOperator,
     BaseOperatorLink,
     BaseSensorOperator,
@@ -126,7 +125,6 @@ __all__ = [
     "AirflowSensorTimeout",
     "AirflowSkipException",
     "Asset",
-    "AssetAlias",
     "BaseEventTrigger",
     "BaseHook",
     "BaseOperator",

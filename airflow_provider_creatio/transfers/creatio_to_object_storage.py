@@ -28,9 +28,8 @@ DEFAULT_MAX_RECORDS_PER_FILE = 100_000
 
 class CreatioToObjectStorageOperator(CreatioEntityOperator):
     """Extract an entity's records into files at an object storage location, paging on an index (never ``$skip``)
-    and holding one page in memory. Lineage: the entity is an inlet (``AssetAlias("creatio:{conn_id}:{entity}")``,
-    no event: reading changes nothing) and the folder an outlet (``AssetAlias("creatio-files:{path}")``, through
-    which the run emits the asset of the folder it wrote). ``entity``, ``creatio_conn_id``, ``hook_params`` and ``check_columns`` are
+    and holding one page in memory. Lineage: reading the entity emits nothing; the run records an event on the
+    asset of the folder it wrote, if a DAG mentions that asset. ``entity``, ``creatio_conn_id``, ``hook_params`` and ``check_columns`` are
     the entity operators' (:class:`CreatioEntityOperator`); ``check_columns`` is on by default here: ``select``,
     ``expand`` and a mapping ``filter`` are checked against the entity's schema before the first request.
 

@@ -89,7 +89,8 @@ def test_writers_record_events_on_the_assets_a_dag_mentions(
 
 
 def test_operators_declare_only_what_the_user_gave_at_parse_time(lineage_dags: Path) -> None:
-    from airflow_provider_creatio._compat import AssetAlias
+    from airflow.sdk import AssetAlias
+
     from airflow_provider_creatio.testing.dagrun import load_dag
 
     dag = load_dag(lineage_dags, PRODUCER)
