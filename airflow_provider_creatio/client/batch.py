@@ -25,6 +25,11 @@ from typing import Any
 
 from airflow_provider_creatio.client import validation
 from airflow_provider_creatio.client.errors import CreatioResponseError, CreatioValidationError
+from airflow_provider_creatio.client.filter_nodes import (
+    DEFAULT_MAX_FILTER_NODES,
+    check_filter_nodes,
+    filter_node_count,
+)
 from airflow_provider_creatio.client.http import (
     ApiRequest,
     ApiResponse,
@@ -49,10 +54,6 @@ from airflow_provider_creatio.client.responses import (
 )
 
 MAX_BATCH_SIZE = 100  # Creatio's limit per $batch
-# A lookup GET names up to 100 Ids in its $filter, about 5.4 KB of URL: too long for IIS's 2,048-byte query
-# string as a plain GET, but a $batch sub-request travels in the body, where that limit does not apply.
-LOOKUP_IDS_PER_REQUEST = 100
-LOOKUP_IDS_PER_BATCH = LOOKUP_IDS_PER_REQUEST * MAX_BATCH_SIZE
 CONTINUE_ON_ERROR: Mapping[str, str] = {"Prefer": "continue-on-error"}
 
 
@@ -194,19 +195,40 @@ def parse_batch_response(
     return [_result(str(i), op, by_id.get(str(i)), missing) for i, op in enumerate(ops, start=1)]
 
 
-def lookup_calls(entity: str, record_ids: Iterable[str | uuid.UUID]) -> list[Call[set[str]]]:
+def lookup_ids_per_request(max_filter_nodes: int = DEFAULT_MAX_FILTER_NODES) -> int:
+    """How many Ids one lookup GET names: as many as keep its ``$filter`` within ``max_filter_nodes``, measured
+    by the node counter (20 at Creatio's default of 100: 4 nodes for the first ``Id eq``, 5 for each more)."""
+    first = filter_node_count(_id_filter([_ANY_ID]))
+    step = filter_node_count(_id_filter([_ANY_ID, _ANY_ID]))
+    assert first is not None and step is not None  # the provider's own filter always parses
+    return 1 + (max_filter_nodes - first) // (step - first)
+
+
+def lookup_ids_per_batch(max_filter_nodes: int = DEFAULT_MAX_FILTER_NODES) -> int:
+    """How many Ids one lookup ``$batch`` checks: 100 GETs of :func:`lookup_ids_per_request` Ids."""
+    return lookup_ids_per_request(max_filter_nodes) * MAX_BATCH_SIZE
+
+
+def lookup_calls(
+    entity: str, record_ids: Iterable[str | uuid.UUID], max_filter_nodes: int = DEFAULT_MAX_FILTER_NODES
+) -> list[Call[set[str]]]:
     """The ``$batch`` calls that tell which of ``record_ids`` exist: GETs of
-    ``Entity?$filter=Id eq .. or Id eq ..&$select=Id&$top=n`` with 100 Ids each, 100 GETs per call, so one call
-    checks 10,000 Ids. A lookup only reads (safe to retry); a GET that fails fails its call."""
+    ``Entity?$filter=Id eq .. or Id eq ..&$select=Id&$top=n``, each filter within ``max_filter_nodes`` (20 Ids
+    at the default of 100), 100 GETs per call (2,000 Ids). A lookup only reads (safe to retry); a GET that fails
+    fails its call."""
     name = entity_path(entity)
     ids = list(dict.fromkeys(validation.parse_guid(record_id, "record_id") for record_id in record_ids))
+    per_request = lookup_ids_per_request(max_filter_nodes)
+    per_batch = per_request * MAX_BATCH_SIZE
     return [
-        _lookup_call(name, ids[start : start + LOOKUP_IDS_PER_BATCH])
-        for start in range(0, len(ids), LOOKUP_IDS_PER_BATCH)
+        _lookup_call(name, ids[start : start + per_batch], per_request, max_filter_nodes)
+        for start in range(0, len(ids), per_batch)
     ]
 
 
 # --- helpers ------------------------------------------------------------------------------------------------
+
+_ANY_ID = "00000000-0000-0000-0000-000000000000"  # a stand-in for measuring the lookup filter's shape
 
 _METHODS = {
     BatchKind.CREATE: "POST",
@@ -281,13 +303,16 @@ def _sub_response(status: int, body: Any, method: str, path: str) -> ApiResponse
     return ApiResponse(status, {"content-type": "application/json"}, content, method=method, path=path)
 
 
-def _lookup_call(entity: str, ids: list[str]) -> Call[set[str]]:
-    groups = [
-        ids[start : start + LOOKUP_IDS_PER_REQUEST] for start in range(0, len(ids), LOOKUP_IDS_PER_REQUEST)
-    ]
+def _lookup_call(entity: str, ids: list[str], per_request: int, max_filter_nodes: int) -> Call[set[str]]:
+    groups = [ids[start : start + per_request] for start in range(0, len(ids), per_request)]
     document = {
         "requests": [
-            {"id": str(i), "method": "GET", "url": _lookup_url(entity, group), "headers": dict(ACCEPT_JSON)}
+            {
+                "id": str(i),
+                "method": "GET",
+                "url": _lookup_url(entity, group, max_filter_nodes),
+                "headers": dict(ACCEPT_JSON),
+            }
             for i, group in enumerate(groups, start=1)
         ]
     }
@@ -307,8 +332,14 @@ def _lookup_call(entity: str, ids: list[str]) -> Call[set[str]]:
     return Call(request, parse)
 
 
-def _lookup_url(entity: str, ids: list[str]) -> str:
-    conditions = " or ".join(f"Id eq {record_id}" for record_id in ids)
+def _id_filter(ids: list[str]) -> str:
+    return " or ".join(f"Id eq {record_id}" for record_id in ids)
+
+
+def _lookup_url(entity: str, ids: list[str], max_filter_nodes: int) -> str:
+    conditions = _id_filter(ids)
+    # A sub-request's URL is not seen by the client's own check of $filter (session_flow), so it is measured here.
+    check_filter_nodes(conditions, max_filter_nodes, f"the existence lookup of {entity}")
     return f"{entity}?{encode_query((('$filter', conditions), ('$select', 'Id'), ('$top', str(len(ids)))))}"
 
 

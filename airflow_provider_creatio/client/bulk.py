@@ -14,6 +14,7 @@ from typing import Any
 from airflow_provider_creatio.client import batch, responses, validation
 from airflow_provider_creatio.client.bulk_operation import BulkOperation
 from airflow_provider_creatio.client.errors import CreatioConflictError, CreatioValidationError
+from airflow_provider_creatio.client.filter_nodes import DEFAULT_MAX_FILTER_NODES
 from airflow_provider_creatio.client.http import CallExecutor
 
 
@@ -162,8 +163,10 @@ class _BulkRun:
         *,
         continue_on_error: bool,
         missing_ok: bool,
+        max_filter_nodes: int,
     ) -> None:
         self.client = client
+        self.max_filter_nodes = max_filter_nodes
         self.operation = operation
         self.entity = validation.check_entity_name(entity)
         self.continue_on_error = continue_on_error
@@ -202,8 +205,9 @@ class _BulkRun:
 
     def _decide_upserts(self, pending: list[_Pending]) -> list[_Pending]:
         """PATCH for the records that exist, POST with the Id for the others: one lookup for the whole run
-        (a ``$batch`` of GETs per 10,000 records), not one per chunk."""
-        calls = batch.lookup_calls(self.entity, [str(item.op.record_id) for item in pending])
+        (a ``$batch`` of GETs per 2,000 records at Creatio's default filter limit), not one per chunk."""
+        ids = [str(item.op.record_id) for item in pending]
+        calls = batch.lookup_calls(self.entity, ids, self.max_filter_nodes)
         self.report.batch_calls += len(calls)
         present = set().union(*(self.client.execute(call) for call in calls))
         return [
@@ -268,14 +272,16 @@ def bulk(
     continue_on_error: bool = True,
     batch_size: int = batch.MAX_BATCH_SIZE,
     missing_ok: bool = False,
+    max_filter_nodes: int = DEFAULT_MAX_FILTER_NODES,
 ) -> BulkReport:
     """Create, update, upsert or delete many records through ``$batch``, ``batch_size`` (at most 100) per call.
 
     * create: POST with the record's Id, or a new one; an Id already taken is reported as ``existed``.
     * update: PATCH by Id; a missing record fails.
-    * upsert: first asks which Ids exist (one ``$batch`` of GETs selecting only the Id, per 10,000 records),
-      then sends PATCH or POST-with-Id, one batch per chunk: 1,000 records take 1 + 10 batches. A record that
-      appears or vanishes between the lookup and its batch is sent once more the other way.
+    * upsert: first asks which Ids exist (one ``$batch`` of GETs selecting only the Id, each ``$filter`` within
+      ``max_filter_nodes``, the site's ``MaxNodeCount``: 20 Ids per GET, 2,000 per batch at the default of
+      100), then sends PATCH or POST-with-Id, one batch per chunk: 1,000 records take 1 + 10 batches. A record
+      that appears or vanishes between the lookup and its batch is sent once more the other way.
     * delete: by Id (records may be bare Ids); a missing record fails unless ``missing_ok``.
 
     With ``continue_on_error`` (``Prefer: continue-on-error``) every record is tried and gets its own outcome;
@@ -291,6 +297,7 @@ def bulk(
         entity,
         continue_on_error=continue_on_error,
         missing_ok=missing_ok,
+        max_filter_nodes=max_filter_nodes,
     )
     run.send(run.prepare(records), size)
     return run.finish()

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from airflow_provider_creatio.client.errors import CreatioConfigError
+from airflow_provider_creatio.client.filter_nodes import DEFAULT_MAX_FILTER_NODES, MIN_FILTER_NODES
 from airflow_provider_creatio.client.http import Service
 
 # Plain http is accepted without opt-in only where nothing crosses a network: the emulator, a local tunnel.
@@ -50,6 +51,8 @@ class CreatioConfig:
     connect_timeout: float = 10.0
     read_timeout: float = 120.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    # The site's MaxNodeCount: no $filter over it is sent, and lookups are split to stay within it.
+    odata_max_filter_nodes: int = DEFAULT_MAX_FILTER_NODES
 
     def __post_init__(self) -> None:
         base = _checked_url(
@@ -70,6 +73,11 @@ class CreatioConfig:
             )
         if self.connect_timeout <= 0 or self.read_timeout <= 0:
             raise CreatioConfigError("timeouts must be positive numbers of seconds")
+        if self.odata_max_filter_nodes < MIN_FILTER_NODES:
+            raise CreatioConfigError(
+                f"odata_max_filter_nodes must be at least {MIN_FILTER_NODES} (one Id lookup per $filter), "
+                f"got {self.odata_max_filter_nodes}"
+            )
         if self.auth_type is AuthType.FORMS and not (self.username and self.password):
             raise CreatioConfigError("forms authentication needs a user name and a password")
         if self.auth_type is AuthType.OAUTH:

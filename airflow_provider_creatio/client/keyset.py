@@ -127,6 +127,16 @@ class KeysetCursor:
         """The columns every page must carry for the cursor to move on."""
         return ("Id",) if self.column is None else ("Id", self.column)
 
+    def widest_condition(self) -> str:
+        """The keyset condition of most nodes this cursor can send (with stand-in values): a caller's filter
+        and-ed with it is measured against the node limit before the first page, not refused half way."""
+        date, last_id = "2000-01-01T00:00:00Z", "00000000-0000-0000-0000-000000000000"
+        if not self.guid_comparison:
+            return f"{self.column} ge {date}"
+        if self.column is None:
+            return f"Id gt {last_id}"
+        return f"(({self.column} gt {date}) or ({self.column} eq {date} and Id gt {last_id}))"
+
     def next_request(self) -> PageRequest:
         if self.done:
             raise RuntimeError("the keyset read is over")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_creatio.client import odata, validation
+from airflow_provider_creatio.client.filter_nodes import DEFAULT_MAX_FILTER_NODES, check_filter_nodes
 from airflow_provider_creatio.client.http import Call, CallExecutor
 from airflow_provider_creatio.client.keyset import DEFAULT_KEYSET_PAGE_SIZE, KeysetCursor
 
@@ -109,12 +110,15 @@ def iter_keyset(
     column: str | None = None,
     page_size: int = DEFAULT_KEYSET_PAGE_SIZE,
     guid_comparison: bool = True,
+    max_filter_nodes: int = DEFAULT_MAX_FILTER_NODES,
 ) -> Iterator[dict[str, Any]]:
     """Every matching record in (``column``, ``Id``) order, or ``Id`` order without a column, page by page on the
     key (never ``$skip``). ``select`` gains ``Id`` and ``column`` when it leaves them out: the cursor needs them.
-    One page is held at a time."""
+    One page is held at a time. A ``filter`` that leaves no room for the keyset condition within
+    ``max_filter_nodes`` is refused before the first page."""
     cursor = KeysetCursor(column, page_size, guid_comparison=guid_comparison)
     conditions = odata.build_filter(filter)
+    check_keyset_filter(cursor, conditions, max_filter_nodes)
     while not cursor.done:
         page = client.execute(keyset_page_call(entity, cursor, conditions, select, expand))
         records = list(cursor.take(page.records))
@@ -122,6 +126,17 @@ def iter_keyset(
         records.reverse()  # pop() from the end hands records out in order and drops each one as it goes
         while records:
             yield records.pop()
+
+
+def check_keyset_filter(cursor: KeysetCursor, conditions: str | None, max_filter_nodes: int) -> None:
+    """Refuse, before any page is read, a caller's filter that the keyset condition would push over the limit."""
+    if conditions:
+        combined = f"({conditions}) and ({cursor.widest_condition()})"
+        check_filter_nodes(combined, max_filter_nodes, "the filter with the keyset paging condition")
+
+
+def _and_filters(*parts: str | None) -> str | None:
+    return " and ".join(f"({part})" for part in parts if part) or None
 
 
 def keyset_page_call(
@@ -138,10 +153,9 @@ def keyset_page_call(
     if columns:
         columns += [name for name in cursor.selected if name not in columns]
     request = cursor.next_request()
-    parts = [f"({part})" for part in (conditions, request.filter) if part]
     return odata.query_records(
         entity,
-        filter=" and ".join(parts) or None,
+        filter=_and_filters(conditions, request.filter),
         select=columns or None,
         expand=expand,
         orderby=request.orderby,

@@ -25,6 +25,7 @@ from typing import Any, Generic, TypeAlias, TypeVar
 
 from airflow_provider_creatio.client.auth import SecretSink, make_auth
 from airflow_provider_creatio.client.config import CreatioConfig
+from airflow_provider_creatio.client.filter_nodes import check_filter_nodes
 from airflow_provider_creatio.client.http import ApiResponse, Call
 from airflow_provider_creatio.client.responses import (
     error_for_response,
@@ -119,6 +120,11 @@ class SessionFlows:
         """Send ``call`` on the session, logging in first if no usable session exists, and parse its answer. If
         the session is rejected, log in again (unless a caller that saw the same rejected session already did: the
         generation tells) and send the call once more; a second rejection is an error."""
+        for name, value in call.request.params:
+            if name == "$filter":  # refused here, before a login or any request, rather than by Creatio
+                check_filter_nodes(
+                    value, self.config.odata_max_filter_nodes, f"the $filter of {call.request.operation}"
+                )
         outgoing = outgoing_for(self.config, call.request)
         generation = yield from _locked(self._ensure_session())
         response, attempts = yield from _sent(Send(outgoing))

@@ -53,6 +53,7 @@ class AsyncCreatioCalls:
 
         start = None if after is None else (after.modified_on, after.id)
         cursor = KeysetCursor(CHANGE_COLUMN, page_size, after=start)
+        paging.check_keyset_filter(cursor, conditions, self.client.config.odata_max_filter_nodes)
         batch = ChangeBatch(after=after, ids_limit=ids_limit)
         while not cursor.done:
             page = await self.client.execute(

@@ -155,6 +155,7 @@ class EntityCallsMixin:
             column=column,
             page_size=page_size or keyset.DEFAULT_KEYSET_PAGE_SIZE,
             guid_comparison=guid_comparison,
+            max_filter_nodes=self.client.config.odata_max_filter_nodes,
         )
 
     def count_records(self, entity: str, filter: Filter = None) -> int:
@@ -183,6 +184,7 @@ class EntityCallsMixin:
             continue_on_error=continue_on_error,
             batch_size=batch_size,
             missing_ok=missing_ok,
+            max_filter_nodes=self.client.config.odata_max_filter_nodes,
         )
 
     def watch(

@@ -180,6 +180,15 @@ FIELDS: tuple[ConnField, ...] = (
         "30",
         default=30.0,
     ),
+    ConnField(
+        "odata_max_filter_nodes",
+        "OData filter node limit",
+        "Advanced: the site's MaxNodeCount, the most nodes Creatio accepts in one $filter. Filters over it are "
+        "refused before they are sent and Id lookups are split to fit. Empty: 100, Creatio's default.",
+        "int",
+        "100",
+        default=100,
+    ),
 )
 
 

@@ -111,6 +111,7 @@ class CreatioHook(EntityCallsMixin, ProcessCallsMixin, BaseHook):  # type: ignor
                 backoff_initial=extras["backoff_initial"],
                 backoff_max=extras["backoff_max"],
             ),
+            odata_max_filter_nodes=extras["odata_max_filter_nodes"],
         )
 
     @staticmethod

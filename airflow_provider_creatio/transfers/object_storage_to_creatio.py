@@ -57,7 +57,7 @@ class _Tally:
 
 class ObjectStorageToCreatioOperator(CreatioEntityOperator):
     """Create, update, upsert or delete the records of files in object storage (JSON Lines, CSV or Parquet) in
-    an entity, through OData ``$batch``, streamed: one chunk of 10,000 records is held at a time, however large
+    an entity, through OData ``$batch``, streamed: one chunk of 2,000 records is held at a time, however large
     the files, and the whole run uses one Creatio session.
 
     The guarantees are the bulk operator's: client-chosen Ids (a rerun creates nothing twice), one existence
@@ -121,15 +121,17 @@ class ObjectStorageToCreatioOperator(CreatioEntityOperator):
         self.missing_ok = missing_ok
 
     def run(self, context: Context) -> dict[str, Any]:
-        from airflow_provider_creatio.client.batch import LOOKUP_IDS_PER_BATCH
+        from airflow_provider_creatio.client.batch import lookup_ids_per_batch
         from airflow_provider_creatio.transfers import formats
 
         inputs = self._input_files()
         self.files_read = [str(path) for path in inputs]
         self._refuse_unknown_columns(inputs)
         kinds = self._csv_kinds(inputs)
-        # Whole batches, and one upsert lookup (10,000 Ids) per chunk: the requests of one bulk run over it all.
-        chunk_size = max(1, LOOKUP_IDS_PER_BATCH // self.batch_size) * self.batch_size
+        # Whole batches, and one upsert lookup $batch (2,000 Ids at the default filter limit) per chunk: the
+        # requests of one bulk run over it all.
+        per_lookup = lookup_ids_per_batch(self.hook.client.config.odata_max_filter_nodes)
+        chunk_size = max(1, per_lookup // self.batch_size) * self.batch_size
         tally = _Tally()
         files = []
         for source in inputs:

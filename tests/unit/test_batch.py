@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import uuid
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 
 from airflow_provider_creatio.client.batch import (
-    LOOKUP_IDS_PER_BATCH,
     MAX_BATCH_SIZE,
     BatchKind,
     BatchOperation,
@@ -18,12 +18,15 @@ from airflow_provider_creatio.client.batch import (
     batch_idempotency,
     encode_batch,
     lookup_calls,
+    lookup_ids_per_batch,
+    lookup_ids_per_request,
 )
 from airflow_provider_creatio.client.errors import (
     CreatioBadRequestError,
     CreatioResponseError,
     CreatioValidationError,
 )
+from airflow_provider_creatio.client.filter_nodes import filter_node_count
 from airflow_provider_creatio.client.http import ApiResponse, Idempotency, Service
 from airflow_provider_creatio.client.responses import message_from_json
 
@@ -331,8 +334,8 @@ def numbered_ids(count: int) -> list[str]:
     return [str(uuid.UUID(int=n + 1)) for n in range(count)]
 
 
-def test_a_lookup_asks_for_100_ids_per_get_and_100_gets_per_batch() -> None:
-    ids = numbered_ids(250)
+def test_a_lookup_asks_for_20_ids_per_get_and_100_gets_per_batch() -> None:
+    ids = numbered_ids(50)
     [call] = lookup_calls("Contact", [*ids, ids[0].upper()])  # the same Id twice is asked once
     request = call.request
     assert (request.method, request.service, request.path) == ("POST", Service.ODATA, "$batch")
@@ -340,24 +343,38 @@ def test_a_lookup_asks_for_100_ids_per_get_and_100_gets_per_batch() -> None:
     gets = request.json_body["requests"]
     assert [(item["id"], item["method"]) for item in gets] == [("1", "GET"), ("2", "GET"), ("3", "GET")]
     first = gets[0]["url"]
-    assert first.startswith("Contact?$filter=Id%20eq%20") and first.endswith("&$select=Id&$top=100")
-    assert first.count("%20or%20") == 99 and gets[2]["url"].endswith("&$top=50")
-    assert len(lookup_calls("Contact", numbered_ids(LOOKUP_IDS_PER_BATCH + 1))) == 2
+    assert first.startswith("Contact?$filter=Id%20eq%20") and first.endswith("&$select=Id&$top=20")
+    assert first.count("%20or%20") == 19 and gets[2]["url"].endswith("&$top=10")
+    assert lookup_ids_per_batch() == 2_000
+    assert len(lookup_calls("Contact", numbered_ids(lookup_ids_per_batch() + 1))) == 2
     assert lookup_calls("Contact", []) == []
     with pytest.raises(CreatioValidationError, match="GUID"):
         lookup_calls("Contact", ["not-a-guid"])
 
 
+@pytest.mark.parametrize(
+    ("limit", "per_get"), [(4, 1), (8, 1), (9, 2), (99, 20), (100, 20), (104, 21), (500, 100)]
+)
+def test_every_lookup_filter_stays_within_the_node_limit(limit: int, per_get: int) -> None:
+    assert lookup_ids_per_request(limit) == per_get
+    [call] = lookup_calls("Contact", numbered_ids(per_get * 3), limit)
+    for get in call.request.json_body["requests"]:
+        conditions = unquote(get["url"].split("$filter=")[1].split("&")[0])
+        nodes = filter_node_count(conditions)
+        assert nodes is not None and nodes <= limit
+        assert conditions.count("Id eq") == per_get
+
+
 def test_a_lookup_answer_gives_the_ids_found_in_every_get() -> None:
-    ids = numbered_ids(150)
+    ids = numbered_ids(30)
     [call] = lookup_calls("Contact", ids)
     document = {
         "responses": [
-            {"id": "2", "status": 200, "body": json.dumps({"value": [{"Id": ids[120].upper()}]})},
+            {"id": "2", "status": 200, "body": json.dumps({"value": [{"Id": ids[25].upper()}]})},
             {"id": "1", "status": 200, "body": {"value": [{"Id": ids[0]}, {"Id": ids[5]}]}},
         ]
     }
-    assert call.parse(answer(document)) == {ids[0], ids[5], ids[120]}
+    assert call.parse(answer(document)) == {ids[0], ids[5], ids[25]}
 
 
 @pytest.mark.parametrize(

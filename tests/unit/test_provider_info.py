@@ -127,6 +127,7 @@ NON_DEFAULTS: dict[str, tuple[object, Callable[[CreatioConfig], bool]]] = {
     "retry_attempts": ("2", lambda c: c.retry.attempts == 2),
     "backoff_initial": (0.1, lambda c: c.retry.backoff_initial == 0.1),
     "backoff_max": ("4", lambda c: c.retry.backoff_max == 4.0),
+    "odata_max_filter_nodes": ("500", lambda c: c.odata_max_filter_nodes == 500),
 }
 # Each field is set on top of these (minus itself): enough for auth_type oauth and for verify off.
 BASE = {"client_id": "id", "client_secret": "s", "allow_insecure": True}

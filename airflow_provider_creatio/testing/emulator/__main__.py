@@ -42,7 +42,27 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--client-id", default="airflow-client", help="the OAuth client registered at start")
     parser.add_argument("--client-secret", default="airflow-secret")
     parser.add_argument("--token-lifetime", type=float, default=3600, help="bearer token lifetime in seconds")
+    parser.add_argument(
+        "--max-filter-nodes", type=_limit, default=100, help="MaxNodeCount of a $filter (0: no limit)"
+    )
+    parser.add_argument(
+        "--max-orderby-clauses",
+        type=_limit,
+        default=5,
+        help="MaxOrderByNodeCount of an $orderby (0: no limit)",
+    )
+    parser.add_argument(
+        "--max-expansion-depth", type=_limit, default=2, help="MaxExpansionDepth of an $expand (0: no limit)"
+    )
     return parser.parse_args(argv)
+
+
+def _limit(text: str) -> int | None:
+    """A validation limit from the command line: a positive integer, or 0 for none."""
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("a limit must be 0 (none) or more")
+    return value or None
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -57,6 +77,9 @@ def main(argv: list[str] | None = None) -> None:
         oauth_client_id=args.client_id,
         oauth_client_secret=args.client_secret,
         token_lifetime=args.token_lifetime,
+        max_filter_nodes=args.max_filter_nodes,
+        max_orderby_clauses=args.max_orderby_clauses,
+        max_expansion_depth=args.max_expansion_depth,
     )
     stop = threading.Event()
 

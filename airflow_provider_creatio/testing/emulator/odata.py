@@ -15,6 +15,7 @@ from typing import Any
 from airflow_provider_creatio.testing.emulator import db_errors
 from airflow_provider_creatio.testing.emulator.metadata import csdl_document
 from airflow_provider_creatio.testing.emulator.odata_filter import FilterSyntaxError
+from airflow_provider_creatio.testing.emulator.odata_limits import QueryLimitError, check_expand
 from airflow_provider_creatio.testing.emulator.odata_query import (
     QueryError,
     compile_filter,
@@ -107,7 +108,7 @@ def handle(store: EntityStore, settings: EmulatorSettings, request: ODataRequest
         reply = _dispatch(store, settings, request)
     except _Refusal as refusal:
         reply = refusal.reply
-    except (QueryError, FilterSyntaxError) as exc:
+    except (QueryError, QueryLimitError, FilterSyntaxError) as exc:
         reply = odata_error(400, str(exc))
     except UnknownEntityError as exc:
         reply = routing_error(_url(request), exc.entity)
@@ -135,7 +136,7 @@ def _dispatch(store: EntityStore, settings: EmulatorSettings, request: ODataRequ
         return routing_error(_url(request), name)
     entity, key = resource.entity, resource.key
     if resource.count:
-        return _only(request, "GET") or _count(store, entity, request)
+        return _only(request, "GET") or _count(store, settings, entity, request)
     if key is None:
         if request.method == "GET":
             return _list(store, settings, entity, request)
@@ -144,9 +145,9 @@ def _dispatch(store: EntityStore, settings: EmulatorSettings, request: ODataRequ
     if record_id is None:
         return odata_error(400, f"The key value '{key}' is not a valid Guid.")
     if resource.property is not None:
-        return _only(request, "GET") or _read_property(store, resource, record_id, request)
+        return _only(request, "GET") or _read_property(store, settings, resource, record_id, request)
     if request.method == "GET":
-        return _read(store, entity, record_id, request)
+        return _read(store, settings, entity, record_id, request)
     if request.method == "PATCH":
         store.update(entity, record_id, _json_object(request))
         return Reply(204)
@@ -212,8 +213,12 @@ def _create(store: EntityStore, entity: str, request: ODataRequest) -> Reply:
     return Reply(201, body, media_type=ODATA_JSON, headers=headers)
 
 
-def _read(store: EntityStore, entity: str, record_id: str, request: ODataRequest) -> Reply:
+def _read(
+    store: EntityStore, settings: EmulatorSettings, entity: str, record_id: str, request: ODataRequest
+) -> Reply:
     schema = store.schema(entity)
+    if request.params.get("$expand"):
+        check_expand(request.params["$expand"], settings.query_limits())
     select = parse_select(schema, request.params["$select"]) if request.params.get("$select") else None
     expand = parse_expand(store, schema, request.params["$expand"]) if request.params.get("$expand") else []
     record = store.get(entity, record_id)
@@ -225,7 +230,9 @@ def _read(store: EntityStore, entity: str, record_id: str, request: ODataRequest
     )
 
 
-def _read_property(store: EntityStore, resource: Resource, record_id: str, request: ODataRequest) -> Reply:
+def _read_property(
+    store: EntityStore, settings: EmulatorSettings, resource: Resource, record_id: str, request: ODataRequest
+) -> Reply:
     """``Entity(id)/Column``: ``{"value": ...}``; ``/$value``: the bare value as text; a lookup's navigation name:
     the record it points at. A null value (or an empty lookup) answers 204."""
     entity, name = resource.entity, resource.property or ""
@@ -235,9 +242,8 @@ def _read_property(store: EntityStore, resource: Resource, record_id: str, reque
         raise RecordNotFoundError(entity, record_id)
     column = schema.columns.get(name)
     if column is not None and column.ref is not None and name not in schema.fields:
-        return _read_navigation(
-            store, column.ref, record[field_name(name, column)], request, resource.raw_value
-        )
+        target = (column.ref, record[field_name(name, column)])
+        return _read_navigation(store, settings, target, request, resource.raw_value)
     if name not in schema.fields:
         raise UnknownColumnError(entity, name)
     value = record[name]
@@ -250,8 +256,13 @@ def _read_property(store: EntityStore, resource: Resource, record_id: str, reque
 
 
 def _read_navigation(
-    store: EntityStore, target: str, target_id: str, request: ODataRequest, raw_value: bool
+    store: EntityStore,
+    settings: EmulatorSettings,
+    target_record: tuple[str, str],
+    request: ODataRequest,
+    raw_value: bool,
 ) -> Reply:
+    target, target_id = target_record
     if raw_value:
         return odata_error(
             400, "The $value segment applies to a primitive property, not to a navigation property."
@@ -260,7 +271,7 @@ def _read_navigation(
         return Reply(204)
     if not store.has_entity(target):
         raise RecordNotFoundError(target, target_id)
-    return _read(store, target, target_id, request)
+    return _read(store, settings, target, target_id, request)
 
 
 def _raw_text(value: object) -> str:
@@ -269,7 +280,7 @@ def _raw_text(value: object) -> str:
 
 
 def _list(store: EntityStore, settings: EmulatorSettings, entity: str, request: ODataRequest) -> Reply:
-    query = parse_list_query(store, entity, request.params)
+    query = parse_list_query(store, entity, request.params, settings.query_limits())
     # The server caps every page, whatever $top asks for; a client must page with $skip.
     top = settings.max_page_size if query.top is None else min(query.top, settings.max_page_size)
     where, ids = query.filter or (None, None)
@@ -289,9 +300,9 @@ def _list(store: EntityStore, settings: EmulatorSettings, entity: str, request: 
     return Reply(200, body, media_type=ODATA_JSON, rows_read=rows_read)
 
 
-def _count(store: EntityStore, entity: str, request: ODataRequest) -> Reply:
+def _count(store: EntityStore, settings: EmulatorSettings, entity: str, request: ODataRequest) -> Reply:
     text = request.params.get("$filter", "")
-    where, ids = compile_filter(store, entity, text) if text else (None, None)
+    where, ids = compile_filter(store, entity, text, settings.query_limits()) if text else (None, None)
     counted = store.query(entity, where, top=0, ids=ids, cache_key=(text, ""))
     return Reply(200, text=str(counted.total), media_type=TEXT, rows_read=counted.read)
 

@@ -23,6 +23,13 @@ from airflow_provider_creatio.testing.emulator.odata_filter import (
     Path,
     parse_filter,
 )
+from airflow_provider_creatio.testing.emulator.odata_limits import (
+    QueryLimits,
+    check_expand,
+    check_filter_nodes,
+    check_orderby,
+    split_top_level,
+)
 from airflow_provider_creatio.testing.emulator.store import (
     Column,
     EntitySchema,
@@ -45,11 +52,13 @@ class QueryError(ValueError):
 
 @dataclass(frozen=True)
 class Operand:
-    """A compiled ``$filter`` sub-expression: its type, the EDM name used in messages, and how to evaluate it."""
+    """A compiled ``$filter`` sub-expression: its type, the EDM name used in messages, how to evaluate it, and
+    how many nodes Microsoft's ``FilterQueryValidator`` counts in it (see :meth:`_FilterCompiler.compare`)."""
 
     type: str  # string, guid, number, bool, datetime, null
     edm: str
     get: Getter
+    nodes: int
 
 
 _KIND_TYPES: dict[str, tuple[str, str]] = {
@@ -152,12 +161,16 @@ class CompiledFilter(NamedTuple):
     ids: frozenset[str] | None  # the only Ids that can match, when the filter says so
 
 
-def compile_filter(store: EntityStore, entity: str, text: str) -> CompiledFilter:
-    """A predicate over ``entity`` rows for a ``$filter`` value."""
+def compile_filter(
+    store: EntityStore, entity: str, text: str, limits: QueryLimits | None = None
+) -> CompiledFilter:
+    """A predicate over ``entity`` rows for a ``$filter`` value. Binding errors (types, columns) come before the
+    node count, as in Microsoft's stack, where validation runs on the bound tree."""
     tree = parse_filter(text)
     operand = _FilterCompiler(store, entity).compile(tree)
     if operand.type != "bool":
         raise QueryError("The $filter expression must evaluate to a single boolean value.")
+    check_filter_nodes(operand.nodes, limits or QueryLimits())
     get = operand.get
     return CompiledFilter(lambda row: get(row) is True, id_candidates(tree))
 
@@ -194,8 +207,9 @@ class _FilterCompiler:
         if isinstance(node, Call):
             return self.call(node)
         if isinstance(node, Not):
-            inner = self.boolean(node.operand, "not").get
-            return Operand("bool", "Edm.Boolean", lambda row: not inner(row))
+            inner = self.boolean(node.operand, "not")
+            get = inner.get
+            return Operand("bool", "Edm.Boolean", lambda row: not get(row), 1 + inner.nodes)
         return self.logical(node)
 
     def literal(self, node: Literal) -> Operand:
@@ -211,7 +225,7 @@ class _FilterCompiler:
             edm = "Edm.Double" if isinstance(value, float) else "Edm.Int32"
         elif node.kind == "datetime":
             edm, value = "Edm.DateTimeOffset", self.ticks(value)
-        return Operand(node.kind, edm or "", lambda _row: value)
+        return Operand(node.kind, edm or "", lambda _row: value, 1)
 
     @staticmethod
     def ticks(text: str) -> int | None:
@@ -225,7 +239,9 @@ class _FilterCompiler:
         kind = column.kind
         type_, edm = _KIND_TYPES[kind]
         store = self.store
-        return Operand(type_, edm, lambda row: _comparable(store, kind, raw(row)))
+        # A property access node per segment (the last one a property, the others navigations), and the range
+        # variable ($it) the first one starts from.
+        return Operand(type_, edm, lambda row: _comparable(store, kind, raw(row)), len(node.segments) + 1)
 
     def compare(self, node: Compare) -> Operand:
         left, right = self.compile(node.left), self.compile(node.right)
@@ -240,16 +256,17 @@ class _FilterCompiler:
                 f"'{left.edm}' and '{right.edm}' for operator kind '{_OPERATOR_NAMES[node.op]}'."
             )
         lget, rget = left.get, right.get
+        nodes = 1 + left.nodes + right.nodes + _conversions(left, right)
         if node.op in ("eq", "ne"):
             equal = node.op == "eq"
-            return Operand("bool", "Edm.Boolean", lambda row: (lget(row) == rget(row)) is equal)
+            return Operand("bool", "Edm.Boolean", lambda row: (lget(row) == rget(row)) is equal, nodes)
         ordering = _ORDERINGS[node.op]
 
         def ordered(row: Row) -> bool:
             a, b = lget(row), rget(row)
             return a is not None and b is not None and ordering(a, b)
 
-        return Operand("bool", "Edm.Boolean", ordered)
+        return Operand("bool", "Edm.Boolean", ordered, nodes)
 
     def call(self, node: Call) -> Operand:
         function = _STRING_FUNCTIONS.get(node.name)
@@ -266,19 +283,29 @@ class _FilterCompiler:
             a, b = text(row), part(row)
             return a is not None and b is not None and function(a, b)
 
-        return Operand("bool", "Edm.Boolean", matches)
+        return Operand("bool", "Edm.Boolean", matches, 1 + sum(arg.nodes for arg in args))
 
     def logical(self, node: Logical) -> Operand:
-        left, right = self.boolean(node.left, node.op).get, self.boolean(node.right, node.op).get
+        lhs, rhs = self.boolean(node.left, node.op), self.boolean(node.right, node.op)
+        left, right, nodes = lhs.get, rhs.get, 1 + lhs.nodes + rhs.nodes
         if node.op == "and":
-            return Operand("bool", "Edm.Boolean", lambda row: left(row) is True and right(row) is True)
-        return Operand("bool", "Edm.Boolean", lambda row: left(row) is True or right(row) is True)
+            return Operand("bool", "Edm.Boolean", lambda row: left(row) is True and right(row) is True, nodes)
+        return Operand("bool", "Edm.Boolean", lambda row: left(row) is True or right(row) is True, nodes)
 
     def boolean(self, node: Node, op: str) -> Operand:
         operand = self.compile(node)
         if operand.type != "bool":
             raise QueryError(f"The operand of '{op}' must be a boolean expression, not '{operand.edm}'.")
         return operand
+
+
+def _conversions(left: Operand, right: Operand) -> int:
+    """The convert nodes Microsoft's binder puts into a comparison (each counts as a node): one around a ``null``
+    compared with a typed operand (an untyped constant is always converted), and one where two numbers of
+    different EDM types meet (an Int32 literal against an Edm.Decimal column); none where the types are equal."""
+    if (left.type == "null") != (right.type == "null"):
+        return 1
+    return int(left.type == right.type == "number" and left.edm != right.edm)
 
 
 # -- $orderby, $select, $expand ----------------------------------------------------------------------------------
@@ -334,7 +361,7 @@ _EXPAND_ITEM = re.compile(r"\s*([A-Za-z_]\w*)\s*(?:\((.*)\))?\s*")
 def parse_expand(store: EntityStore, schema: EntitySchema, text: str) -> list[Expansion]:
     """One level of lookups, each optionally with ``($select=a,b)``."""
     expansions = []
-    for item in _split_top_level(text):
+    for item in split_top_level(text):
         match = _EXPAND_ITEM.fullmatch(item)
         if match is None:
             raise QueryError(f"Syntax error in $expand '{text}'.")
@@ -353,18 +380,6 @@ def _expand_select(store: EntityStore, target: str | None, options: str) -> tupl
     if name.strip() != "$select" or ";" in value:
         raise QueryError("Only $select is supported inside $expand.")
     return None if target is None else parse_select(store.schema(target), value)
-
-
-def _split_top_level(text: str) -> list[str]:
-    """Split at commas outside parentheses."""
-    items, depth, start = [], 0, 0
-    for index, char in enumerate(text):
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if char == "," and depth == 0:
-            items.append(text[start:index])
-            start = index + 1
-    items.append(text[start:])
-    return items
 
 
 def project(
@@ -395,14 +410,21 @@ class ListQuery:
     cache_key: tuple[str, str]  # the texts the filter and the order were compiled from
 
 
-def parse_list_query(store: EntityStore, entity: str, params: Mapping[str, str]) -> ListQuery:
+def parse_list_query(
+    store: EntityStore, entity: str, params: Mapping[str, str], limits: QueryLimits | None = None
+) -> ListQuery:
     for name in params:
         if name.startswith("$") and name not in KNOWN_OPTIONS:
             raise QueryError(f"The query parameter '{name}' is not supported.")
+    limits = limits or QueryLimits()
     schema = store.schema(entity)
     filter_text, orderby = params.get("$filter", ""), params.get("$orderby", "")
+    if orderby:
+        check_orderby(orderby, limits)
+    if params.get("$expand"):
+        check_expand(params["$expand"], limits)
     return ListQuery(
-        filter=compile_filter(store, entity, filter_text) if filter_text else None,
+        filter=compile_filter(store, entity, filter_text, limits) if filter_text else None,
         order=compile_orderby(store, entity, orderby) if orderby else [],
         skip=_non_negative(params, "$skip") or 0,
         top=_non_negative(params, "$top"),

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from airflow_provider_creatio.testing.emulator.odata_limits import QueryLimits
 from airflow_provider_creatio.testing.emulator.values import GUID_ORDERS, KINDS
 
 ExpiryForm = Literal["401", "302", "html"]
@@ -35,6 +36,10 @@ class EmulatorSettings:
     ``guid_ordering`` false refuses ``gt``/``ge``/``lt``/``le`` on GUIDs with a 400, as an OData layer without an
     ordering for ``Edm.Guid`` would (no source says which Creatio does; see
     ``docs/creatio-notes/keyset-paging-and-guid-order.md``). Both take effect at the next reset.
+    ``max_filter_nodes``, ``max_orderby_clauses`` and ``max_expansion_depth`` are Microsoft's OData validation
+    limits (``MaxNodeCount``, ``MaxOrderByNodeCount``, ``MaxExpansionDepth``) with their defaults; a query over
+    one is refused with the validator's message, and None switches that check off
+    (``docs/creatio-notes/odata-query-limits.md``).
     """
 
     username: str = "Supervisor"
@@ -53,6 +58,9 @@ class EmulatorSettings:
     custom_entities: dict[str, dict[str, str]] = field(default_factory=dict)
     database: Literal["mssql", "postgresql"] = "mssql"
     guid_ordering: bool = True
+    max_filter_nodes: int | None = 100
+    max_orderby_clauses: int | None = 5
+    max_expansion_depth: int | None = 2
     # Seeded random faults (faults.ChaosSpec fields); empty: none. Never on by default.
     faults: dict[str, Any] = field(default_factory=dict)
 
@@ -66,6 +74,9 @@ class EmulatorSettings:
             _check(name, value)
         for name, value in changes.items():
             setattr(self, name, value)
+
+    def query_limits(self) -> QueryLimits:
+        return QueryLimits(self.max_filter_nodes, self.max_orderby_clauses, self.max_expansion_depth)
 
     def public_view(self) -> dict[str, Any]:
         """The settings without the password and the client secret (for the admin endpoints)."""
@@ -124,6 +135,9 @@ _CHECKS: dict[str, tuple[Callable[[object], bool], str]] = {
     "seed": (_is_int, "an integer"),
     "database": (lambda v: v in GUID_ORDERS, "one of mssql, postgresql"),
     "guid_ordering": (lambda v: isinstance(v, bool), "true or false"),
+    "max_filter_nodes": (lambda v: v is None or _is_positive_int(v), "null or an integer > 0"),
+    "max_orderby_clauses": (lambda v: v is None or _is_positive_int(v), "null or an integer > 0"),
+    "max_expansion_depth": (lambda v: v is None or _is_positive_int(v), "null or an integer > 0"),
     "custom_entities": (
         _is_entity_map,
         'an object {entity: {column: kind}}, kinds as in Column, "lookup:<Entity>"',
