@@ -10,8 +10,9 @@ the OData 4.01 JSON batch format ``{"responses": [{"id", "status", "headers", "b
 responses are matched by ``id`` (by order when a response has none), ``headers`` and ``body`` may be missing,
 and a request with no response was not executed.
 
-Creatio has no upsert verb, and a PATCH of a missing record answers 404: the bulk upsert (in :mod:`entities`)
-first asks which Ids exist with :func:`lookup_calls`, then sends each record as an update or a create.
+Creatio has no upsert verb, and what a PATCH of a missing record does is the site's (seed 003: it creates it; the
+OData protocol: 404): the bulk upsert (in :mod:`bulk`) first asks which Ids exist with :func:`lookup_calls`, then
+sends each record as an update or a create.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ CONTINUE_ON_ERROR: Mapping[str, str] = {"Prefer": "continue-on-error"}
 
 class BatchKind(str, enum.Enum):
     CREATE = "create"  # POST Entity, with the Id in the body when known
-    UPDATE = "update"  # PATCH Entity(id); 404 when missing
+    UPDATE = "update"  # PATCH Entity(id); a missing record is created or 404, as the site does
     DELETE = "delete"  # DELETE Entity(id); 404 when missing
 
 

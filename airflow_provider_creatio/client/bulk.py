@@ -277,7 +277,7 @@ def bulk(
     """Create, update, upsert or delete many records through ``$batch``, ``batch_size`` (at most 100) per call.
 
     * create: POST with the record's Id, or a new one; an Id already taken is reported as ``existed``.
-    * update: PATCH by Id; a missing record fails.
+    * update: PATCH by Id; a missing record fails (404) or is created with that Id, as the site does.
     * upsert: first asks which Ids exist (one ``$batch`` of GETs selecting only the Id, each ``$filter`` within
       ``max_filter_nodes``, the site's ``MaxNodeCount``: 20 Ids per GET, 2,000 per batch at the default of
       100), then sends PATCH or POST-with-Id, one batch per chunk: 1,000 records take 1 + 10 batches. A record

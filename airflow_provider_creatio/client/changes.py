@@ -61,13 +61,15 @@ class Mark:
 @dataclass
 class ChangeBatch:
     """The changes one look found after the mark ``after``: how many, the first ``ids_limit`` Ids in order, and
-    the new mark (the last change's)."""
+    the new mark (the last change's). ``guid_comparison``: False when the look read on ``ModifiedOn`` alone (the
+    site refused to compare GUIDs), which the next looks then do from the start."""
 
     after: Mark | None = None
     ids_limit: int = DEFAULT_IDS_LIMIT
     count: int = 0
     ids: list[str] = field(default_factory=list)
     mark: Mark | None = None
+    guid_comparison: bool = True
 
     def add(self, records: Sequence[dict[str, Any]]) -> None:
         for record in records:

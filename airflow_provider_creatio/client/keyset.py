@@ -16,6 +16,11 @@ so the order does not matter, only that the server compares them (see
 at the start of the next page (``C ge T``), and a page made of one date only is followed by one request for every
 row of that date (``C eq T``, at most :data:`MAX_PAGE_SIZE`). A full extract then pages on ``CreatedOn``, which an
 edit does not move.
+
+No Creatio source says that a site compares GUIDs with ``gt``. A cursor that compares them sends its first GUID
+comparison as soon as it has one record to start after; a site that refuses it (:func:`refuses_guid_comparison`)
+makes the reader call :meth:`KeysetCursor.fall_back`, which goes on on the date column alone from the cursor's start,
+leaving out the records already handed out (at most one page: the refusal comes at the first comparison).
 """
 
 from __future__ import annotations
@@ -27,11 +32,26 @@ from dataclasses import dataclass
 from typing import Any, TypeGuard
 
 from airflow_provider_creatio.client import validation
-from airflow_provider_creatio.client.errors import CreatioResponseError, CreatioValidationError
+from airflow_provider_creatio.client.errors import (
+    CreatioBadRequestError,
+    CreatioError,
+    CreatioResponseError,
+    CreatioValidationError,
+)
 
 MAX_PAGE_SIZE = 20_000  # Creatio's MaxEntityRowCount: one answer never holds more
 DEFAULT_KEYSET_PAGE_SIZE = 5_000
+# Where a full read pages without GUID comparison: an edit does not move it, as it moves ModifiedOn.
+CREATED_COLUMN = "CreatedOn"
+# Microsoft's ASP.NET OData answer to ``Id gt <guid>`` on a model whose Guid has no ordering.
+_GUID_REFUSAL = "Found operand types 'Edm.Guid' and 'Edm.Guid'"
 _DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,7})?(Z|[+-]\d{2}:\d{2})")
+
+
+def refuses_guid_comparison(error: CreatioError) -> bool:
+    """Whether the server refused a request because it compares two GUIDs with an ordering operator."""
+    said = error.server_message or error.message
+    return isinstance(error, CreatioBadRequestError) and _GUID_REFUSAL in said
 
 
 def check_page_size(page_size: object) -> int:
@@ -85,7 +105,9 @@ class KeysetCursor:
     ``column``: the date column to order by first (``ModifiedOn``), or None to page on ``Id`` alone.
     ``after``: where to start, ``(date, Id)`` of a record already seen (the records after it in the order), or
     ``(date, None)`` for the records from that date on (the date itself included); None: from the start.
-    Needs a date column and GUID comparison."""
+    Needs a date column. Without GUID comparison, ``(date, Id)`` starts after every record of that date: it is
+    the last record of a read that ended, which read every record of its date (an ended read leaves nothing of
+    its last date unread)."""
 
     def __init__(
         self,
@@ -99,22 +121,29 @@ class KeysetCursor:
             validation.check_column_path(column, "keyset column")
         if column is None and not guid_comparison:
             raise CreatioValidationError("paging on Id alone needs guid_comparison; give a date column")
-        if after is not None and (column is None or not guid_comparison):
-            raise CreatioValidationError("starting after a position needs a date column and guid_comparison")
+        if after is not None and column is None:
+            raise CreatioValidationError("starting after a position needs a date column")
         self.column = column
         self.page_size = check_page_size(page_size)
         self.guid_comparison = guid_comparison
         self.done = False
-        # (last date, last Id) with guid_comparison; (date, None) only as a start: from that date on
-        self._after: tuple[str | None, str | None] | None = None
+        self._start: tuple[str, str | None] | None = None
         if after is not None:
             date, last_id = after
-            self._after = (
+            self._start = (
                 check_date_time(date, "the keyset start"),
                 None if last_id is None else validation.parse_guid(last_id, "Id"),
             )
-        self._from: tuple[str, str] | None = None  # ("gt" or "ge", date) without
+        # (last date, last Id) with guid_comparison; (date, None) only as a start: from that date on
+        self._after: tuple[str | None, str | None] | None = self._start if guid_comparison else None
+        # ("gt" or "ge", date) without
+        self._from: tuple[str, str] | None = None if guid_comparison else self._date_only_start()
         self._whole_date: str | None = None  # the date whose rows are read in one request next
+        # The Ids handed out before the server answered a GUID comparison (None once it has, or without one),
+        # and, after a fall-back, those to leave out when they come again.
+        self._unproven: set[str] | None = set() if guid_comparison else None
+        self._handed: frozenset[str] = frozenset()
+        self._asked_guids = False  # whether the request last built compares GUIDs
 
     @property
     def position(self) -> tuple[str | None, str | None] | None:
@@ -140,6 +169,7 @@ class KeysetCursor:
     def next_request(self) -> PageRequest:
         if self.done:
             raise RuntimeError("the keyset read is over")
+        self._asked_guids = self.guid_comparison and self._after is not None and self._after[1] is not None
         if self._whole_date is not None:
             return PageRequest(f"{self.column} eq {self._whole_date}", "Id", MAX_PAGE_SIZE)
         orderby = "Id" if self.column is None else f"{self.column},Id"
@@ -147,6 +177,36 @@ class KeysetCursor:
 
     def take(self, records: Sequence[dict[str, Any]]) -> Sequence[dict[str, Any]]:
         """The records of the page just read that belong to the output, in order; moves the cursor on."""
+        taken = self._take(records)
+        if self._handed:
+            taken = [record for record in taken if record.get("Id") not in self._handed]
+        if self._asked_guids:
+            self._unproven = None  # the server compares GUIDs
+        elif self._unproven is not None:
+            self._unproven.update(self._id(record) for record in taken)
+        return taken
+
+    def can_fall_back(self, error: CreatioError) -> bool:
+        """Whether ``error``, the answer to the request last built, is a refusal to compare GUIDs that
+        :meth:`fall_back` can go on from: its first GUID comparison."""
+        return self._at_first_comparison and refuses_guid_comparison(error)
+
+    def fall_back(self) -> None:
+        """Go on without GUID comparison, on the date column (``CreatedOn`` when paging on ``Id`` alone), from the
+        start, leaving out the records already handed out. Call it when :meth:`can_fall_back`."""
+        if not self._at_first_comparison:
+            raise RuntimeError("a keyset read falls back only after its first GUID comparison is refused")
+        self.column = self.column or CREATED_COLUMN
+        self.guid_comparison = False
+        self._handed = frozenset(self._unproven or ())
+        self._unproven, self._after, self._asked_guids = None, None, False
+        self._from = self._date_only_start()
+
+    @property
+    def _at_first_comparison(self) -> bool:
+        return self._asked_guids and self._unproven is not None
+
+    def _take(self, records: Sequence[dict[str, Any]]) -> Sequence[dict[str, Any]]:
         if self._whole_date is not None:
             return self._take_whole_date(records)
         if self.guid_comparison:
@@ -164,6 +224,13 @@ class KeysetCursor:
             return ()
         self._from = ("ge", last_date)
         return [record for record in records if record.get(self.column or "") != last_date]
+
+    def _date_only_start(self) -> tuple[str, str] | None:
+        """Where a read without GUID comparison starts: from the start's date, or after all of it (see ``after``)."""
+        if self._start is None:
+            return None
+        date, last_id = self._start
+        return ("ge" if last_id is None else "gt", date)
 
     def _take_whole_date(self, records: Sequence[dict[str, Any]]) -> Sequence[dict[str, Any]]:
         if len(records) >= MAX_PAGE_SIZE:

@@ -7,16 +7,19 @@ nothing here sends bytes itself, and nothing imports Airflow.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_creatio.client import odata, validation
+from airflow_provider_creatio.client.errors import CreatioError
 from airflow_provider_creatio.client.filter_nodes import DEFAULT_MAX_FILTER_NODES, check_filter_nodes
 from airflow_provider_creatio.client.http import Call, CallExecutor
 from airflow_provider_creatio.client.keyset import DEFAULT_KEYSET_PAGE_SIZE, KeysetCursor
 
 DEFAULT_PAGE_SIZE = 1000
+log = logging.getLogger(__name__)
 
 
 def stable_orderby(orderby: str | Sequence[str] | None) -> str:
@@ -115,17 +118,48 @@ def iter_keyset(
     """Every matching record in (``column``, ``Id``) order, or ``Id`` order without a column, page by page on the
     key (never ``$skip``). ``select`` gains ``Id`` and ``column`` when it leaves them out: the cursor needs them.
     One page is held at a time. A ``filter`` that leaves no room for the keyset condition within
-    ``max_filter_nodes`` is refused before the first page."""
+    ``max_filter_nodes`` is refused before the first page. A site that refuses to compare GUIDs makes the read go
+    on without (:func:`fall_back_or_raise`); a date column that only the fall-back added is left out of the
+    records, which keep the columns the read started with."""
     cursor = KeysetCursor(column, page_size, guid_comparison=guid_comparison)
     conditions = odata.build_filter(filter)
     check_keyset_filter(cursor, conditions, max_filter_nodes)
+    asked = odata.listed_items(select, "select")
+    added: str | None = None  # a date column only the fall-back asks for, left out of the records
     while not cursor.done:
-        page = client.execute(keyset_page_call(entity, cursor, conditions, select, expand))
+        try:
+            page = client.execute(keyset_page_call(entity, cursor, conditions, select, expand))
+        except CreatioError as error:
+            fall_back_or_raise(cursor, error, entity, conditions, max_filter_nodes)
+            if asked and cursor.column != column and cursor.column not in asked:
+                added = cursor.column
+            continue
         records = list(cursor.take(page.records))
         del page
+        if added:
+            for record in records:
+                record.pop(added, None)
         records.reverse()  # pop() from the end hands records out in order and drops each one as it goes
         while records:
             yield records.pop()
+
+
+def fall_back_or_raise(
+    cursor: KeysetCursor, error: CreatioError, entity: str, conditions: str | None, max_filter_nodes: int
+) -> None:
+    """After the site refused the cursor's first GUID comparison, go on without comparing GUIDs (logged: once
+    per read); re-raise any other error."""
+    if not cursor.can_fall_back(error):
+        raise error
+    cursor.fall_back()
+    check_keyset_filter(cursor, conditions, max_filter_nodes)
+    log.warning(
+        "Creatio refused to compare GUIDs (%s): reading %s on %s alone from now on, as guid_comparison=False "
+        "does (docs/creatio-notes/keyset-paging-and-guid-order.md)",
+        error.server_message or error.message,
+        entity,
+        cursor.column,
+    )
 
 
 def check_keyset_filter(cursor: KeysetCursor, conditions: str | None, max_filter_nodes: int) -> None:

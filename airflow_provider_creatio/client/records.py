@@ -1,4 +1,9 @@
-"""Single records in more than one call: a create that is safe to repeat, and an upsert.
+"""Single records in more than one call: a create that is safe to repeat, an upsert, and an update that never
+creates.
+
+What a bare PATCH of an Id no record has does is the site's: seed 003 documents an update creating the record
+with that Id, and OData's protocol answers 404 (``docs/creatio-notes/where-the-sources-are-silent.md``). The calls
+here give the same result on both kinds of site, by reading the record's Id before they write.
 
 Both take a *client*: anything with ``execute(call) -> value`` (:class:`~.http.CallExecutor`: the sync
 :class:`~airflow_provider_creatio.client.transport.CreatioClient`, or a test double). The requests come from
@@ -58,18 +63,46 @@ class UpsertAction(str, enum.Enum):
 def upsert(
     client: CallExecutor, entity: str, record_id: str | uuid.UUID, data: Mapping[str, Any]
 ) -> UpsertAction:
-    """Update the record, or create it with that Id when it does not exist (seed 003's update semantics).
+    """Update the record, or create it with that Id when it does not exist (seed 003's update semantics), and
+    say which it did.
 
-    Creatio answers a PATCH of a missing record with 404, so the create is done here. If another writer creates
-    the same Id between the two calls, the create conflicts and the record is patched after all."""
+    The record's Id is read first: a bare PATCH would create a missing record on a site that creates on update
+    and fail with 404 on another, and its answer (204) does not tell the two apart. A record that appears
+    between the read and the create (another writer) makes the create conflict, and is patched after all; one
+    that vanishes between the read and the PATCH is created (a 404 PATCH) or re-created by the PATCH itself."""
     update = odata.update_record(entity, record_id, data)
-    try:
-        client.execute(update)
-    except CreatioNotFoundError:
+    if exists(client, entity, record_id):
         try:
-            client.execute(odata.create_record(entity, data, record_id))
-        except CreatioConflictError:
             client.execute(update)
+        except CreatioNotFoundError:
+            pass  # deleted since the read, on a site answering 404: created below
+        else:
             return UpsertAction.UPDATED
-        return UpsertAction.CREATED
-    return UpsertAction.UPDATED
+    try:
+        client.execute(odata.create_record(entity, data, record_id))
+    except CreatioConflictError:
+        client.execute(update)
+        return UpsertAction.UPDATED
+    return UpsertAction.CREATED
+
+
+def update_existing(
+    client: CallExecutor, entity: str, record_id: str | uuid.UUID, data: Mapping[str, Any]
+) -> None:
+    """PATCH the record only if it exists: a missing one raises ``CreatioNotFoundError`` with nothing written,
+    on a site that would create it on a bare PATCH too. (A record deleted between the read and the PATCH is
+    re-created there: two requests cannot close that window.)"""
+    update = odata.update_record(entity, record_id, data)  # every argument checked before the read
+    client.execute(
+        odata.get_record(entity, record_id, select="Id")
+    )  # missing: CreatioNotFoundError, as a 404 PATCH
+    client.execute(update)
+
+
+def exists(client: CallExecutor, entity: str, record_id: str | uuid.UUID) -> bool:
+    """Whether a record with that Id exists: a GET of its Id alone."""
+    try:
+        client.execute(odata.get_record(entity, record_id, select="Id"))
+    except CreatioNotFoundError:
+        return False
+    return True

@@ -42,24 +42,33 @@ class AsyncCreatioCalls:
         after: Mark | None,
         ids_limit: int,
         page_size: int,
+        guid_comparison: bool = True,
     ) -> ChangeBatch:
         """Every record after the mark in (ModifiedOn, Id) order (all matching ones without a mark), read in
         keyset pages exactly as the sync ``iter_keyset`` reads them (the same cursor and request builder), and
         summed up as one batch; one page is held at a time, of ``Id`` and ``ModifiedOn`` only. ``conditions``: the
-        rendered ``$filter``."""
+        rendered ``$filter``. A site that refuses to compare GUIDs makes the read go on without, and the batch
+        says so (``guid_comparison``)."""
         from airflow_provider_creatio.client import paging
         from airflow_provider_creatio.client.changes import CHANGE_COLUMN, ChangeBatch
+        from airflow_provider_creatio.client.errors import CreatioError
         from airflow_provider_creatio.client.keyset import KeysetCursor
 
         start = None if after is None else (after.modified_on, after.id)
-        cursor = KeysetCursor(CHANGE_COLUMN, page_size, after=start)
-        paging.check_keyset_filter(cursor, conditions, self.client.config.odata_max_filter_nodes)
+        cursor = KeysetCursor(CHANGE_COLUMN, page_size, after=start, guid_comparison=guid_comparison)
+        max_nodes = self.client.config.odata_max_filter_nodes
+        paging.check_keyset_filter(cursor, conditions, max_nodes)
         batch = ChangeBatch(after=after, ids_limit=ids_limit)
         while not cursor.done:
-            page = await self.client.execute(
-                paging.keyset_page_call(entity, cursor, conditions, cursor.selected)
-            )
+            try:
+                page = await self.client.execute(
+                    paging.keyset_page_call(entity, cursor, conditions, cursor.selected)
+                )
+            except CreatioError as error:
+                paging.fall_back_or_raise(cursor, error, entity, conditions, max_nodes)
+                continue
             batch.add(cursor.take(page.records))
+        batch.guid_comparison = cursor.guid_comparison
         return batch
 
     async def last_change(self, entity: str, *, conditions: str | None) -> Mark | None:

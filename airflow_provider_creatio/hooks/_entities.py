@@ -60,11 +60,18 @@ class EntityCallsMixin:
 
         return self.call(odata.get_record(entity, record_id, select, expand))
 
-    def update_record(self, entity: str, record_id: RecordId, data: Mapping[str, Any]) -> None:
-        """PATCH the given columns; raises ``CreatioNotFoundError`` when the record does not exist."""
-        from airflow_provider_creatio.client import odata
+    def update_record(
+        self, entity: str, record_id: RecordId, data: Mapping[str, Any], *, must_exist: bool = False
+    ) -> None:
+        """PATCH the given columns. Of a missing record, a bare PATCH does what the site does: creates it with
+        that Id (seed 003) or raises ``CreatioNotFoundError`` (a 404). ``must_exist`` reads the record's Id first
+        and raises ``CreatioNotFoundError`` on every site, with nothing written."""
+        from airflow_provider_creatio.client import odata, records
 
-        self.call(odata.update_record(entity, record_id, data))
+        if must_exist:
+            records.update_existing(self.client, entity, record_id, data)
+        else:
+            self.call(odata.update_record(entity, record_id, data))
 
     def upsert_record(self, entity: str, record_id: RecordId, data: Mapping[str, Any]) -> UpsertAction:
         """Update the record, or create it with that Id."""

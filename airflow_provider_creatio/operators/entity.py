@@ -193,11 +193,16 @@ class CreatioGetEntityOperator(CreatioEntityOperator):
 
 
 class CreatioUpdateEntityOperator(CreatioEntityOperator):
-    """Change columns of one record (PATCH). A missing record fails the task (use the upsert operator to
-    create it instead).
+    """Change columns of one record (PATCH).
+
+    What a PATCH of a missing record does is the site's: seed 003 documents Creatio creating the record with that
+    Id, and a site that follows OData's protocol answers 404, which fails the task. With ``must_exist`` the record
+    is read first (one GET of its Id) and a missing one fails the task on every site, with nothing written; the
+    upsert operator creates a missing record on every site and says which it did.
 
     :param record_id: the record's Id. Templated.
     :param data: the columns to change. Templated.
+    :param must_exist: never create: fail when the record does not exist (one more request).
 
     XCom: the record's Id.
     """
@@ -205,15 +210,18 @@ class CreatioUpdateEntityOperator(CreatioEntityOperator):
     template_fields: Sequence[str] = ("entity", "record_id", "data")
     writes_entity = True
 
-    def __init__(self, *, record_id: str, data: Mapping[str, Any] | str, **kwargs: Any) -> None:
+    def __init__(
+        self, *, record_id: str, data: Mapping[str, Any] | str, must_exist: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.record_id = record_id
         self.data = data
+        self.must_exist = must_exist
 
     def run(self, context: Context) -> str:
         data = as_mapping(self.data, "data")
         self.refuse_unknown_columns(data=data)
-        self.hook.update_record(self.entity, self.record_id, data)
+        self.hook.update_record(self.entity, self.record_id, data, must_exist=self.must_exist)
         self.log.info("Updated %s(%s)", self.entity, self.record_id)
         self.rows_written = 1
         return str(self.record_id).strip()

@@ -10,7 +10,8 @@ Fixtures:
     A running emulator (one per test session), reset before each test that uses ``creatio_connection``.
 ``creatio_connection``
     Points the ``creatio_default`` connection (environment variable ``AIRFLOW_CONN_CREATIO_DEFAULT``) at the
-    emulator for one test, and yields the emulator.
+    emulator for one test, and yields the emulator. The test may change any of its ``settings``: they are a copy,
+    and the session's come back after it.
 ``creatio_auth_type`` / ``creatio_net_core`` / ``creatio_base_path``
     How ``creatio_connection`` logs in (``"forms"`` or ``"oauth"``, default forms), which layout the emulator
     serves (default ``False``: .NET Framework) and the virtual directory the site lives in (default ``""``: the
@@ -29,6 +30,8 @@ Marker:
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -101,14 +104,15 @@ def creatio_connection(
     creatio_base_path: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Any]:
-    settings = creatio_emulator.settings
-    layout_before, settings.net_core = settings.net_core, creatio_net_core
-    base_path_before, settings.base_path = settings.base_path, creatio_base_path
+    # A copy for the test, which may change any setting; the session's own settings come back after it.
+    before = creatio_emulator.settings
+    creatio_emulator.settings = dataclasses.replace(
+        copy.deepcopy(before), net_core=creatio_net_core, base_path=creatio_base_path
+    )
     creatio_emulator.reset()
     monkeypatch.setenv(
         connection_env_name("creatio_default"),
         emulator_connection_json(creatio_emulator, creatio_auth_type, backoff_initial=0.01, backoff_max=0.05),
     )
     yield creatio_emulator
-    settings.net_core = layout_before
-    settings.base_path = base_path_before
+    creatio_emulator.settings = before

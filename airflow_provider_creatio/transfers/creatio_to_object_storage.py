@@ -52,8 +52,9 @@ class CreatioToObjectStorageOperator(CreatioEntityOperator):
         into the next window instead of being passed over.
     :param max_records_per_file: records per file before the next one is started.
     :param page_size: records per request, at most 20,000 (Creatio's cap on one answer).
-    :param guid_comparison: page with ``Id gt <guid>`` (the default). False for a site that refuses to compare
-        GUIDs: pages then turn on the date column alone (``CreatedOn`` for a full extract).
+    :param guid_comparison: page with ``Id gt <guid>`` (the default; a site that refuses it makes the read go on
+        without, logged, from its first refusal). False for a site known to refuse to compare GUIDs: pages then
+        turn on the date column alone (``CreatedOn`` for a full extract).
     :param storage_conn_id: the Airflow connection that reaches the store (``aws_default`` for ``s3://``...);
         also writable in the URI as ``s3://conn_id@bucket/key``.
 

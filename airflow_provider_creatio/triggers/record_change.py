@@ -104,6 +104,8 @@ class CreatioRecordChangeTrigger(BaseEventTrigger):  # type: ignore[misc]
         self.page_size = page_size
         self.hook_params = hook_params
         self._start: Mark | None = None if since is None else Mark(since)
+        # Whether polls page with GUID comparison: until the site refuses it once, then never again in this run.
+        self._guid_comparison = True
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -193,14 +195,18 @@ class CreatioRecordChangeTrigger(BaseEventTrigger):  # type: ignore[misc]
         return await creatio.last_change(self.entity, conditions=self.poll_conditions(utc_now()))
 
     async def read_changes(self, creatio: AsyncCreatioCalls, mark: Mark | None) -> ChangeBatch:
-        """One poll: every change after ``mark`` stamped before the margin, summed up as one batch."""
-        return await creatio.read_changes(
+        """One poll: every change after ``mark`` stamped before the margin, summed up as one batch. Once the site
+        has refused to compare GUIDs, polls page on ``ModifiedOn`` alone."""
+        batch = await creatio.read_changes(
             self.entity,
             conditions=self.poll_conditions(utc_now()),
             after=mark,
             ids_limit=self.ids_limit,
             page_size=self.page_size,
+            guid_comparison=self._guid_comparison,
         )
+        self._guid_comparison = batch.guid_comparison
+        return batch
 
     def poll_conditions(self, now: dt.datetime) -> str:
         """The ``$filter`` of a poll at ``now``: the watch's filter and ``ModifiedOn lt <now - clock_margin>``."""

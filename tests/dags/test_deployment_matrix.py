@@ -82,8 +82,8 @@ def assert_credentials(requests: list[Any], auth_type: str) -> None:
     site = [r for r in requests if r.service == "creatio"]
     identity = [r for r in requests if r.service == "identity"]
     refused = [(r.method, r.path.split("odata/")[-1], r.status) for r in requests if r.status >= 300]
-    # The one refusal is the upsert of a new record: PATCH answers 404, then the POST creates it.
-    assert refused == [("PATCH", f"Contact({UPSERTED_ID})", 404)]
+    # The one refusal is the upsert of a new record: the read of its Id answers 404, then the POST creates it.
+    assert refused == [("GET", f"Contact({UPSERTED_ID})", 404)]
     if auth_type == "oauth":
         assert identity and all(r.path == "/connect/token" for r in identity)
         assert not any(r.path in LOGIN_PATHS for r in site)

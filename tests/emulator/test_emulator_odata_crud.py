@@ -192,7 +192,29 @@ def test_guid_keys_ignore_case(odata: str, api: requests.Session) -> None:
     assert answer.json()["Id"] == "12d21632-8b20-45d9-942f-20fcbbf2957c"
 
 
-def test_patch_of_a_missing_record_is_404_and_creates_nothing(odata: str, api: requests.Session) -> None:
+def test_patch_of_a_missing_record_creates_it_with_that_id_as_seed_003_says(
+    odata: str, api: requests.Session
+) -> None:
+    missing = str(uuid.uuid4())
+
+    answer = api.patch(f"{odata}/Contact({missing})", json={"Name": "Ghost"})
+    in_a_batch = api.post(
+        f"{odata}/$batch",
+        json={
+            "requests": [{"id": "1", "method": "PATCH", "url": f"Account({missing})", "body": {"Name": "B"}}]
+        },
+    )
+
+    assert answer.status_code == 204
+    assert api.get(f"{odata}/Contact({missing})").json()["Name"] == "Ghost"
+    assert in_a_batch.json()["responses"][0]["status"] == 204
+    assert api.get(f"{odata}/Account({missing})").json()["Name"] == "B"
+
+
+def test_patch_of_a_missing_record_is_404_and_creates_nothing_when_set_so(
+    creatio: EmulatorServer, odata: str, api: requests.Session
+) -> None:
+    creatio.settings.patch_missing = "404"
     missing = str(uuid.uuid4())
 
     answer = api.patch(f"{odata}/Contact({missing})", json={"Name": "Ghost"})

@@ -415,17 +415,21 @@ def test_seed_003_connector_get_and_delete_of_an_unknown_id_are_404(
     assert connector.call("DELETE", f"{entity}/{unknown}").status_code == 404
 
 
-def test_seed_003_connector_update_of_an_unknown_id_is_404_not_a_create(
+def test_seed_003_connector_update_of_an_unknown_id_creates_it_as_its_page_says(
     connector: Seed003Connector, layout: EmulatorServer
 ) -> None:
-    """The connector's page promises that an update of an unknown Id creates the record; Creatio's OData 4 answers
-    404 (docs/creatio-notes/upsert.md), and the emulator follows Creatio."""
-    unknown = str(uuid.uuid4())
+    """The connector's page promises that an update of an unknown Id creates the record, the emulator's default
+    (docs/creatio-notes/where-the-sources-are-silent.md); a site answering 404 instead creates nothing."""
+    unknown, other = str(uuid.uuid4()), str(uuid.uuid4())
 
-    answer = connector.call("PATCH", f"Contact/{unknown}", SEED_CONTACT)
+    created = connector.call("PATCH", f"Contact/{unknown}", SEED_CONTACT)
+    layout.settings.patch_missing = "404"
+    refused = connector.call("PATCH", f"Contact/{other}", SEED_CONTACT)
 
-    assert answer.status_code == 404
-    assert layout.store.get("Contact", unknown) is None
+    assert created.status_code == 204
+    assert layout.store.get("Contact", unknown)["Name"] == SEED_CONTACT["Name"]  # type: ignore[index]
+    assert refused.status_code == 404
+    assert layout.store.get("Contact", other) is None
 
 
 @pytest.mark.parametrize("expiry_form", ["401", "302"])

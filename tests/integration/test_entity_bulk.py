@@ -114,13 +114,22 @@ def test_upsert_without_continue_on_error_also_looks_up_once(
     assert report.batch_calls == batches(creatio_connection) == 4  # the lookup, then 100 + 100 + 50 writes
 
 
-def test_bulk_update_delete_and_missing_records(hook: CreatioHook, creatio_connection: Any) -> None:
+@pytest.mark.parametrize("patch_missing", ["404", "create"])
+def test_bulk_update_delete_and_missing_records(
+    hook: CreatioHook, creatio_connection: Any, patch_missing: str
+) -> None:
+    creatio_connection.settings.patch_missing = patch_missing
     store = creatio_connection.store
     present = [store.insert("Case", {"Subject": f"Case {n}"})["Id"] for n in range(3)]
     missing = str(uuid.uuid4())
     updated = hook.bulk_records("update", "Case", [{"Id": i, "Notes": "bulk"} for i in [*present, missing]])
-    assert [o.action for o in updated.outcomes] == ["updated", "updated", "updated", "failed"]
-    assert updated.outcomes[3].status == 404
+    if patch_missing == "404":
+        assert [o.action for o in updated.outcomes] == ["updated", "updated", "updated", "failed"]
+        assert updated.outcomes[3].status == 404
+    else:  # a bare PATCH does what the site does: this one creates the record
+        assert [o.action for o in updated.outcomes] == ["updated"] * 4
+        assert store.get("Case", missing)["Notes"] == "bulk"
+        store.delete("Case", missing)
     assert all(store.get("Case", i)["Notes"] == "bulk" for i in present)
 
     strict = hook.bulk_records("delete", "Case", [present[0], missing])
@@ -162,9 +171,12 @@ class AfterLookup:
         return result
 
 
+@pytest.mark.parametrize("patch_missing", ["404", "create"])
 def test_upsert_records_that_appear_or_vanish_after_the_lookup_are_sent_again_the_other_way(
-    hook: CreatioHook, creatio_connection: Any
+    hook: CreatioHook, creatio_connection: Any, patch_missing: str
 ) -> None:
+    # On a site that creates on PATCH, the PATCH of the vanished record creates it again (reported updated).
+    creatio_connection.settings.patch_missing = patch_missing
     store = creatio_connection.store
     appears = str(uuid.uuid4())
     vanishes = store.insert("Account", {"Name": "soon gone"})["Id"]
@@ -175,8 +187,11 @@ def test_upsert_records_that_appear_or_vanish_after_the_lookup_are_sent_again_th
 
     records = [{"Id": appears, "Name": "A"}, {"Id": vanishes, "Name": "V"}]
     report = bulk.bulk(AfterLookup(hook.client, other_writer), "upsert", "Account", records)
-    assert [o.action for o in report.outcomes] == ["updated", "created"]
-    assert report.batch_calls == batches(creatio_connection) == 3  # the lookup, the writes, the two swapped
+    assert [o.action for o in report.outcomes] == [
+        "updated",
+        "created" if patch_missing == "404" else "updated",
+    ]
+    assert report.batch_calls == batches(creatio_connection) == 3  # the lookup, the writes, the swapped ones
     assert store.get("Account", appears)["Name"] == "A"
     assert store.get("Account", vanishes)["Name"] == "V"
 

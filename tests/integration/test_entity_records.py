@@ -138,19 +138,46 @@ def test_a_create_whose_answer_is_lost_is_retried_and_leaves_exactly_one_record(
     assert [row["Id"] for row in matching] == [record_id]
 
 
-def test_update_is_strict_and_upsert_creates_with_the_given_id(
-    hook: CreatioHook, creatio_connection: Any
+@pytest.mark.parametrize("patch_missing", ["create", "404"])
+def test_an_update_that_must_exist_never_creates_and_upsert_creates_on_every_site(
+    hook: CreatioHook, creatio_connection: Any, patch_missing: str
 ) -> None:
-    new_id = str(uuid.uuid4())
+    creatio_connection.settings.patch_missing = patch_missing
+    new_id, other_id = str(uuid.uuid4()), str(uuid.uuid4())
     with pytest.raises(CreatioNotFoundError, match="404"):
-        run(CreatioUpdateEntityOperator(task_id="u", entity="Account", record_id=new_id, data={"Name": "N"}))
+        run(
+            CreatioUpdateEntityOperator(
+                task_id="u", entity="Account", record_id=new_id, data={"Name": "N"}, must_exist=True
+            )
+        )
+    assert creatio_connection.store.get("Account", new_id) is None
+    assert creatio_connection.count("PATCH") == 0
     assert run(
         CreatioUpsertEntityOperator(task_id="up", entity="Account", record_id=new_id, data={"Name": "N"})
-    ) == {
-        "Id": new_id,
-        "action": "created",
-    }
+    ) == {"Id": new_id, "action": "created"}
     assert creatio_connection.store.get("Account", new_id)["Name"] == "N"
+    assert run(
+        CreatioUpsertEntityOperator(task_id="up", entity="Account", record_id=new_id, data={"Name": "M"})
+    ) == {"Id": new_id, "action": "updated"}
+    assert creatio_connection.store.get("Account", new_id)["Name"] == "M"
+    assert (
+        run(
+            CreatioUpdateEntityOperator(
+                task_id="u", entity="Account", record_id=new_id, data={"Name": "O"}, must_exist=True
+            )
+        )
+        == new_id
+    )
+    assert creatio_connection.store.get("Account", new_id)["Name"] == "O"
+    # a bare update of a missing record does what the site does
+    bare = CreatioUpdateEntityOperator(task_id="u", entity="Account", record_id=other_id, data={"Name": "P"})
+    if patch_missing == "404":
+        with pytest.raises(CreatioNotFoundError, match="404"):
+            run(bare)
+        assert creatio_connection.store.get("Account", other_id) is None
+    else:
+        assert run(bare) == other_id
+        assert creatio_connection.store.get("Account", other_id)["Name"] == "P"
 
 
 def test_upsert_that_loses_the_race_to_another_writer_patches_after_all(
@@ -158,13 +185,27 @@ def test_upsert_that_loses_the_race_to_another_writer_patches_after_all(
 ) -> None:
     emulator = creatio_connection
     record_id = str(uuid.uuid4())
-    # The PATCH finds no record; then, before our POST, another writer creates it: the POST conflicts.
-    emulator.script(rf"/Account\({record_id}\)$", [404], method="PATCH")
+    # The read finds no record; then, before our POST, another writer creates it: the POST conflicts.
+    emulator.script(rf"/Account\({record_id}\)$", [404], method="GET")
     emulator.store.insert("Account", {"Id": record_id, "Name": "written by someone else"})
     assert hook.upsert_record("Account", record_id, {"Name": "ours"}).value == "updated"
     assert emulator.store.get("Account", record_id)["Name"] == "ours"
     assert emulator.count("POST", "/Account") == 1
-    assert emulator.count("PATCH", "/Account(") == 2
+    assert emulator.count("PATCH", "/Account(") == 1
+
+
+def test_upsert_whose_patch_finds_no_record_after_the_read_creates_it_or_patches_it_again(
+    hook: CreatioHook, creatio_connection: Any
+) -> None:
+    emulator = creatio_connection
+    emulator.settings.patch_missing = "404"
+    record_id = str(uuid.uuid4())
+    emulator.store.insert("Account", {"Id": record_id, "Name": "there at the read"})
+    # The PATCH answers 404 as if the record had been deleted; the create then finds it back (a conflict).
+    emulator.script(rf"/Account\({record_id}\)$", [404], method="PATCH")
+    assert hook.upsert_record("Account", record_id, {"Name": "ours"}).value == "updated"
+    assert emulator.store.get("Account", record_id)["Name"] == "ours"
+    assert (emulator.count("PATCH", "/Account("), emulator.count("POST", "/Account")) == (2, 1)
 
 
 def test_get_of_a_missing_record_raises_not_found_with_creatios_words(hook: CreatioHook) -> None:

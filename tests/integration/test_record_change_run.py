@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 
@@ -79,3 +80,24 @@ async def test_run_reads_a_change_inside_the_margin_at_a_later_poll(
     second = await waiting
     await events.aclose()
     assert second["ids"] == late + recent and second["after"] == first["mark"]
+
+
+async def test_run_polls_a_site_refusing_guid_comparison_on_modified_on_alone(
+    creatio_connection: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(creatio_connection.settings, "guid_ordering", False)  # a site refusing Id gt <guid>
+    creatio_connection.reset()
+    events = CreatioRecordChangeTrigger(entity="Case", since="2031-01-01T00:00:00Z", poll_interval=0.02).run()
+    one = add_cases(creatio_connection, 2, ModifiedOn="2031-02-01T00:00:00Z")
+    first = await next_payload(events)
+    waiting = asyncio.ensure_future(next_payload(events))
+    await polled(creatio_connection, 3)  # the refused comparison after the mark, then polls without it
+    two = add_cases(creatio_connection, 1, ModifiedOn="2031-03-01T00:00:00Z")
+    second = await waiting
+    await events.aclose()
+
+    reads = [r for r in creatio_connection.requests if r.method == "GET" and "/Case" in r.path]
+    refused = [r for r in reads if r.status == 400]
+    assert sorted(first["ids"]) == sorted(one) and second["ids"] == two
+    assert len(refused) == 1 and "Id gt" in unquote(refused[0].query)
+    assert all("Id gt" not in unquote(r.query) for r in reads[reads.index(refused[0]) + 1 :])

@@ -12,7 +12,7 @@ import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 
 import pytest
 from airflow.triggers.shared_stream import AdvanceItem, AdvanceOutcome
@@ -365,3 +365,30 @@ async def test_the_old_trigger_does_not_move_back_the_new_ones_mark(
     payload, _ = await waiting
     assert payload["ids"] == three and two[0] == new_second[1].id
     await restarted.aclose()
+
+
+async def test_a_site_refusing_guid_comparison_is_polled_on_modified_on_alone_from_its_first_refusal(
+    creatio_connection: Any, store: MemoryMarkStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(creatio_connection.settings, "guid_ordering", False)  # a site refusing Id gt <guid>
+    creatio_connection.reset()
+    first = [add_cases(creatio_connection, 1, ModifiedOn=f"2031-02-0{day}T00:00:00Z")[0] for day in (1, 2, 3)]
+    store.written, store.mark = True, Mark("2031-01-01T00:00:00Z")
+    producer = RecordChangeProducer(trigger(page_size=2), store)
+    stream = producer.open_stream()
+
+    payload, broker = await next_event(stream)  # the second page's comparison is refused: read again without
+    await producer.advance([AdvanceItem(broker, ACKED)])
+    later = add_cases(creatio_connection, 1, ModifiedOn="2031-02-04T00:00:00Z")
+    again, _ = await next_event(stream)
+    await stream.aclose()
+
+    refused = [r for r in creatio_connection.requests if "/Case" in r.path and r.status == 400]
+    after_refusal = case_queries(creatio_connection)[len(refused) + 1 :]
+    assert payload["ids"] == first and payload["count"] == 3
+    assert again["ids"] == later and again["after"] == payload["mark"]
+    assert len(refused) == 1 and "Id gt" in unquote(refused[0].query)
+    assert all("Id gt" not in query.get("$filter", [""])[0] for query in after_refusal)
+    assert any(
+        "ModifiedOn gt 2031-02-03T00:00:00" in query.get("$filter", [""])[0] for query in after_refusal
+    )

@@ -7,7 +7,11 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_creatio.client.errors import CreatioResponseError, CreatioValidationError
+from airflow_provider_creatio.client.errors import (
+    CreatioBadRequestError,
+    CreatioResponseError,
+    CreatioValidationError,
+)
 from airflow_provider_creatio.client.keyset import (
     MAX_PAGE_SIZE,
     KeysetCursor,
@@ -132,18 +136,79 @@ def test_a_read_from_a_date_includes_that_date_and_keeps_its_start_when_nothing_
 
 
 @pytest.mark.parametrize(
-    ("column", "after", "guid_comparison"),
-    [
-        (None, ("2026-01-01T00:00:05Z", None), True),
-        ("ModifiedOn", ("yesterday", None), True),
-        ("ModifiedOn", ("2026-01-01T00:00:05Z", None), False),
-    ],
+    ("column", "after"),
+    [(None, ("2026-01-01T00:00:05Z", None)), ("ModifiedOn", ("yesterday", None))],
 )
-def test_a_start_needs_a_date_column_a_date_and_guid_comparison(
-    column: str | None, after: tuple[str, str | None], guid_comparison: bool
-) -> None:
+def test_a_start_needs_a_date_column_and_a_date(column: str | None, after: tuple[str, str | None]) -> None:
     with pytest.raises(CreatioValidationError):
-        KeysetCursor(column, 2, after=after, guid_comparison=guid_comparison)
+        KeysetCursor(column, 2, after=after)
+
+
+@pytest.mark.parametrize(("last_id", "expected"), [(IDS[3], "gt"), (None, "ge")])
+def test_without_guid_comparison_a_start_after_a_record_starts_after_its_whole_date(
+    last_id: str | None, expected: str
+) -> None:
+    cursor = KeysetCursor("ModifiedOn", 2, after=("2026-01-01T00:00:05Z", last_id), guid_comparison=False)
+
+    assert cursor.next_request().filter == f"ModifiedOn {expected} 2026-01-01T00:00:05Z"
+
+
+GUID_REFUSAL = CreatioBadRequestError(
+    "bad request",
+    status=400,
+    server_message="A binary operator with incompatible types was detected. Found operand types 'Edm.Guid' and "
+    "'Edm.Guid' for operator kind 'GreaterThan'.",
+)
+
+
+def test_a_refused_first_guid_comparison_goes_on_from_the_start_on_created_on_leaving_out_what_was_handed_out() -> (
+    None
+):
+    cursor = KeysetCursor(None, 2)
+    assert cursor.next_request().filter is None
+    handed = cursor.take([_record(0), _record(1)])
+    assert cursor.next_request().filter == f"Id gt {IDS[1]}"
+
+    assert cursor.can_fall_back(GUID_REFUSAL)
+    cursor.fall_back()
+    again = cursor.next_request()
+    rest = cursor.take([{**_record(1), "CreatedOn": "2026-01-01T00:00:00Z"}])
+
+    assert [record["Id"] for record in handed] == IDS[:2]
+    assert again == PageRequest(None, "CreatedOn,Id", 2)
+    assert (cursor.column, cursor.guid_comparison) == ("CreatedOn", False)
+    assert rest == [] and cursor.done
+
+
+def test_a_refused_comparison_after_a_mark_goes_on_after_the_marks_whole_date() -> None:
+    cursor = KeysetCursor("ModifiedOn", 2, after=("2026-01-01T00:00:05Z", IDS[3]))
+    cursor.next_request()
+
+    assert cursor.can_fall_back(GUID_REFUSAL)
+    cursor.fall_back()
+
+    assert cursor.next_request() == PageRequest("ModifiedOn gt 2026-01-01T00:00:05Z", "ModifiedOn,Id", 2)
+
+
+def test_once_the_server_answered_a_guid_comparison_a_refusal_is_not_a_reason_to_fall_back() -> None:
+    cursor = KeysetCursor(None, 1)
+    cursor.next_request()
+    cursor.take([_record(0)])
+    cursor.next_request()
+    cursor.take([_record(1)])  # answered: the site compares GUIDs
+    cursor.next_request()
+
+    assert not cursor.can_fall_back(GUID_REFUSAL)
+    assert not cursor.can_fall_back(CreatioBadRequestError("bad request", status=400, server_message="other"))
+    with pytest.raises(RuntimeError):
+        cursor.fall_back()
+
+
+def test_a_request_without_a_guid_comparison_cannot_fall_back() -> None:
+    cursor = KeysetCursor(None, 2)
+    cursor.next_request()
+
+    assert not cursor.can_fall_back(GUID_REFUSAL)
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ import threading
 from types import FrameType
 
 from airflow_provider_creatio.testing.emulator.server import EmulatorServer
-from airflow_provider_creatio.testing.emulator.settings import EXPIRY_FORMS, EmulatorSettings
+from airflow_provider_creatio.testing.emulator.settings import EXPIRY_FORMS, PATCH_MISSING, EmulatorSettings
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -42,6 +42,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--client-id", default="airflow-client", help="the OAuth client registered at start")
     parser.add_argument("--client-secret", default="airflow-secret")
     parser.add_argument("--token-lifetime", type=float, default=3600, help="bearer token lifetime in seconds")
+    parser.add_argument(
+        "--patch-missing",
+        choices=PATCH_MISSING,
+        default="create",
+        help="a PATCH of an Id no record has: create it with that Id (seed 003), or answer 404",
+    )
     parser.add_argument(
         "--max-filter-nodes", type=_limit, default=100, help="MaxNodeCount of a $filter (0: no limit)"
     )
@@ -80,6 +86,7 @@ def main(argv: list[str] | None = None) -> None:
         max_filter_nodes=args.max_filter_nodes,
         max_orderby_clauses=args.max_orderby_clauses,
         max_expansion_depth=args.max_expansion_depth,
+        patch_missing=args.patch_missing,
     )
     stop = threading.Event()
 

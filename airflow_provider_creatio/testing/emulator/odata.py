@@ -149,13 +149,26 @@ def _dispatch(store: EntityStore, settings: EmulatorSettings, request: ODataRequ
     if request.method == "GET":
         return _read(store, settings, entity, record_id, request)
     if request.method == "PATCH":
-        store.update(entity, record_id, _json_object(request))
+        _patch(store, settings, entity, record_id, _json_object(request))
         return Reply(204)
     if request.method == "DELETE":
         if not store.delete(entity, record_id):
             raise RecordNotFoundError(entity, record_id)
         return Reply(204)
     return method_not_allowed(request.method)
+
+
+def _patch(
+    store: EntityStore, settings: EmulatorSettings, entity: str, record_id: str, changes: Mapping[str, Any]
+) -> None:
+    """Update the record; of an Id no record has, create the record with that Id, as seed 003 documents an update
+    doing, unless ``settings.patch_missing`` is ``"404"`` (OData's answer for a missing entity)."""
+    try:
+        store.update(entity, record_id, changes)
+    except RecordNotFoundError:
+        if settings.patch_missing == "404":
+            raise
+        store.insert(entity, {**changes, "Id": record_id})
 
 
 def _key_value(key: str) -> str:

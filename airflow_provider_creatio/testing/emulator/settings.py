@@ -15,6 +15,8 @@ from airflow_provider_creatio.testing.emulator.values import GUID_ORDERS, KINDS
 
 ExpiryForm = Literal["401", "302", "html"]
 EXPIRY_FORMS: tuple[str, ...] = ("401", "302", "html")
+PatchMissing = Literal["create", "404"]
+PATCH_MISSING: tuple[str, ...] = ("create", "404")
 
 
 class SettingsError(ValueError):
@@ -39,7 +41,10 @@ class EmulatorSettings:
     ``max_filter_nodes``, ``max_orderby_clauses`` and ``max_expansion_depth`` are Microsoft's OData validation
     limits (``MaxNodeCount``, ``MaxOrderByNodeCount``, ``MaxExpansionDepth``) with their defaults; a query over
     one is refused with the validator's message, and None switches that check off
-    (``docs/creatio-notes/odata-query-limits.md``).
+    (``docs/creatio-notes/odata-query-limits.md``). ``patch_missing`` is what a PATCH of an Id no record has
+    does: ``"create"`` creates the record with that Id, as seed 003 documents an update doing (the default), and
+    ``"404"`` answers 404 as OData's protocol does for a missing entity
+    (``docs/creatio-notes/where-the-sources-are-silent.md``).
     """
 
     username: str = "Supervisor"
@@ -61,6 +66,7 @@ class EmulatorSettings:
     max_filter_nodes: int | None = 100
     max_orderby_clauses: int | None = 5
     max_expansion_depth: int | None = 2
+    patch_missing: PatchMissing = "create"
     # Seeded random faults (faults.ChaosSpec fields); empty: none. Never on by default.
     faults: dict[str, Any] = field(default_factory=dict)
 
@@ -138,6 +144,7 @@ _CHECKS: dict[str, tuple[Callable[[object], bool], str]] = {
     "max_filter_nodes": (lambda v: v is None or _is_positive_int(v), "null or an integer > 0"),
     "max_orderby_clauses": (lambda v: v is None or _is_positive_int(v), "null or an integer > 0"),
     "max_expansion_depth": (lambda v: v is None or _is_positive_int(v), "null or an integer > 0"),
+    "patch_missing": (lambda v: v in PATCH_MISSING, "one of create, 404"),
     "custom_entities": (
         _is_entity_map,
         'an object {entity: {column: kind}}, kinds as in Column, "lookup:<Entity>"',
