@@ -4,7 +4,15 @@ PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test test-distributed test-compat lint bench emulator dist smoke-wheel docs docs-serve clean
+.PHONY: demo test test-quick test-distributed test-compat system-packages lint bench emulator dist smoke-wheel docs \
+	docs-serve clean
+
+# Every pytest run: no cache folder, and the skipped tests named with their reasons at the end (-rs). The tests run
+# in parallel (pytest-xdist, one worker per core) and in a random order (pytest-randomly: the run's last line tells
+# the seed; PYTEST_ARGS=--randomly-seed=N runs that order again, PYTEST_ARGS="-p no:randomly" the files' order). The deployment tier runs in one worker, as one unit of work (the scheduler in
+# tests/conftest.py), so two Airflow deployments never start at once.
+PYTEST   := $(BIN)/pytest -q -p no:cacheprovider -rs
+PARALLEL := -n auto
 
 $(BIN)/.installed: pyproject.toml requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,18 +31,30 @@ $(BIN)/.tools-installed: $(BIN)/.installed requirements/release.txt requirements
 demo: $(BIN)/.installed
 	$(BIN)/python scripts/demo.py $(if $(KEEP),--keep) $(DEMO_ARGS)
 
-## make test: lint, type-check and run the whole test suite
-test: $(BIN)/.installed lint
-	$(BIN)/pytest -q -p no:cacheprovider --ignore=tests/distributed
+## make test: lint, type-check and run the whole test suite (in parallel, in a random order)
+test: $(BIN)/.installed lint system-packages
+	$(PYTEST) $(PARALLEL) --ignore=tests/distributed $(PYTEST_ARGS)
+
+## make test-quick: the inner loop while working (under a minute): ruff on the package, then the unit and emulator
+## tests in parallel
+test-quick: $(BIN)/.installed
+	$(BIN)/ruff check airflow_provider_creatio
+	$(PYTEST) $(PARALLEL) tests/unit tests/emulator $(PYTEST_ARGS)
+
+## make system-packages: the Debian packages the tiers need (scripts/system-packages.sh; as root it installs them)
+system-packages:
+	bash scripts/system-packages.sh test
 
 ## make test-distributed: Airflow scaled out (CeleryExecutor, PostgreSQL, Redis, two workers, two triggerers);
 ## needs Debian's postgresql and redis-server packages (.ci/run installs them)
 test-distributed: $(BIN)/.installed
-	$(BIN)/pytest -q -p no:cacheprovider tests/distributed
+	bash scripts/system-packages.sh distributed
+	$(PYTEST) tests/distributed $(PYTEST_ARGS)
 
 ## make test-compat: the unit and dag.test DAG tests on the newest patch of each older Airflow minor that
-## pyproject.toml claims (3.3 is make test's), one after another, each in a venv built from nothing with that
-## version's pins (requirements/compat/constraints-<minor>.txt)
+## pyproject.toml claims (3.3 is make test's), one after another (each in parallel, in a random order), each in a
+## venv built from nothing with that version's pins (requirements/compat/constraints-<minor>.txt); a second run in
+## the same clone reuses the venv until that file or pyproject.toml changes
 COMPAT_AIRFLOW := 3.0 3.1 3.2
 # Every dag.test test but the four-deployment matrix (auth type x .NET layout, which the client handles alike on
 # every Airflow): with it a minor takes about twice as long (COMPAT_TESTS="tests/unit tests/dags" runs it too).
@@ -43,13 +63,17 @@ COMPAT_TESTS   := tests/unit tests/dags/test_entity_dags.py tests/dags/test_proc
 
 test-compat: $(addprefix test-compat-,$(COMPAT_AIRFLOW))
 
-test-compat-%:
+.PRECIOUS: .venv-compat/%/.installed
+.venv-compat/%/.installed: requirements/compat/constraints-%.txt pyproject.toml
 	rm -rf .venv-compat/$*
 	$(PYTHON) -m venv .venv-compat/$*
-	.venv-compat/$*/bin/pip install --quiet --disable-pip-version-check \
-		-c requirements/compat/constraints-$*.txt -e '.[parquet]' pytest pytest-asyncio pytest-timeout
+	.venv-compat/$*/bin/pip install --quiet --disable-pip-version-check -c requirements/compat/constraints-$*.txt \
+		-e '.[parquet]' pytest pytest-asyncio pytest-timeout pytest-xdist pytest-randomly
+	touch $@
+
+test-compat-%: .venv-compat/%/.installed
 	.venv-compat/$*/bin/python -c "import airflow; print('Airflow', airflow.__version__)"
-	.venv-compat/$*/bin/pytest -q -p no:cacheprovider $(COMPAT_TESTS)
+	.venv-compat/$*/bin/pytest -q -p no:cacheprovider -rs $(PARALLEL) $(COMPAT_TESTS) $(PYTEST_ARGS)
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -13,6 +13,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,10 +29,43 @@ os.environ["AIRFLOW__CORE__TEST_CONNECTION"] = "Enabled"
 os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "INFO")
 # Where tests/dags/dag_files/test_lineage.py has its producer write files, which its consumer DAG mentions: one
 # folder for the session, since dag.test stores every DAG of the folder (an older Airflow keeps what it parsed
-# first) and the consumer must mention the very paths the producer writes.
-os.environ.setdefault("CREATIO_LINEAGE_FOLDER", tempfile.mkdtemp(prefix="creatio-lineage-"))
+# first) and the consumer must mention the very paths the producer writes. Each pytest-xdist worker is a session
+# of its own (its own AIRFLOW_HOME and metadata database), so it gets a folder of its own too: the one a worker
+# inherits from the controller's environment would be emptied by two workers at once.
+if "CREATIO_LINEAGE_FOLDER" not in os.environ or os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["CREATIO_LINEAGE_FOLDER"] = tempfile.mkdtemp(prefix="creatio-lineage-")
 
 pytest_plugins = ["airflow_provider_creatio.testing.pytest_plugin"]
+
+# Folders whose tests run in one pytest-xdist worker, one after another, as one unit of work: the deployment tier
+# (its Airflow deployments are session fixtures, stopped after its last test; two of them starting at once in two
+# workers would share a 2-core machine with each other and with every other test).
+ONE_WORKER = ("tests/deployment/",)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With -n: every test is a unit of work of its own, sent to whichever worker is free, except the ``ONE_WORKER``
+    folders, each one unit (first, as the largest). pytest-xdist's own ``--dist loadgroup`` would do it with
+    ``xdist_group`` marks, but it renames the node ids to do so, which pytest 9.2's node ids no longer allow."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    if config.getvalue("dist") != "load":  # -n's default; another --dist given on the command line is kept
+        return None
+
+    class FolderScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return next((folder for folder in ONE_WORKER if nodeid.startswith(folder)), nodeid)
+
+    return FolderScheduling(config, log)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """The random order's seed, at the end of the run: pytest -q leaves out the header line where pytest-randomly
+    tells it, and a failure that depends on the order needs the seed to be seen again."""
+    seed = config.getoption("randomly_seed", None)
+    if isinstance(seed, int):
+        terminalreporter.write_line(f"random order: PYTEST_ARGS=--randomly-seed={seed} runs this order again")
 
 
 @pytest.fixture(scope="session")

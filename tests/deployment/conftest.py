@@ -50,6 +50,15 @@ class Deployment:
 _TIER = contextlib.ExitStack()
 
 
+# In parallel runs the tier is one unit of work for one pytest-xdist worker (tests/conftest.py's scheduler), so
+# that two Airflow deployments never start at once on a 2-core machine and the tier's session fixtures start once.
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tier's tests first and together, also in a random order (pytest-randomly shuffles before this hook):
+    together, since its deployments are stopped after its last test; first, so that a single process starts
+    them before anything else, as the parallel run does."""
+    items.sort(key=lambda item: HERE not in item.path.parents)  # a stable sort: the order within stays
+
+
 # trylast: after pytest's own teardown of the test's fixtures, which may still use a deployment.
 @pytest.hookimpl(trylast=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
