@@ -27,6 +27,11 @@ LIMIT = 300.0  # seconds; generous for a busy machine: the assertions count poll
 
 @pytest.fixture
 def site(scheduling: Site) -> Site:
+    """The deployment once its watcher has polled: without ``since``, the first poll takes the newest watched case
+    as its start, so a case a test made before it would never be delivered (in a random order, any test of this
+    file may be the first)."""
+    scheduling.airflow.wait_for_dag(DAG_ID)
+    scheduling.airflow.wait_for("the watcher to poll", lambda: polls(scheduling) >= 1, LIMIT)
     return scheduling
 
 
