@@ -53,22 +53,31 @@ URL_LIMIT = 2000  # IIS refuses query strings over 2048 bytes by default; keep a
 # --- statuses -----------------------------------------------------------------------------------------------
 
 
-class ProcessStatus(enum.IntEnum):
-    """``processStatus`` of a RunProcess answer."""
+class ProcessState(str, enum.Enum):
+    """A process's state, in Creatio's own words (the ``SysProcessStatus`` names), wherever it was read: a
+    RunProcess answer's ``processStatus`` number (:data:`RUN_PROCESS_STATES`) or the process log's ``StatusId``.
+    UNKNOWN for anything else."""
 
-    INACTIVE = 0
-    RUNNING = 1
-    DONE = 2
-    ERROR = 3
-    CANCELLED = 4
-    CANCELLING = 5
-
-    @property
-    def label(self) -> str:
-        return self.name.capitalize()
+    RUNNING = "Running"
+    COMPLETED = "Completed"
+    ERROR = "Error"
+    CANCELED = "Canceled"
+    INACTIVE = "Inactive"
+    CANCELLING = "Cancelling"
+    UNKNOWN = "Unknown"
 
 
-FINAL_STATUSES = frozenset({ProcessStatus.DONE, ProcessStatus.ERROR, ProcessStatus.CANCELLED})
+FINAL_STATES = frozenset({ProcessState.COMPLETED, ProcessState.ERROR, ProcessState.CANCELED})
+# RunProcess's processStatus numbers. Its documentation calls 2 "Done" and 4 "Cancelled"; the log, and so every
+# XCom, event and message of the provider, "Completed" and "Canceled".
+RUN_PROCESS_STATES: Mapping[int, ProcessState] = {
+    0: ProcessState.INACTIVE,
+    1: ProcessState.RUNNING,
+    2: ProcessState.COMPLETED,
+    3: ProcessState.ERROR,
+    4: ProcessState.CANCELED,
+    5: ProcessState.CANCELLING,
+}
 
 
 # --- parameters ---------------------------------------------------------------------------------------------
@@ -318,7 +327,8 @@ class ProcessRun:
     """A RunProcess answer. ``status`` is the verdict; ``success`` only says if the launch was accepted."""
 
     process_id: str | None
-    status: ProcessStatus
+    status: ProcessState
+    status_code: int
     results: dict[str, Any] = field(default_factory=dict)
     success: bool = True
     error_code: str | None = None
@@ -327,15 +337,15 @@ class ProcessRun:
 
     @property
     def is_final(self) -> bool:
-        return self.status in FINAL_STATUSES
+        return self.status in FINAL_STATES
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able, for XCom."""
         return {
             "process_id": self.process_id,
             "process_name": self.process_name,
-            "status": self.status.label,
-            "status_code": int(self.status),
+            "status": self.status.value,
+            "status_code": self.status_code,
             "results": self.results,
             "success": self.success,
             "error_code": self.error_code,
@@ -348,7 +358,9 @@ def parse_run_process(document: Mapping[str, Any], process_name: str = "") -> Pr
     raw_status = document.get("processStatus")
     if isinstance(raw_status, bool) or not isinstance(raw_status, (int, str)):
         raise ValueError(f"processStatus is missing or not a number: {validation.shown(raw_status)}")
-    status = ProcessStatus(int(raw_status))
+    code = int(raw_status)
+    if code not in RUN_PROCESS_STATES:
+        raise ValueError(f"processStatus {code} is none of the documented 0 to 5")
     process_id = document.get("processId")
     process_id = validation.parse_guid(process_id, "processId") if validation.is_guid(process_id) else None
     if process_id == str(uuid.UUID(int=0)):
@@ -363,7 +375,8 @@ def parse_run_process(document: Mapping[str, Any], process_name: str = "") -> Pr
     info = info if isinstance(info, dict) else {}
     return ProcessRun(
         process_id=process_id,
-        status=status,
+        status=RUN_PROCESS_STATES[code],
+        status_code=code,
         results=results,
         success=document.get("success", True) is not False,  # absent: let the status decide
         error_code=text_or_none(info.get("errorCode")),

@@ -18,8 +18,8 @@ from typing import Any, Literal
 from airflow_provider_creatio.client import process, process_log
 from airflow_provider_creatio.client.errors import CreatioError, CreatioProcessError
 from airflow_provider_creatio.client.http import CallExecutor
-from airflow_provider_creatio.client.process import ProcessRun, ProcessStatus
-from airflow_provider_creatio.client.process_log import ProcessLogEntry, ProcessState
+from airflow_provider_creatio.client.process import ProcessRun, ProcessState
+from airflow_provider_creatio.client.process_log import ProcessLogEntry
 
 StartMethod = Literal["auto", "execute", "run"]
 ProcessId = str | uuid.UUID
@@ -75,18 +75,18 @@ def uses_execute(
 def check_verdict(run: ProcessRun) -> ProcessRun:
     """``run`` when it is fine so far; CreatioProcessError when it was not started or refused (``success``
     false), failed or was cancelled: ``success: true`` with processStatus 3 raises too."""
-    if run.success and run.status not in (ProcessStatus.ERROR, ProcessStatus.CANCELLED):
+    if run.success and run.status not in (ProcessState.ERROR, ProcessState.CANCELED):
         return run
     if not run.success:
         verdict = "could not be started" if run.process_id is None else "was refused by Creatio"
-    elif run.status is ProcessStatus.ERROR:
+    elif run.status is ProcessState.ERROR:
         verdict = "finished with an error"
     else:
         verdict = "was cancelled"
     raise CreatioProcessError(
         f"process {run.process_name or '(unnamed)'} {verdict}",
         process_id=run.process_id,
-        process_status=run.status.label,
+        process_status=run.status.value,
         error_description=run.error_message or run.error_code,
         operation=f"run process {run.process_name}" if run.process_name else None,
     )

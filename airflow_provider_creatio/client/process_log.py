@@ -8,7 +8,6 @@ an instance, :func:`get_process_element` the state of one element and the proces
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import re
 import uuid
 from collections.abc import Callable, Mapping
@@ -18,24 +17,12 @@ from typing import Any, TypeVar
 from airflow_provider_creatio.client import validation
 from airflow_provider_creatio.client.http import ApiResponse, Call
 from airflow_provider_creatio.client.odata import get_record
-from airflow_provider_creatio.client.process import answer_error, text_or_none
+from airflow_provider_creatio.client.process import FINAL_STATES, ProcessState, answer_error, text_or_none
 
 EntryT = TypeVar("EntryT")
 
 
 # --- states -------------------------------------------------------------------------------------------------
-
-
-class ProcessState(str, enum.Enum):
-    """The ``SysProcessStatus`` of a process or element log row; UNKNOWN for an id not listed here."""
-
-    RUNNING = "Running"
-    COMPLETED = "Completed"
-    ERROR = "Error"
-    CANCELED = "Canceled"
-    INACTIVE = "Inactive"
-    CANCELLING = "Cancelling"
-    UNKNOWN = "Unknown"
 
 
 # The SysProcessStatus ids, the same on every Creatio site (CREATIO_API.md, "Following a process instance").
@@ -48,7 +35,6 @@ PROCESS_STATUS_IDS: Mapping[ProcessState, str] = {
     ProcessState.CANCELLING: "006f6d7a-6d9a-4e8c-bf5f-2ddac8b3df9a",
 }
 _STATE_BY_ID = {status_id: state for state, status_id in PROCESS_STATUS_IDS.items()}
-FINAL_STATES = frozenset({ProcessState.COMPLETED, ProcessState.ERROR, ProcessState.CANCELED})
 
 
 def state_from_status_id(status_id: object) -> ProcessState:

@@ -212,14 +212,15 @@ class CreatioRunProcessOperator(ProcessFollowMixin, BaseOperator):  # type: igno
     :param entities_read: the entities the process reads (a list of names, or ``"Contact,Account"``), for lineage:
         OpenLineage inputs. Templated.
     :param entities_written: the entities the process writes: once the task has seen the process complete
-        (outputs asked, ``wait_for_completion``, or RunProcess answering Done), it records an event on the asset
+        (outputs asked, ``wait_for_completion``, or RunProcess answering Completed), it records an event on the asset
         ``creatio://{host}/{entity}`` of each that a DAG mentions (a fire-and-forget start emits none: the process
         has not written yet). OpenLineage outputs. Templated.
     :param creatio_conn_id: the Airflow connection of type ``creatio``.
     :param hook_params: CreatioHook overrides (``retry_attempts``, ``timeout``...).
 
     XCom: the return value (outputs dict, or ``{"process_id", "status"}`` when started with RunProcess and no outputs
-    were asked, or None for fire-and-forget ``Execute``), and ``process_id`` when Creatio gave one.
+    were asked, or None for fire-and-forget ``Execute``), and ``process_id`` when Creatio gave one. ``status`` is
+    Creatio's process-log word (``Running``, ``Completed``...), whether or not the run is followed.
     """
 
     template_fields: Sequence[str] = (
@@ -280,7 +281,9 @@ class CreatioRunProcessOperator(ProcessFollowMixin, BaseOperator):  # type: igno
 
     def announce_written(self, context: Context) -> None:
         """The asset events of ``entities_written``, once the process is known to have completed."""
-        if self.process_status not in ("Done", "Completed"):
+        from airflow_provider_creatio.client.process import ProcessState
+
+        if self.process_status != ProcessState.COMPLETED.value:
             return
         for entity in rendered_names(self.entities_written, "entities_written"):
             self.emit_written(context, entity, {"process": self.process_name})
@@ -327,7 +330,7 @@ class CreatioRunProcessOperator(ProcessFollowMixin, BaseOperator):  # type: igno
             ):
                 return self._execute_get(names, params)
             run = self.hook.run_process(self.process_name, params, names)
-            self.process_status = run.status.label
+            self.process_status = run.status.value
             if run.process_id:
                 self._started(
                     context, run.process_id, unfinished=self.wait_for_completion and not run.is_final
@@ -360,7 +363,7 @@ class CreatioRunProcessOperator(ProcessFollowMixin, BaseOperator):  # type: igno
         process_id = store.get(UNFINISHED_PROCESS)
         if not process_id:
             return None
-        from airflow_provider_creatio.client.process_log import ProcessState
+        from airflow_provider_creatio.client.process import ProcessState
 
         entry = self.hook.get_process_log(str(process_id))
         if entry.state is ProcessState.COMPLETED or not entry.is_final:
@@ -407,7 +410,7 @@ def forget_unfinished(context: Context) -> None:
 def _result(run: ProcessRun, names: list[str]) -> dict[str, Any]:
     if names:
         return {name: run.results.get(name) for name in names}
-    return {"process_id": run.process_id, "status": run.status.label}
+    return {"process_id": run.process_id, "status": run.status.value}
 
 
 class CreatioExecElementOperator(CreatioHookMixin, BaseOperator):  # type: ignore[misc]

@@ -122,7 +122,7 @@ class CreatioProcessTrigger(BaseTrigger):  # type: ignore[misc]
             return self._event("error", f"following process {self.process_id} failed: {err}", entry)
 
     def _final_event(self, log_entry: ProcessLogEntry, entry: dict[str, Any]) -> dict[str, Any]:
-        from airflow_provider_creatio.client.process_log import ProcessState
+        from airflow_provider_creatio.client.process import ProcessState
 
         ok = log_entry.state is ProcessState.COMPLETED
         message = f"process {self.process_id} is {log_entry.state.value}"

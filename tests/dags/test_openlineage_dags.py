@@ -172,7 +172,7 @@ def check_a_process_reports_its_entities_name_and_instance(lineage_run: dict[str
     assert datasets(done, "outputs") == [(site, "Contact"), (site, "Account")]
     facet = done["run"]["facets"]["creatio_process"]
     assert facet["processName"] == "UsrCreateContactProcess"
-    assert facet["status"] == "Done"
+    assert facet["status"] == "Completed"
     assert str(uuid.UUID(facet["processId"])) == facet["processId"]
     assert facet["processId"] in facet["logUrl"]
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_creatio.client.process_log import ProcessState
+from airflow_provider_creatio.client.process import ProcessState
 from airflow_provider_creatio.hooks.creatio import CreatioHook
 from airflow_provider_creatio.operators.process import CreatioRunProcessOperator
 from airflow_provider_creatio.testing.dagrun import DagRunResult, run_dag
@@ -66,7 +66,7 @@ def test_processes_succeed(creatio_connection: Any, dag_folder: Any) -> None:
     long_runs = [i for i in engine.instances("UsrLongProcess") if i.status == 1]
     assert len(long_runs) == 1
     for task_id in ("wait_poke", "wait_deferrable"):
-        assert result.xcoms[task_id]["status"] in ("Done", "Completed")
+        assert result.xcoms[task_id]["status"] == "Completed"
     assert result.xcoms["exec_element"]["executed"] is True
     assert result.xcoms["exec_element"]["state"] == "Completed"
     assert result.xcoms["exec_element_again"]["executed"] is False

@@ -75,12 +75,14 @@ def test_files_written_carry_rows_and_files() -> None:
 
 def test_the_process_run_facet() -> None:
     process_id = str(uuid.uuid4())
-    (name, facet), *_ = lineage.process_run_facets("UsrSync", process_id, "Done", "https://x/log").items()
+    (name, facet), *_ = lineage.process_run_facets(
+        "UsrSync", process_id, "Completed", "https://x/log"
+    ).items()
     assert name == "creatio_process"
     assert (facet.processName, facet.processId, facet.status, facet.logUrl) == (
         "UsrSync",
         process_id,
-        "Done",
+        "Completed",
         "https://x/log",
     )
     assert facet._schemaURL.startswith("urn:airflow-provider-creatio:")

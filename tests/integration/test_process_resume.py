@@ -113,3 +113,25 @@ def test_without_a_task_state_store_a_retry_refuses_to_start_again(creatio_conne
         follow().execute(context(None, try_number=2))
     assert creatio_connection.requests == []  # nothing was sent
     assert follow().execute(context(None, try_number=1))["status"] == "Completed"  # a first try runs as ever
+
+
+@pytest.mark.parametrize("wait_for_completion", [False, True])
+def test_a_run_says_completed_whether_or_not_it_is_followed(
+    creatio_connection: Any, wait_for_completion: bool
+) -> None:
+    """RunProcess's own word for processStatus 2 is "Done", the log's "Completed": a DAG branching on the status
+    sees one word either way."""
+    operator = CreatioRunProcessOperator(
+        task_id="run",
+        process_name=LONG,
+        parameters={"DurationSeconds": 0},
+        method="run",
+        wait_for_completion=wait_for_completion,
+        deferrable=False,
+        poll_interval=0.2,
+    )
+
+    result = operator.execute(context(StateStore(), try_number=1))
+
+    assert result["status"] == "Completed"
+    assert operator.process_status == "Completed"

@@ -312,11 +312,11 @@ def parse_run(document: dict[str, Any]) -> p.ProcessRun:
 def test_run_process_done() -> None:
     run = parse_run(run_answer(resultParameterValues={"Out": '[{"Id": "1"}]', "Text": "plain", "Num": 5}))
     assert run.process_id == PID
-    assert run.status is p.ProcessStatus.DONE
+    assert run.status is p.ProcessState.COMPLETED and run.status_code == 2
     assert run.results == {"Out": [{"Id": "1"}], "Text": "plain", "Num": 5}
     assert run.is_final
     assert process_flow.check_verdict(run) is run
-    assert json.loads(json.dumps(run.to_dict()))["status"] == "Done"
+    assert json.loads(json.dumps(run.to_dict()))["status"] == "Completed"  # the log's word for 2, "Done"
 
 
 @pytest.mark.parametrize(
@@ -331,7 +331,7 @@ def test_run_process_done() -> None:
             "Error",
             id="success-true-but-error",
         ),
-        pytest.param(run_answer(processStatus=4), "was cancelled", "Cancelled", id="cancelled"),
+        pytest.param(run_answer(processStatus=4), "was cancelled", "Canceled", id="cancelled"),
         pytest.param(
             run_answer(
                 processId=None,
@@ -355,7 +355,7 @@ def test_run_process_done() -> None:
             id="unknown-result-name",
         ),
         pytest.param(
-            run_answer(processStatus=2, success=False), "was refused", "Done", id="success-false-with-id"
+            run_answer(processStatus=2, success=False), "was refused", "Completed", id="success-false-with-id"
         ),
     ],
 )
