@@ -24,7 +24,6 @@ the other's: docs/guides/event-driven.md tells users to give them the same argum
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
@@ -50,27 +49,27 @@ class MarkStore(Protocol):
 
 
 class VariableMarkStore:
-    """The mark in an Airflow Variable (JSON). The triggerer's supervisor serves Variables; the calls are
-    synchronous, so they run in a worker thread, off the event loop that every trigger shares."""
+    """The mark in an Airflow Variable (:mod:`airflow_provider_creatio.marks`), read and written in a worker
+    thread."""
 
     def __init__(self, key: str, entity: str) -> None:
         self.key = key
         self.entity = entity
 
     async def load(self) -> tuple[bool, Mark | None]:
-        from airflow_provider_creatio._compat import Variable
         from airflow_provider_creatio.client.changes import Mark
+        from airflow_provider_creatio.marks import read_mark
 
-        text = await asyncio.to_thread(Variable.get, self.key, None)
-        if text is None:
+        value = await asyncio.to_thread(read_mark, self.key)
+        if value is None:
             return False, None
-        return True, Mark.from_dict(json.loads(text).get("mark"))
+        return True, Mark.from_dict(value.get("mark"))
 
     async def save(self, mark: Mark | None) -> None:
-        from airflow_provider_creatio._compat import Variable
+        from airflow_provider_creatio.marks import write_mark
 
-        value = json.dumps({"entity": self.entity, "mark": None if mark is None else mark.to_dict()})
-        await asyncio.to_thread(Variable.set, self.key, value, "CreatioRecordChangeTrigger high-water mark")
+        value = {"entity": self.entity, "mark": None if mark is None else mark.to_dict()}
+        await asyncio.to_thread(write_mark, self.key, value, "CreatioRecordChangeTrigger high-water mark")
 
 
 class RecordChangeProducer(SharedStreamProducer):  # type: ignore[misc]
