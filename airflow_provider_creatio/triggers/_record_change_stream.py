@@ -33,10 +33,24 @@ from airflow_provider_creatio._compat import SharedStreamProducer
 if TYPE_CHECKING:
     from airflow.triggers.shared_stream import AdvanceItem
 
-    from airflow_provider_creatio.client.changes import Mark
-    from airflow_provider_creatio.triggers.record_change import CreatioRecordChangeTrigger
+    from airflow_provider_creatio.client.changes import ChangeBatch, Mark
+    from airflow_provider_creatio.hooks._async import AsyncCreatioCalls
 
 log = logging.getLogger(__name__)
+
+
+class Watch(Protocol):
+    """What the producer asks of its trigger (:class:`~.record_change.CreatioRecordChangeTrigger`): named here,
+    so that this module does not import the trigger's, which imports it."""
+
+    entity: str
+    creatio_conn_id: str
+    hook_params: dict[str, Any] | None
+    poll_interval: float
+
+    async def initial_mark(self, creatio: AsyncCreatioCalls) -> Mark | None: ...
+
+    async def read_changes(self, creatio: AsyncCreatioCalls, mark: Mark | None) -> ChangeBatch: ...
 
 
 class MarkStore(Protocol):
@@ -80,7 +94,7 @@ class RecordChangeProducer(SharedStreamProducer):  # type: ignore[misc]
     the rewind, so that the advances of those read before it are ignored.
     """
 
-    def __init__(self, trigger: CreatioRecordChangeTrigger, store: MarkStore) -> None:
+    def __init__(self, trigger: Watch, store: MarkStore) -> None:
         self.trigger = trigger
         self.store = store
         self.generation = 0
