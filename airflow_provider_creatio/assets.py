@@ -13,7 +13,7 @@ Importing this module is cheap: it is imported when Airflow normalizes an asset 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from airflow_provider_creatio.client.errors import CreatioValidationError
 from airflow_provider_creatio.client.validation import check_entity_name
@@ -98,3 +98,13 @@ def _netloc(parts: SplitResult) -> str:
     host = (parts.hostname or "").lower()
     host = f"[{host}]" if ":" in host else host  # IPv6
     return host if port is None or port in _DEFAULT_PORTS else f"{host}:{port}"
+
+
+def storage_uri(path: object) -> str:
+    """An object storage location as an asset URI: without the connection id (``s3://conn@bucket``) and without
+    a trailing slash; a local path becomes ``file://``."""
+    text = str(path).strip().rstrip("/")
+    parts = urlsplit(text)
+    if not parts.scheme:
+        return f"file://{text}"
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))

@@ -4,7 +4,7 @@ itself (from the DAG file or an XComArg), or the JSON text a ``{{ ... }}`` expre
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from airflow_provider_creatio.client.errors import CreatioValidationError
@@ -46,3 +46,21 @@ def as_filter(value: object) -> str | Mapping[str, Any] | None:
     if value is None or isinstance(value, (str, Mapping)):
         return value
     raise CreatioValidationError(f"filter must be an OData string or a mapping, got {type(value).__name__}")
+
+
+def rendered_names(value: object, argument: str) -> list[str]:
+    """The entity names an argument holds once rendered: a list, or text (``"Contact,Account"`` or a JSON list)."""
+    from airflow_provider_creatio.client.validation import check_entity_name
+
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return rendered_names(json.loads(text), argument)
+        names: list[object] = [name.strip() for name in text.split(",") if name.strip()]
+    elif isinstance(value, Sequence):  # each item as above: a template in a list may render to "Account,Case"
+        return [name for item in value for name in rendered_names(item, argument)]
+    else:
+        names = [value]
+    return [check_entity_name(name, argument) for name in names]

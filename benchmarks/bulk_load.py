@@ -49,14 +49,14 @@ def measure(emulator: Emulator, source: str, operation: str, existing: int) -> d
     per_path = stats["per_path"]
     logins, logouts = per_path.get(LOGIN, 0), per_path.get(LOGOUT, 0)
     return {
-        "records": summary["total"],
+        "records": summary["count"],
         "succeeded": summary["succeeded"],
         "actions": summary["actions"],
         "logins": stats["logins"],
         "data_requests": stats["requests"] - logins - logouts,
         "logouts": logouts,
         "seconds": seconds,
-        "records_per_s": summary["total"] / seconds,
+        "records_per_s": summary["count"] / seconds,
     }
 
 

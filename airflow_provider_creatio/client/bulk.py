@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,11 @@ from airflow_provider_creatio.client.bulk_operation import BulkOperation
 from airflow_provider_creatio.client.errors import CreatioConflictError, CreatioValidationError
 from airflow_provider_creatio.client.filter_nodes import DEFAULT_MAX_FILTER_NODES
 from airflow_provider_creatio.client.http import CallExecutor
+
+# The actions of a record outcome that leave the record as the task asked: what a task wrote, for its asset
+# events and lineage.
+WRITTEN_ACTIONS = frozenset({"created", "updated", "deleted", "existed"})
+FAILURES_NAMED = 10  # failed records named, one line each, in a task's error
 
 
 @dataclass(frozen=True)
@@ -45,7 +51,64 @@ class RecordOutcome:
 
 
 @dataclass
+class BulkTally:
+    """What a bulk run did, counted as its outcomes come: records per action, batch calls, and the first
+    :data:`FAILURES_NAMED` failures as lines with Creatio's words. The bulk operator tallies its report; the load
+    from object storage tallies chunk after chunk, never holding more than one chunk's outcomes. Both tasks'
+    XCom is :meth:`summary`."""
+
+    operation: BulkOperation
+    entity: str
+    actions: Counter[str] = field(default_factory=Counter)
+    failed: int = 0
+    batch_calls: int = 0
+    first_failures: list[str] = field(default_factory=list)
+
+    def add(self, outcome: RecordOutcome, source: str | None = None) -> None:
+        """Count one outcome; ``source`` (the input file) starts its failure line."""
+        self.actions[outcome.action] += 1
+        if outcome.ok:
+            return
+        self.failed += 1
+        if len(self.first_failures) < FAILURES_NAMED:
+            status = f", HTTP {outcome.status}" if outcome.status is not None else ""
+            reason = f": {outcome.error}" if outcome.error else ""
+            where = f"{source} " if source else ""
+            self.first_failures.append(
+                f"{where}record #{outcome.index} (Id {outcome.record_id or '-'}): {outcome.action}{status}{reason}"
+            )
+
+    @property
+    def count(self) -> int:
+        return sum(self.actions.values())
+
+    @property
+    def written(self) -> int:
+        """The records left as the task asked (:data:`WRITTEN_ACTIONS`), for lineage."""
+        return sum(self.actions[action] for action in WRITTEN_ACTIONS)
+
+    def summary(self) -> dict[str, Any]:
+        """The task's XCom: small and JSON-able, counts only (no per-record detail)."""
+        return {
+            "operation": self.operation.value,
+            "entity": self.entity,
+            "count": self.count,
+            "succeeded": self.count - self.failed,
+            "failed": self.failed,
+            "actions": dict(sorted(self.actions.items())),
+            "batch_calls": self.batch_calls,
+        }
+
+    def describe_failures(self) -> str:
+        """The first failures, one line each, and how many more there were."""
+        more = self.failed - len(self.first_failures)
+        return "\n".join([*self.first_failures, *([f"... and {more} more"] if more > 0 else [])])
+
+
+@dataclass
 class BulkReport:
+    """Every outcome of one bulk run, in input order."""
+
     operation: BulkOperation
     entity: str
     outcomes: list[RecordOutcome] = field(default_factory=list)
@@ -55,40 +118,11 @@ class BulkReport:
     def failures(self) -> list[RecordOutcome]:
         return [outcome for outcome in self.outcomes if not outcome.ok]
 
-    @property
-    def succeeded(self) -> int:
-        return len(self.outcomes) - len(self.failures)
-
-    def counts(self) -> dict[str, int]:
-        tally: dict[str, int] = {}
+    def tally(self) -> BulkTally:
+        tally = BulkTally(self.operation, self.entity, batch_calls=self.batch_calls)
         for outcome in self.outcomes:
-            tally[outcome.action] = tally.get(outcome.action, 0) + 1
-        return dict(sorted(tally.items()))
-
-    def summary(self) -> dict[str, Any]:
-        """A small JSON-able summary (no per-record detail)."""
-        return {
-            "operation": self.operation.value,
-            "entity": self.entity,
-            "total": len(self.outcomes),
-            "succeeded": self.succeeded,
-            "failed": len(self.failures),
-            "actions": self.counts(),
-            "batch_calls": self.batch_calls,
-        }
-
-    def describe_failures(self, limit: int = 10) -> str:
-        """One line per failed record (the first ``limit``), with Creatio's own message."""
-        lines = [
-            f"record #{o.index} (Id {o.record_id or '-'}): {o.action}"
-            + (f", HTTP {o.status}" if o.status is not None else "")
-            + (f": {o.error}" if o.error else "")
-            for o in self.failures[:limit]
-        ]
-        more = len(self.failures) - limit
-        if more > 0:
-            lines.append(f"... and {more} more")
-        return "\n".join(lines)
+            tally.add(outcome)
+        return tally
 
 
 @dataclass(frozen=True)

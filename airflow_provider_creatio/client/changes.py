@@ -22,11 +22,19 @@ CHANGE_COLUMN = "ModifiedOn"
 DEFAULT_IDS_LIMIT = 100
 
 
-def changed_before(conditions: str | None, bound: dt.datetime) -> str:
-    """A look's ``$filter``: the watch's ``conditions`` (rendered, None for every record) and ``ModifiedOn`` before
-    ``bound``. The keyset condition is ANDed to it page by page; one look keeps one bound for all its pages."""
-    before = f"{CHANGE_COLUMN} lt {keyset.filter_date_time(bound)}"
-    return before if conditions is None else f"({conditions}) and {before}"
+def change_window(filter: str | None, start: str | None, end: str) -> str:
+    """The ``$filter`` of the records changed in ``[start, end)`` (``ModifiedOn``; from the beginning without a
+    start) that match ``filter`` (rendered; None for every record): an incremental extract's window, and a
+    look's. The keyset condition is ANDed to it page by page; one read keeps one window for all its pages."""
+    bounds = f"{CHANGE_COLUMN} lt {end}"
+    if start is not None:
+        bounds = f"{CHANGE_COLUMN} ge {start} and {bounds}"
+    return bounds if filter is None else f"({filter}) and {bounds}"
+
+
+def changed_before(filter: str | None, bound: dt.datetime) -> str:
+    """A look's ``$filter``: the watch's ``filter`` and ``ModifiedOn`` before ``bound``."""
+    return change_window(filter, None, keyset.filter_date_time(bound))
 
 
 @dataclass(frozen=True)

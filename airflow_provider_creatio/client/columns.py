@@ -15,14 +15,13 @@ Which names are legal where (the schema comes from :mod:`.schema`):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from airflow_provider_creatio.client import odata
 from airflow_provider_creatio.client.errors import CreatioUnknownColumnError
+from airflow_provider_creatio.client.odata import Columns
 from airflow_provider_creatio.client.schema import EntitySchema, Lookup, ServiceSchema, closest
-
-Columns = str | Sequence[str] | None
 
 
 def check_data(entity: EntitySchema, names: Iterable[str], argument: str = "data") -> None:

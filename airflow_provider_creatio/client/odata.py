@@ -46,6 +46,10 @@ JSON_CONTENT_TYPE = "application/json; charset=utf-8; IEEE754Compatible=true"
 SEND_JSON: Mapping[str, str] = {**ACCEPT_JSON, "Content-Type": JSON_CONTENT_TYPE}
 
 COMPARISONS = frozenset({"eq", "ne", "gt", "ge", "lt", "le"})
+# What the provider's arguments take for a query option, everywhere: columns as text ("Name,Email") or a list; a
+# filter as the caller's own OData expression or a mapping of column paths to values.
+Columns = str | Sequence[str] | None
+Filter = str | Mapping[str, Any] | None
 STRING_FUNCTIONS = frozenset({"contains", "startswith", "endswith"})
 
 
@@ -102,7 +106,7 @@ def record_body(data: object, argument: str = "data") -> dict[str, Any]:
 # --- $select, $expand, $orderby -----------------------------------------------------------------------------
 
 
-def listed_items(value: str | Sequence[str] | None, argument: str) -> list[str]:
+def listed_items(value: Columns, argument: str) -> list[str]:
     """The items of ``$select``, ``$expand`` or ``$orderby`` given as ``"A, B"`` or ``["A", "B"]``: stripped,
     blanks and duplicates dropped."""
     if value is None:
@@ -222,7 +226,7 @@ def _one_of(path: str, operator: str, values: Iterable[object]) -> str:
     return "(" + joiner.join(conditions) + ")"
 
 
-def build_filter(conditions: str | Mapping[str, Any] | None) -> str | None:
+def build_filter(conditions: Filter) -> str | None:
     """A ``$filter`` expression, or None when there is nothing to filter on (None, a blank string, an empty
     mapping). See the module docstring for the mapping form."""
     if conditions is None:

@@ -38,7 +38,7 @@ class AsyncCreatioCalls:
         self,
         entity: str,
         *,
-        conditions: str | None,
+        filter: str | None,
         after: Mark | None,
         ids_limit: int,
         page_size: int,
@@ -46,7 +46,7 @@ class AsyncCreatioCalls:
     ) -> ChangeBatch:
         """Every record after the mark in (ModifiedOn, Id) order (all matching ones without a mark), read in
         keyset pages exactly as the sync ``iter_keyset`` reads them (the same cursor and request builder), and
-        summed up as one batch; one page is held at a time, of ``Id`` and ``ModifiedOn`` only. ``conditions``: the
+        summed up as one batch; one page is held at a time, of ``Id`` and ``ModifiedOn`` only. ``filter``: the
         rendered ``$filter``. A site that refuses to compare GUIDs makes the read go on without, and the batch
         says so (``guid_comparison``)."""
         from airflow_provider_creatio.client import paging
@@ -57,25 +57,25 @@ class AsyncCreatioCalls:
         start = None if after is None else (after.modified_on, after.id)
         cursor = KeysetCursor(CHANGE_COLUMN, page_size, after=start, guid_comparison=guid_comparison)
         max_nodes = self.client.config.odata_max_filter_nodes
-        paging.check_keyset_filter(cursor, conditions, max_nodes)
+        paging.check_keyset_filter(cursor, filter, max_nodes)
         batch = ChangeBatch(after=after, ids_limit=ids_limit)
         while not cursor.done:
             try:
                 page = await self.client.execute(
-                    paging.keyset_page_call(entity, cursor, conditions, cursor.selected)
+                    paging.keyset_page_call(entity, cursor, filter, cursor.selected)
                 )
             except CreatioError as error:
-                paging.fall_back_or_raise(cursor, error, entity, conditions, max_nodes)
+                paging.fall_back_or_raise(cursor, error, entity, filter, max_nodes)
                 continue
             batch.add(cursor.take(page.records))
         batch.guid_comparison = cursor.guid_comparison
         return batch
 
-    async def last_change(self, entity: str, *, conditions: str | None) -> Mark | None:
+    async def last_change(self, entity: str, *, filter: str | None) -> Mark | None:
         """The (ModifiedOn, Id) of the last matching record in keyset order: a mark after which only later
         changes come; None when nothing matches."""
         from airflow_provider_creatio.client import paging
         from airflow_provider_creatio.client.changes import CHANGE_COLUMN, Mark
 
-        page = await self.client.execute(paging.last_in_order_call(entity, CHANGE_COLUMN, conditions))
+        page = await self.client.execute(paging.last_in_order_call(entity, CHANGE_COLUMN, filter))
         return Mark.of_record(page.records[-1]) if page.records else None

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from airflow_provider_creatio.client.bulk import BulkReport
     from airflow_provider_creatio.client.bulk_operation import BulkOperation
     from airflow_provider_creatio.client.http import Call
-    from airflow_provider_creatio.client.odata import QueryPage
+    from airflow_provider_creatio.client.odata import Columns, Filter, QueryPage
     from airflow_provider_creatio.client.records import CreateOutcome, UpsertAction
     from airflow_provider_creatio.client.schema import EntitySchema, ServiceSchema
     from airflow_provider_creatio.client.transport import CreatioClient
@@ -30,8 +30,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 RecordId = str | uuid.UUID
-Columns = str | Sequence[str] | None
-Filter = str | Mapping[str, Any] | None
 
 
 class EntityCallsMixin:

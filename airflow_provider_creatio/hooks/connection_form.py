@@ -10,6 +10,7 @@ standard library (the error class is imported when a value is refused).
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -214,6 +215,27 @@ def read_extras(extra: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[
             value = extra.get(LEGACY_PREFIX + field.name)
         values[field.name] = field.parse(value)
     return values
+
+
+def unknown_extras(extra: Mapping[str, Any]) -> list[str]:
+    """One line per extra that no field reads (a typo such as ``netcore``), with the closest field's name: the
+    hook would otherwise ignore its value in silence."""
+    squashed = {_squash(field.name): field.name for field in FIELDS}
+    lines = []
+    for key in extra:
+        name = key.removeprefix(LEGACY_PREFIX)
+        if name in squashed.values():
+            continue
+        guess = difflib.get_close_matches(_squash(name), list(squashed), n=1, cutoff=0.6)
+        hint = f"; did you mean {squashed[guess[0]]!r}?" if guess else ""
+        lines.append(
+            f"connection extra {key!r} is not one the Creatio provider reads, so it has no effect{hint}"
+        )
+    return lines
+
+
+def _squash(name: str) -> str:
+    return name.replace("_", "").replace("-", "").lower()
 
 
 def _refuse(message: str) -> Exception:

@@ -18,7 +18,7 @@ from airflow_provider_creatio.client.config import AuthType, CreatioConfig, Retr
 from airflow_provider_creatio.client.errors import CreatioError
 from airflow_provider_creatio.hooks._entities import EntityCallsMixin
 from airflow_provider_creatio.hooks._processes import ProcessCallsMixin
-from airflow_provider_creatio.hooks.connection_form import FIELDS, read_extras
+from airflow_provider_creatio.hooks.connection_form import FIELDS, read_extras, unknown_extras
 
 if TYPE_CHECKING:
     from airflow_provider_creatio.client.http import Call
@@ -126,9 +126,21 @@ class CreatioHook(EntityCallsMixin, ProcessCallsMixin, BaseHook):  # type: ignor
         return urlunsplit(parts._replace(netloc=f"{parts.netloc}:{conn.port}"))
 
     @cached_property
+    def connection(self) -> Any:
+        """The Airflow connection, read once per hook."""
+        return self.get_connection(self.creatio_conn_id)
+
+    @cached_property
     def config(self) -> CreatioConfig:
-        conn = self.get_connection(self.creatio_conn_id)
-        return _register_secrets(self.config_from_connection(conn, **self._overrides))
+        config = _register_secrets(self.config_from_connection(self.connection, **self._overrides))
+        for line in self.unknown_extras:  # once per hook, so once per task
+            self.log.warning("%s (connection %s)", line, self.creatio_conn_id)
+        return config
+
+    @cached_property
+    def unknown_extras(self) -> list[str]:
+        """The extras of the connection that the provider does not read, each with the closest known name."""
+        return unknown_extras(self.connection.extra_dejson or {})
 
     @cached_property
     def client(self) -> CreatioClient:
@@ -183,11 +195,15 @@ class CreatioHook(EntityCallsMixin, ProcessCallsMixin, BaseHook):  # type: ignor
         try:
             self.call(odata.query_records("Contact", select=["Id"], top=1))
         except CreatioError as err:
-            return False, str(err)
+            return False, str(err) + self._extras_warnings()
         finally:
             self.close()
         login = "an OAuth token" if self.config.auth_type is AuthType.OAUTH else "login"
-        return True, f"Connected to {self.config.base_url}: {login} and an OData read succeeded."
+        succeeded = f"Connected to {self.config.base_url}: {login} and an OData read succeeded."
+        return True, succeeded + self._extras_warnings()
+
+    def _extras_warnings(self) -> str:
+        return "".join(f" Warning: {line}." for line in self.unknown_extras)
 
     # ----------------------------------------------------------------- connection form (Airflow < 3.2)
 

@@ -13,24 +13,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_creatio._compat import AirflowException, BaseOperator
-from airflow_provider_creatio.client.bulk_operation import BulkOperation
+from airflow_provider_creatio.assets import storage_uri
+from airflow_provider_creatio.client.bulk_operation import FAILURE_REPORT_KEY, check_operation
 from airflow_provider_creatio.hooks.creatio import CreatioHook
+from airflow_provider_creatio.operators.asset_events import AssetEventsMixin
 from airflow_provider_creatio.operators.base import CreatioHookMixin
-from airflow_provider_creatio.operators.lineage import (
-    WRITTEN_ACTIONS,
-    CreatioLineageMixin,
-    storage_uri,
-)
 from airflow_provider_creatio.templated import as_filter, as_mapping, as_records
 
 if TYPE_CHECKING:
     from airflow_provider_creatio._compat import Context
-
-Columns = str | Sequence[str] | None
-Filter = str | Mapping[str, Any] | None
+    from airflow_provider_creatio.client.odata import Columns, Filter
 
 
-class CreatioEntityOperator(CreatioLineageMixin, CreatioHookMixin, BaseOperator):  # type: ignore[misc]
+class CreatioEntityOperator(AssetEventsMixin, CreatioHookMixin, BaseOperator):  # type: ignore[misc]
     """Base of the entity operators: the entity, the connection, one hook (one Creatio session) per run.
 
     Lineage (docs/guides/lineage.md): once a writer has written records, it records an event on the asset
@@ -100,23 +95,23 @@ class CreatioEntityOperator(CreatioLineageMixin, CreatioHookMixin, BaseOperator)
         return self._openlineage(complete=True)
 
     def _openlineage(self, *, complete: bool) -> Any:
-        from airflow_provider_creatio import lineage
+        from airflow_provider_creatio import openlineage
 
-        entity = lineage.entity_dataset(
+        entity = openlineage.entity_dataset(
             self.site_url(),
             self.entity,
             output=self.writes_entity,
             schema=self.read_schema(self.entity) if complete else None,
             rows=self.rows_written if complete else None,
         )
-        files_in = [lineage.storage_dataset(uri, output=False) for uri in self.files_read]
+        files_in = [openlineage.storage_dataset(uri, output=False) for uri in self.files_read]
         files_out = [
-            lineage.storage_dataset(uri, output=True, rows=rows, files=files)
+            openlineage.storage_dataset(uri, output=True, rows=rows, files=files)
             for uri, rows, files in self.files_written
         ]
         if self.writes_entity:
-            return lineage.operator_lineage(files_in, [entity, *files_out])
-        return lineage.operator_lineage([entity, *files_in], files_out)
+            return openlineage.operator_lineage(files_in, [entity, *files_out])
+        return openlineage.operator_lineage([entity, *files_in], files_out)
 
     def refuse_unknown_columns(self, **names: Any) -> None:
         """With ``check_columns``, refuse names the entity lacks (see :meth:`CreatioHook.check_columns`)."""
@@ -391,9 +386,9 @@ class CreatioBulkEntityOperator(CreatioEntityOperator):
     :param missing_ok: for delete, a record that does not exist counts as done (action ``absent``).
     :param include_results: put the per-record outcomes in XCom (``results``), not only the summary.
 
-    XCom: ``{"operation", "entity", "total", "succeeded", "failed", "actions": {action: count}, "batch_calls",
-    "results": [{"index", "Id", "ok", "action", ("status", "error" when failed)}]}``. When the task fails, the
-    same value is pushed under the XCom key ``bulk_report`` for inspection.
+    XCom: ``{"operation", "entity", "count", "succeeded", "failed", "actions": {action: count}, "batch_calls",
+    "results": [{"index", "Id", "ok", "action", ("status", "error" when failed)}]}``, the load's shape. When the
+    task fails, the same value is pushed under the XCom key ``bulk_report`` for inspection.
     """
 
     template_fields: Sequence[str] = ("entity", "operation", "records")
@@ -413,10 +408,7 @@ class CreatioBulkEntityOperator(CreatioEntityOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        known = [member.value for member in BulkOperation]
-        if "{{" not in operation and operation not in known:
-            raise ValueError(f"operation must be one of {', '.join(known)}, got {operation!r}")
-        self.operation = operation
+        self.operation = check_operation(operation)
         self.records = records
         self.allow_partial = allow_partial
         self.continue_on_error = continue_on_error
@@ -435,19 +427,20 @@ class CreatioBulkEntityOperator(CreatioEntityOperator):
             batch_size=self.batch_size,
             missing_ok=self.missing_ok,
         )
-        value = report.summary()
-        self.rows_written = sum(1 for outcome in report.outcomes if outcome.action in WRITTEN_ACTIONS)
+        tally = report.tally()
+        self.rows_written = tally.written
+        value = tally.summary()
+        self.log.info("Bulk %s of %s: %s", self.operation, self.entity, value)
         if self.include_results:
             value["results"] = [outcome.to_dict() for outcome in report.outcomes]
-        self.log.info("Bulk %s of %s: %s", self.operation, self.entity, report.summary())
-        if report.failures and not self.allow_partial:
-            context["ti"].xcom_push(key="bulk_report", value=value)
+        if tally.failed and not self.allow_partial:
+            context["ti"].xcom_push(key=FAILURE_REPORT_KEY, value=value)
             raise AirflowException(
-                f"bulk {self.operation} of {self.entity}: {len(report.failures)} of {len(report.outcomes)} "
-                f"records failed:\n{report.describe_failures()}"
+                f"bulk {self.operation} of {self.entity}: {tally.failed} of {tally.count} records failed:\n"
+                f"{tally.describe_failures()}"
             )
-        if report.failures:
-            self.log.warning("%d records failed:\n%s", len(report.failures), report.describe_failures())
+        if tally.failed:
+            self.log.warning("%d records failed:\n%s", tally.failed, tally.describe_failures())
         return value
 
 

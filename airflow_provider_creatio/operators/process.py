@@ -52,8 +52,9 @@ from airflow_provider_creatio._compat import (
 from airflow_provider_creatio.client.errors import CreatioOutcomeUnknownError, CreatioProcessError
 from airflow_provider_creatio.hooks.creatio import CreatioHook
 from airflow_provider_creatio.links import CreatioProcessLogLink, process_log_url
+from airflow_provider_creatio.operators.asset_events import AssetEventsMixin
 from airflow_provider_creatio.operators.base import CreatioHookMixin
-from airflow_provider_creatio.operators.lineage import CreatioLineageMixin, rendered_names
+from airflow_provider_creatio.templated import rendered_names
 
 if TYPE_CHECKING:
     from airflow_provider_creatio._compat import Context
@@ -98,7 +99,7 @@ def check_start_arguments(method: str, wait_for_completion: bool, poll_interval:
         raise ValueError(f"poll_interval must be a positive number of seconds, got {poll_interval!r}")
 
 
-class ProcessFollowMixin(CreatioLineageMixin, CreatioHookMixin):
+class ProcessFollowMixin(AssetEventsMixin, CreatioHookMixin):
     """What a task does for a process it started: follow it in the worker or deferred to the triggerer, resume
     from the trigger's event, and cancel the process when the wait times out or the task is killed."""
 
@@ -301,21 +302,21 @@ class CreatioRunProcessOperator(ProcessFollowMixin, BaseOperator):  # type: igno
         return self._openlineage()
 
     def _openlineage(self) -> Any:
-        from airflow_provider_creatio import lineage
+        from airflow_provider_creatio import openlineage
 
         site = self.site_url()
         inputs = [
-            lineage.entity_dataset(site, entity, output=False)
+            openlineage.entity_dataset(site, entity, output=False)
             for entity in rendered_names(self.entities_read, "entities_read")
         ]
         outputs = [
-            lineage.entity_dataset(site, entity, output=True)
+            openlineage.entity_dataset(site, entity, output=True)
             for entity in rendered_names(self.entities_written, "entities_written")
         ]
-        facets = lineage.process_run_facets(
+        facets = openlineage.process_run_facets(
             self.process_name, self.process_id, self.process_status, self.process_log_url
         )
-        return lineage.operator_lineage(inputs, outputs, facets)
+        return openlineage.operator_lineage(inputs, outputs, facets)
 
     def _start(self, context: Context) -> Any:
         names = result_names(self.result_parameters)

@@ -34,9 +34,9 @@ from airflow_provider_creatio.templated import as_filter
 
 if TYPE_CHECKING:
     from airflow_provider_creatio._compat import Context
+    from airflow_provider_creatio.client.odata import Columns
     from airflow_provider_creatio.client.watch import RecordCondition, WatchSpec
 
-Columns = str | Sequence[str] | None
 RecordPredicate = Callable[[dict[str, Any]], bool]
 
 

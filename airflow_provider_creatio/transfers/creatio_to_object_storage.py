@@ -7,22 +7,21 @@ runs (the keyset helpers imported here need only the validation the operators im
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_creatio._compat import AirflowException, Variable
-from airflow_provider_creatio.client.keyset import filter_date_time, parse_date_time
+from airflow_provider_creatio._compat import AirflowException
+from airflow_provider_creatio.assets import storage_uri
+from airflow_provider_creatio.client.changes import CHANGE_COLUMN, change_window
+from airflow_provider_creatio.client.keyset import CREATED_COLUMN, filter_date_time, parse_date_time
 from airflow_provider_creatio.operators.entity import CreatioEntityOperator
-from airflow_provider_creatio.operators.lineage import storage_uri
 from airflow_provider_creatio.templated import as_filter
 
 if TYPE_CHECKING:
     from airflow_provider_creatio._compat import Context
-    from airflow_provider_creatio.hooks._entities import Columns, Filter
+    from airflow_provider_creatio.client.odata import Columns, Filter
     from airflow_provider_creatio.transfers.formats import FileFormat, ValueKind
 
-WATERMARK_COLUMN = "ModifiedOn"
 DEFAULT_MAX_RECORDS_PER_FILE = 100_000
 
 
@@ -145,7 +144,7 @@ class CreatioToObjectStorageOperator(CreatioEntityOperator):
         names = odata.listed_items(self.select, "select") or list(schema.column_names)
         cursor = [
             "Id",
-            WATERMARK_COLUMN if incremental else "CreatedOn" if not self.guid_comparison else "Id",
+            CHANGE_COLUMN if incremental else CREATED_COLUMN if not self.guid_comparison else "Id",
         ]
         names += [name for name in dict.fromkeys(cursor) if name not in names]
         kinds = kinds_for_entity(schema, names)
@@ -157,16 +156,15 @@ class CreatioToObjectStorageOperator(CreatioEntityOperator):
         """The date column pages turn on (after Id): ModifiedOn for a window; for a full extract none (Id alone),
         or CreatedOn, which an edit does not move, without GUID comparison."""
         if incremental:
-            return WATERMARK_COLUMN
-        return None if self.guid_comparison else "CreatedOn"
+            return CHANGE_COLUMN
+        return None if self.guid_comparison else CREATED_COLUMN
 
     def _records(self, filter: Filter, window: tuple[str | None, str] | None) -> Iterator[dict[str, Any]]:
+        from airflow_provider_creatio.client import odata
+
         column = self._keyset_column(window is not None)
         if window is not None:
-            bounds = f"{WATERMARK_COLUMN} lt {window[1]}"
-            if window[0] is not None:
-                bounds = f"{WATERMARK_COLUMN} ge {window[0]} and {bounds}"
-            filter = _and(filter, bounds)
+            filter = change_window(odata.build_filter(filter), *window)
         return self.hook.iter_keyset(
             self.entity,
             filter=filter,
@@ -193,11 +191,12 @@ class CreatioToObjectStorageOperator(CreatioEntityOperator):
         return mark, filter_date_time(run_after - self.clock_margin)
 
     def _watermark_state(self) -> dict[str, Any] | None:
-        text = Variable.get(self.watermark_key(), default=None)
-        if text is None:
+        from airflow_provider_creatio.marks import read_mark
+
+        state = read_mark(self.watermark_key())
+        if state is None:
             return None
-        state = json.loads(text)
-        if not isinstance(state, dict) or not isinstance(state.get("high_water_mark"), str):
+        if not isinstance(state.get("high_water_mark"), str):
             raise AirflowException(
                 f'the Variable {self.watermark_key()} must hold {{"high_water_mark": "<ISO 8601 time>"}}'
             )
@@ -209,8 +208,12 @@ class CreatioToObjectStorageOperator(CreatioEntityOperator):
         state = self._watermark_state()
         if state is not None and parse_date_time(window[1]) < parse_date_time(state["high_water_mark"]):
             return
+        from airflow_provider_creatio.marks import write_mark
+
         mark = {"high_water_mark": window[1], "run_id": run_id, "window": list(window)}
-        Variable.set(self.watermark_key(), json.dumps(mark))
+        write_mark(
+            self.watermark_key(), mark, f"{type(self).__name__} {self.dag_id}.{self.task_id} high-water mark"
+        )
 
     def _remove_stale_parts(self, folder: str, kept: int, file_format: FileFormat) -> None:
         """Parts an earlier run of the same window wrote beyond this run's last (fewer records now)."""
@@ -227,10 +230,3 @@ class CreatioToObjectStorageOperator(CreatioEntityOperator):
 
 def _part_name(number: int, file_format: FileFormat) -> str:
     return f"part-{number:05d}{file_format.suffix}"
-
-
-def _and(filter: Filter, condition: str) -> Filter:
-    from airflow_provider_creatio.client import odata
-
-    rendered = odata.build_filter(filter)
-    return condition if rendered is None else f"({rendered}) and {condition}"

@@ -6,19 +6,16 @@ flow are imported when a task runs.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_creatio._compat import AirflowException
-from airflow_provider_creatio.client.bulk_operation import BulkOperation
+from airflow_provider_creatio.client.bulk_operation import FAILURE_REPORT_KEY, check_operation
 from airflow_provider_creatio.operators.entity import CreatioEntityOperator
-from airflow_provider_creatio.operators.lineage import WRITTEN_ACTIONS
 
 if TYPE_CHECKING:
     from airflow_provider_creatio._compat import Context, ObjectStoragePath
-    from airflow_provider_creatio.client.bulk import RecordOutcome
+    from airflow_provider_creatio.client.bulk import BulkTally, RecordOutcome
     from airflow_provider_creatio.transfers.formats import RecordWriter, ValueKind
 
 REPORT_SUFFIX = ".report.jsonl"
@@ -26,33 +23,6 @@ _MAX_BATCH_SIZE = (
     100  # Creatio's limit of requests per $batch (client.batch.MAX_BATCH_SIZE, not imported at parse)
 )
 _GLOB_CHARACTERS = "*?["
-_FAILURES_NAMED = 10  # failed records named in the task's error
-
-
-@dataclass
-class _Tally:
-    """What a load did so far: counts only, and the first few failures to name in an error."""
-
-    actions: Counter[str] = field(default_factory=Counter)
-    failed: int = 0
-    batch_calls: int = 0
-    first_failures: list[str] = field(default_factory=list)
-
-    def add(self, outcome: RecordOutcome, source: str) -> None:
-        self.actions[outcome.action] += 1
-        if not outcome.ok:
-            self.failed += 1
-            if len(self.first_failures) < _FAILURES_NAMED:
-                status = f", HTTP {outcome.status}" if outcome.status is not None else ""
-                reason = f": {outcome.error}" if outcome.error else ""
-                self.first_failures.append(
-                    f"{source} record #{outcome.index} (Id {outcome.record_id or '-'}): "
-                    f"{outcome.action}{status}{reason}"
-                )
-
-    @property
-    def total(self) -> int:
-        return sum(self.actions.values())
 
 
 class ObjectStorageToCreatioOperator(CreatioEntityOperator):
@@ -82,9 +52,9 @@ class ObjectStorageToCreatioOperator(CreatioEntityOperator):
     :param batch_size: requests per ``$batch`` call, 1 to 100.
     :param missing_ok: for delete, a record that does not exist counts as done (action ``absent``).
 
-    XCom: ``{"operation", "entity", "total", "succeeded", "failed", "actions": {action: count}, "batch_calls",
-    "files": [{"uri", "report", "total", "failed"}]}``; when the task fails, the same value is pushed under the
-    key ``load_report``.
+    XCom: the bulk operator's shape, ``{"operation", "entity", "count", "succeeded", "failed", "actions": {action:
+    count}, "batch_calls"}``, with ``"files": [{"uri", "report", "count", "failed"}]``; when the task fails, the
+    same value is pushed under the key ``bulk_report``.
     """
 
     template_fields: Sequence[str] = ("entity", "operation", "source", "format")
@@ -106,9 +76,7 @@ class ObjectStorageToCreatioOperator(CreatioEntityOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        known = [member.value for member in BulkOperation]
-        if "{{" not in operation and operation not in known:
-            raise ValueError(f"operation must be one of {', '.join(known)}, got {operation!r}")
+        check_operation(operation)
         if not 1 <= batch_size <= _MAX_BATCH_SIZE:
             raise ValueError(f"batch_size must be 1 to {_MAX_BATCH_SIZE}, got {batch_size}")
         self.source = source
@@ -132,11 +100,14 @@ class ObjectStorageToCreatioOperator(CreatioEntityOperator):
         # requests of one bulk run over it all.
         per_lookup = lookup_ids_per_batch(self.hook.client.config.odata_max_filter_nodes)
         chunk_size = max(1, per_lookup // self.batch_size) * self.batch_size
-        tally = _Tally()
+        from airflow_provider_creatio.client.bulk import BulkTally
+        from airflow_provider_creatio.client.bulk_operation import BulkOperation
+
+        tally = BulkTally(BulkOperation(self.operation), self.entity)
         files = []
         for source in inputs:
             report_path = source.with_name(source.name + REPORT_SUFFIX)
-            before = (tally.total, tally.failed)
+            before = (tally.count, tally.failed)
             with formats.open_writer(report_path, formats.FileFormat.JSONL) as report:
                 records = formats.read_records(source, self.format, kinds=kinds)
                 for offset, chunk in _numbered(formats.read_chunks(records, chunk_size)):
@@ -145,7 +116,7 @@ class ObjectStorageToCreatioOperator(CreatioEntityOperator):
                 {
                     "uri": str(source),
                     "report": str(report_path),
-                    "total": tally.total - before[0],
+                    "count": tally.count - before[0],
                     "failed": tally.failed - before[1],
                 }
             )
@@ -204,7 +175,7 @@ class ObjectStorageToCreatioOperator(CreatioEntityOperator):
         return formats.kinds_for_entity(self.hook.get_entity_schema(self.entity))
 
     def _load_chunk(
-        self, chunk: list[dict[str, Any]], offset: int, report: RecordWriter, tally: _Tally, source: str
+        self, chunk: list[dict[str, Any]], offset: int, report: RecordWriter, tally: BulkTally, source: str
     ) -> None:
         from dataclasses import replace
 
@@ -226,27 +197,16 @@ class ObjectStorageToCreatioOperator(CreatioEntityOperator):
             report.write(placed.to_dict())
             tally.add(placed, source)
 
-    def _finish(self, context: Context, tally: _Tally, files: list[dict[str, Any]]) -> dict[str, Any]:
-        self.rows_written = sum(tally.actions[action] for action in WRITTEN_ACTIONS)
-        value = {
-            "operation": self.operation,
-            "entity": self.entity,
-            "total": tally.total,
-            "succeeded": tally.total - tally.failed,
-            "failed": tally.failed,
-            "actions": dict(sorted(tally.actions.items())),
-            "batch_calls": tally.batch_calls,
-            "files": files,
-        }
-        self.log.info("Load (%s) into %s: %s", self.operation, self.entity, {**value, "files": len(files)})
+    def _finish(self, context: Context, tally: BulkTally, files: list[dict[str, Any]]) -> dict[str, Any]:
+        self.rows_written = tally.written
+        value = tally.summary()
+        self.log.info("Load (%s) into %s: %s (%d files)", self.operation, self.entity, value, len(files))
+        value["files"] = files
         if tally.failed and not self.allow_partial:
-            context["ti"].xcom_push(key="load_report", value=value)
-            failures = "\n".join(tally.first_failures)
-            more = tally.failed - len(tally.first_failures)
+            context["ti"].xcom_push(key=FAILURE_REPORT_KEY, value=value)
             raise AirflowException(
-                f"load ({self.operation}) into {self.entity}: {tally.failed} of {tally.total} records failed "
-                f"(every outcome is in the reports beside the inputs):\n{failures}"
-                + (f"\n... and {more} more" if more > 0 else "")
+                f"load ({self.operation}) into {self.entity}: {tally.failed} of {tally.count} records failed "
+                f"(every outcome is in the reports beside the inputs):\n{tally.describe_failures()}"
             )
         return value
 

@@ -24,7 +24,6 @@ the other's: docs/guides/event-driven.md tells users to give them the same argum
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
@@ -34,10 +33,24 @@ from airflow_provider_creatio._compat import SharedStreamProducer
 if TYPE_CHECKING:
     from airflow.triggers.shared_stream import AdvanceItem
 
-    from airflow_provider_creatio.client.changes import Mark
-    from airflow_provider_creatio.triggers.record_change import CreatioRecordChangeTrigger
+    from airflow_provider_creatio.client.changes import ChangeBatch, Mark
+    from airflow_provider_creatio.hooks._async import AsyncCreatioCalls
 
 log = logging.getLogger(__name__)
+
+
+class Watch(Protocol):
+    """What the producer asks of its trigger (:class:`~.record_change.CreatioRecordChangeTrigger`): named here,
+    so that this module does not import the trigger's, which imports it."""
+
+    entity: str
+    creatio_conn_id: str
+    hook_params: dict[str, Any] | None
+    poll_interval: float
+
+    async def initial_mark(self, creatio: AsyncCreatioCalls) -> Mark | None: ...
+
+    async def read_changes(self, creatio: AsyncCreatioCalls, mark: Mark | None) -> ChangeBatch: ...
 
 
 class MarkStore(Protocol):
@@ -50,27 +63,27 @@ class MarkStore(Protocol):
 
 
 class VariableMarkStore:
-    """The mark in an Airflow Variable (JSON). The triggerer's supervisor serves Variables; the calls are
-    synchronous, so they run in a worker thread, off the event loop that every trigger shares."""
+    """The mark in an Airflow Variable (:mod:`airflow_provider_creatio.marks`), read and written in a worker
+    thread."""
 
     def __init__(self, key: str, entity: str) -> None:
         self.key = key
         self.entity = entity
 
     async def load(self) -> tuple[bool, Mark | None]:
-        from airflow_provider_creatio._compat import Variable
         from airflow_provider_creatio.client.changes import Mark
+        from airflow_provider_creatio.marks import read_mark
 
-        text = await asyncio.to_thread(Variable.get, self.key, None)
-        if text is None:
+        value = await asyncio.to_thread(read_mark, self.key)
+        if value is None:
             return False, None
-        return True, Mark.from_dict(json.loads(text).get("mark"))
+        return True, Mark.from_dict(value.get("mark"))
 
     async def save(self, mark: Mark | None) -> None:
-        from airflow_provider_creatio._compat import Variable
+        from airflow_provider_creatio.marks import write_mark
 
-        value = json.dumps({"entity": self.entity, "mark": None if mark is None else mark.to_dict()})
-        await asyncio.to_thread(Variable.set, self.key, value, "CreatioRecordChangeTrigger high-water mark")
+        value = {"entity": self.entity, "mark": None if mark is None else mark.to_dict()}
+        await asyncio.to_thread(write_mark, self.key, value, "CreatioRecordChangeTrigger high-water mark")
 
 
 class RecordChangeProducer(SharedStreamProducer):  # type: ignore[misc]
@@ -81,7 +94,7 @@ class RecordChangeProducer(SharedStreamProducer):  # type: ignore[misc]
     the rewind, so that the advances of those read before it are ignored.
     """
 
-    def __init__(self, trigger: CreatioRecordChangeTrigger, store: MarkStore) -> None:
+    def __init__(self, trigger: Watch, store: MarkStore) -> None:
         self.trigger = trigger
         self.store = store
         self.generation = 0

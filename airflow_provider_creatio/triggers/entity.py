@@ -7,19 +7,18 @@ conditions travel here: a Python callable cannot be serialized.
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_creatio._compat import BaseTrigger, TriggerEvent
-from airflow_provider_creatio.triggers import sleep_until
+from airflow_provider_creatio.triggers.base import CreatioPollingTrigger
 
 if TYPE_CHECKING:
+    from airflow_provider_creatio.client.errors import CreatioError
     from airflow_provider_creatio.client.watch import RecordCondition, WatchSpec
+    from airflow_provider_creatio.hooks._async import AsyncCreatioCalls
 
 
-class CreatioEntityTrigger(BaseTrigger):  # type: ignore[misc]
+class CreatioEntityTrigger(CreatioPollingTrigger):
     """Poll a Creatio record until its field conditions hold, it reaches a failure state, or it disappears.
 
     :param creatio_conn_id: the Airflow connection of type ``creatio``.
@@ -35,6 +34,16 @@ class CreatioEntityTrigger(BaseTrigger):  # type: ignore[misc]
     "record": {...} | None, "message"}`` or ``{"status": "error", "message"}``.
     """
 
+    serialized_fields = (
+        "creatio_conn_id",
+        "watch",
+        "success_values",
+        "failure_values",
+        "poll_interval",
+        "hook_params",
+        "first_look_at",
+    )
+
     def __init__(
         self,
         *,
@@ -46,14 +55,15 @@ class CreatioEntityTrigger(BaseTrigger):  # type: ignore[misc]
         hook_params: dict[str, Any] | None = None,
         first_look_at: float | None = None,
     ) -> None:
-        super().__init__()
-        self.creatio_conn_id = creatio_conn_id
+        super().__init__(
+            creatio_conn_id=creatio_conn_id,
+            poll_interval=poll_interval,
+            hook_params=hook_params,
+            first_look_at=first_look_at,
+        )
         self.watch = watch
         self.success_values = success_values
         self.failure_values = failure_values
-        self.poll_interval = float(poll_interval)
-        self.hook_params = hook_params
-        self.first_look_at = first_look_at
 
     @classmethod
     def after_first_look(
@@ -77,46 +87,29 @@ class CreatioEntityTrigger(BaseTrigger):  # type: ignore[misc]
             first_look_at=time.time() + poll_interval,
         )
 
-    def serialize(self) -> tuple[str, dict[str, Any]]:
-        return (
-            f"{type(self).__module__}.{type(self).__qualname__}",
-            {
-                "creatio_conn_id": self.creatio_conn_id,
-                "watch": self.watch,
-                "success_values": self.success_values,
-                "failure_values": self.failure_values,
-                "poll_interval": self.poll_interval,
-                "hook_params": self.hook_params,
-                "first_look_at": self.first_look_at,
-            },
-        )
-
-    async def run(self) -> AsyncIterator[TriggerEvent]:
-        yield TriggerEvent(await self._wait())
-
-    async def _wait(self) -> dict[str, Any]:
+    async def look(self, creatio: AsyncCreatioCalls) -> dict[str, Any] | None:
         from airflow_provider_creatio.client import watch
+
+        spec, condition = self._watched()
+        outcome = await creatio.watch(spec, condition)
+        if outcome.state is watch.WatchState.WAITING:
+            self.log.info("%s; next look in %s s", outcome.message, self.poll_interval)
+            return None
+        return {"status": outcome.state.value, "record": outcome.record, "message": outcome.message}
+
+    def error_event(self, err: CreatioError) -> dict[str, Any]:
         from airflow_provider_creatio.client.errors import CreatioError
-        from airflow_provider_creatio.hooks.creatio import CreatioHook
+        from airflow_provider_creatio.client.watch import WatchSpec
 
         try:
-            spec = watch.WatchSpec.from_dict(self.watch)
-            condition = watch.RecordCondition.build(self.success_values, self.failure_values)
-        except CreatioError as err:
+            spec = WatchSpec.from_dict(self.watch)
+        except CreatioError:  # the watch itself is what is wrong
             return {"status": "error", "message": str(err)}
-        hook_params = self.hook_params or {}
-        try:
-            async with CreatioHook.shared_async_calls(self.creatio_conn_id, **hook_params) as creatio:
-                await sleep_until(self.first_look_at)
-                while True:
-                    outcome = await creatio.watch(spec, condition)
-                    if outcome.state is not watch.WatchState.WAITING:
-                        return {
-                            "status": outcome.state.value,
-                            "record": outcome.record,
-                            "message": outcome.message,
-                        }
-                    self.log.info("%s; next look in %s s", outcome.message, self.poll_interval)
-                    await asyncio.sleep(self.poll_interval)
-        except CreatioError as err:
-            return {"status": "error", "message": f"watching {spec.describe} failed: {err}"}
+        return {"status": "error", "message": f"watching {spec.describe} failed: {err}"}
+
+    def _watched(self) -> tuple[WatchSpec, RecordCondition]:
+        """What to look at and what to look for, as the deferring task gave them (a bad one: CreatioError)."""
+        from airflow_provider_creatio.client import watch
+
+        spec = watch.WatchSpec.from_dict(self.watch)
+        return spec, watch.RecordCondition.build(self.success_values, self.failure_values)

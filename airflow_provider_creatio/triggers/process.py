@@ -8,19 +8,18 @@ which is harmless.
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_creatio._compat import BaseTrigger, TriggerEvent
-from airflow_provider_creatio.triggers import sleep_until
+from airflow_provider_creatio.triggers.base import CreatioPollingTrigger
 
 if TYPE_CHECKING:
+    from airflow_provider_creatio.client.errors import CreatioError
     from airflow_provider_creatio.client.process_log import ProcessLogEntry
+    from airflow_provider_creatio.hooks._async import AsyncCreatioCalls
 
 
-class CreatioProcessTrigger(BaseTrigger):  # type: ignore[misc]
+class CreatioProcessTrigger(CreatioPollingTrigger):
     """Poll ``SysProcessLog`` until the process is Completed, Error or Canceled, or until ``end_time``.
 
     :param creatio_conn_id: the Airflow connection of type ``creatio``.
@@ -35,6 +34,15 @@ class CreatioProcessTrigger(BaseTrigger):  # type: ignore[misc]
     where ``entry`` is the last :meth:`ProcessLogEntry.to_dict` read (None if none was).
     """
 
+    serialized_fields = (
+        "creatio_conn_id",
+        "process_id",
+        "poll_interval",
+        "end_time",
+        "hook_params",
+        "first_look_at",
+    )
+
     def __init__(
         self,
         *,
@@ -45,13 +53,15 @@ class CreatioProcessTrigger(BaseTrigger):  # type: ignore[misc]
         hook_params: dict[str, Any] | None = None,
         first_look_at: float | None = None,
     ) -> None:
-        super().__init__()
-        self.creatio_conn_id = creatio_conn_id
+        super().__init__(
+            creatio_conn_id=creatio_conn_id,
+            poll_interval=poll_interval,
+            hook_params=hook_params,
+            first_look_at=first_look_at,
+        )
         self.process_id = process_id
-        self.poll_interval = float(poll_interval)
         self.end_time = end_time
-        self.hook_params = hook_params
-        self.first_look_at = first_look_at
+        self._entry: dict[str, Any] | None = None  # the last log row read, for the error event
 
     @classmethod
     def after_first_look(
@@ -75,51 +85,24 @@ class CreatioProcessTrigger(BaseTrigger):  # type: ignore[misc]
             first_look_at=now + poll_interval,
         )
 
-    def serialize(self) -> tuple[str, dict[str, Any]]:
-        return (
-            f"{type(self).__module__}.{type(self).__qualname__}",
-            {
-                "creatio_conn_id": self.creatio_conn_id,
-                "process_id": self.process_id,
-                "poll_interval": self.poll_interval,
-                "end_time": self.end_time,
-                "hook_params": self.hook_params,
-                "first_look_at": self.first_look_at,
-            },
-        )
-
-    async def run(self) -> AsyncIterator[TriggerEvent]:
-        yield TriggerEvent(await self._follow())
-
     def _event(self, status: str, message: str, entry: dict[str, Any] | None = None) -> dict[str, Any]:
         return {"status": status, "process_id": self.process_id, "entry": entry, "message": message}
 
-    async def _follow(self) -> dict[str, Any]:
+    async def look(self, creatio: AsyncCreatioCalls) -> dict[str, Any] | None:
         from airflow_provider_creatio.client import process_flow
-        from airflow_provider_creatio.client.errors import CreatioError
-        from airflow_provider_creatio.hooks.creatio import CreatioHook
 
-        entry: dict[str, Any] | None = None
-        hook_params = self.hook_params or {}
-        try:
-            async with CreatioHook.shared_async_calls(self.creatio_conn_id, **hook_params) as creatio:
-                await sleep_until(self.first_look_at)
-                while True:
-                    log_entry = await creatio.get_process_log(self.process_id)
-                    entry = log_entry.to_dict()
-                    look = process_flow.judge(log_entry, time.time(), self.end_time, self.poll_interval)
-                    if look is process_flow.Look.FINAL:
-                        return self._final_event(log_entry, entry)
-                    if look is process_flow.Look.TIMED_OUT:
-                        return self._event(
-                            "timeout", f"process {self.process_id} still running at timeout", entry
-                        )
-                    self.log.info(
-                        "%s", process_flow.waiting_note(self.process_id, log_entry, self.poll_interval)
-                    )
-                    await asyncio.sleep(self.poll_interval)
-        except CreatioError as err:
-            return self._event("error", f"following process {self.process_id} failed: {err}", entry)
+        log_entry = await creatio.get_process_log(self.process_id)
+        self._entry = entry = log_entry.to_dict()
+        look = process_flow.judge(log_entry, time.time(), self.end_time, self.poll_interval)
+        if look is process_flow.Look.FINAL:
+            return self._final_event(log_entry, entry)
+        if look is process_flow.Look.TIMED_OUT:
+            return self._event("timeout", f"process {self.process_id} still running at timeout", entry)
+        self.log.info("%s", process_flow.waiting_note(self.process_id, log_entry, self.poll_interval))
+        return None
+
+    def error_event(self, err: CreatioError) -> dict[str, Any]:
+        return self._event("error", f"following process {self.process_id} failed: {err}", self._entry)
 
     def _final_event(self, log_entry: ProcessLogEntry, entry: dict[str, Any]) -> dict[str, Any]:
         from airflow_provider_creatio.client.process import ProcessState

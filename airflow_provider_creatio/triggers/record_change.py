@@ -192,14 +192,14 @@ class CreatioRecordChangeTrigger(BaseEventTrigger):  # type: ignore[misc]
         later one is new)."""
         if self._start is not None:
             return self._start
-        return await creatio.last_change(self.entity, conditions=self.poll_conditions(utc_now()))
+        return await creatio.last_change(self.entity, filter=self.poll_filter(utc_now()))
 
     async def read_changes(self, creatio: AsyncCreatioCalls, mark: Mark | None) -> ChangeBatch:
         """One poll: every change after ``mark`` stamped before the margin, summed up as one batch. Once the site
         has refused to compare GUIDs, polls page on ``ModifiedOn`` alone."""
         batch = await creatio.read_changes(
             self.entity,
-            conditions=self.poll_conditions(utc_now()),
+            filter=self.poll_filter(utc_now()),
             after=mark,
             ids_limit=self.ids_limit,
             page_size=self.page_size,
@@ -208,7 +208,7 @@ class CreatioRecordChangeTrigger(BaseEventTrigger):  # type: ignore[misc]
         self._guid_comparison = batch.guid_comparison
         return batch
 
-    def poll_conditions(self, now: dt.datetime) -> str:
+    def poll_filter(self, now: dt.datetime) -> str:
         """The ``$filter`` of a poll at ``now``: the watch's filter and ``ModifiedOn lt <now - clock_margin>``."""
         from airflow_provider_creatio.client import odata
         from airflow_provider_creatio.client.changes import changed_before

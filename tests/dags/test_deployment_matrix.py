@@ -54,7 +54,7 @@ def assert_outcomes(result: DagRunResult, emulator: Any) -> None:
     assert (bob["Id"], bob["Name"]) == (UPSERTED_ID, "Matrix Bob")
     bulk = xcoms["bulk"]
     # One $batch of existence lookups, then two of writes.
-    assert (bulk["total"], bulk["failed"], bulk["batch_calls"]) == (BULK_SIZE, 0, 3)
+    assert (bulk["count"], bulk["failed"], bulk["batch_calls"]) == (BULK_SIZE, 0, 3)
     assert xcoms["bulk"]["actions"] == {"created": BULK_SIZE - 1, "updated": 1}
     assert emulator.store.count("Contact") >= BULK_SIZE
     assert xcoms["delete"] == {"Id": contact_id, "deleted": True}

@@ -53,3 +53,15 @@ def test_the_rest_test_endpoint_tests_a_creatio_connection(
     assert answer["status"] is ok, answer
     assert words in answer["message"]
     assert not leaks(answer["message"], deployment.secrets() | {secret})
+
+
+def test_the_test_button_names_an_extra_the_provider_does_not_read(deployment: Deployment) -> None:
+    """A typo in an extra would otherwise be ignored in silence: the test still runs, and its message names it."""
+    connection = body(deployment, "forms", PASSWORD)
+    connection["extra"] = json.dumps({"netcore": False})
+
+    answer = deployment.airflow.api("POST", "/api/v2/connections/test", connection)
+
+    assert answer["status"] is True, answer
+    assert "connection extra 'netcore' is not one the Creatio provider reads" in answer["message"]
+    assert "did you mean 'net_core'?" in answer["message"]

@@ -76,7 +76,7 @@ def test_the_upsert_lookups_fit_the_sites_limit(
         creatio_connection.store.insert("Account", {"Id": record_id, "Name": "old"})
     with CreatioHook() as hook:
         report = hook.bulk_records("upsert", "Account", [{"Id": i, "Name": "new"} for i in existing])
-    assert report.counts() == {"updated": 150, "created": 150}
+    assert report.tally().actions == {"updated": 150, "created": 150}
     assert {row["Name"] for row in creatio_connection.store.rows("Account") if row["Id"] in existing} == {
         "new"
     }

@@ -58,6 +58,27 @@ def test_test_connection_reports_success_and_creatio_message(
     assert "not-the-password" not in message
 
 
+def test_an_extra_the_provider_does_not_read_is_named_once_per_task_and_by_test_connection(
+    emulator: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use(monkeypatch, emulator, authtype="forms", extra__creatio__timeout=30, colour="blue")
+    with CreatioHook() as hook:  # a task's hook (Airflow's task logging prints its warnings)
+        for _ in range(3):
+            hook.call(odata.query_records("Contact", select=["Id"], top=1))
+    logged = capsys.readouterr().out
+    ok, message = CreatioHook().test_connection()
+
+    typo = (
+        "connection extra 'authtype' is not one the Creatio provider reads, so it has no effect; did you mean "
+        "'auth_type'? (connection creatio_default)"
+    )
+    assert logged.count(typo) == 1  # once for the hook's three calls
+    assert logged.count("connection extra 'colour' is not one the Creatio provider reads") == 1
+    assert "extra__creatio__timeout" not in logged  # the legacy spelling of timeout is read
+    assert ok
+    assert "Warning: connection extra 'authtype' is not one the Creatio provider reads" in message
+
+
 def use_oauth(monkeypatch: pytest.MonkeyPatch, emulator: Any, **extra: Any) -> None:
     monkeypatch.setenv("AIRFLOW_CONN_CREATIO_DEFAULT", emulator_connection_json(emulator, "oauth", **extra))
 

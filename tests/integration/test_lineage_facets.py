@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from airflow_provider_creatio import lineage
+from airflow_provider_creatio import openlineage
 from airflow_provider_creatio._compat import Asset
 from airflow_provider_creatio.assets import convert_asset_to_openlineage
 from airflow_provider_creatio.client.schema import Column, EntitySchema
@@ -39,18 +39,18 @@ def crm_connection(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_an_entity_input_with_its_schema() -> None:
-    dataset = lineage.entity_dataset(SITE, "Contact", output=False, schema=SCHEMA)
+    dataset = openlineage.entity_dataset(SITE, "Contact", output=False, schema=SCHEMA)
     assert (dataset.namespace, dataset.name) == ("creatio://mysite.creatio.com", "Contact")
     fields = dataset.facets["schema"].fields
     assert [(field.name, field.type) for field in fields] == [("Id", "Edm.Guid"), ("Name", "Edm.String")]
 
 
 def test_an_entity_output_with_its_row_count() -> None:
-    dataset = lineage.entity_dataset("https://server/creatio", "Case", output=True, rows=3)
+    dataset = openlineage.entity_dataset("https://server/creatio", "Case", output=True, rows=3)
     assert (dataset.namespace, dataset.name) == ("creatio://server/creatio", "Case")
     assert dataset.outputFacets["outputStatistics"].rowCount == 3
     assert dataset.facets == {}
-    assert lineage.entity_dataset(SITE, "Case", output=True).outputFacets == {}
+    assert openlineage.entity_dataset(SITE, "Case", output=True).outputFacets == {}
 
 
 @pytest.mark.parametrize(
@@ -64,18 +64,18 @@ def test_an_entity_output_with_its_row_count() -> None:
     ],
 )
 def test_object_storage_named_as_openlineage_names_files(location: str, namespace: str, name: str) -> None:
-    assert lineage.storage_namespace(location) == (namespace, name)
+    assert openlineage.storage_namespace(location) == (namespace, name)
 
 
 def test_files_written_carry_rows_and_files() -> None:
-    dataset = lineage.storage_dataset("s3://lake/contacts", output=True, rows=10, files=2)
+    dataset = openlineage.storage_dataset("s3://lake/contacts", output=True, rows=10, files=2)
     statistics = dataset.outputFacets["outputStatistics"]
     assert (statistics.rowCount, statistics.fileCount) == (10, 2)
 
 
 def test_the_process_run_facet() -> None:
     process_id = str(uuid.uuid4())
-    (name, facet), *_ = lineage.process_run_facets(
+    (name, facet), *_ = openlineage.process_run_facets(
         "UsrSync", process_id, "Completed", "https://x/log"
     ).items()
     assert name == "creatio_process"

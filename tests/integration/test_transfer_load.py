@@ -118,11 +118,11 @@ def test_a_load_of_25000_records_takes_one_login_one_schema_read_and_a_batch_per
     assert emulator.count("GET", "$metadata") == 1
     assert emulator.count("POST", "/$batch") == math.ceil(total / 100) == result["batch_calls"]
     assert emulator.count() == 1 + 1 + 250 + emulator.count(path_contains="Logout")
-    assert (result["total"], result["succeeded"], result["failed"]) == (total, total, 0)
+    assert (result["count"], result["succeeded"], result["failed"]) == (total, total, 0)
     assert result["actions"] == {"created": total}
     assert emulator.store.count(ENTITY) == total
     report = f"{source}.report.jsonl"
-    assert result["files"] == [{"uri": source, "report": report, "total": total, "failed": 0}]
+    assert result["files"] == [{"uri": source, "report": report, "count": total, "failed": 0}]
     lines = report_lines(report)
     assert [line["index"] for line in lines] == list(range(total))
     assert {line["Id"] for line in lines} == {copy_id(n) for n in range(total)}
@@ -185,7 +185,7 @@ def test_a_folder_or_a_glob_loads_every_file_once_and_never_a_report(
     first, _ = load(source=f"{storage_root}/in", operation="upsert")
     again, _ = load(source=f"{storage_root}/in/*", operation="upsert")  # the reports are there now
 
-    assert [(item["uri"].rsplit("/", 1)[1], item["total"]) for item in first["files"]] == [
+    assert [(item["uri"].rsplit("/", 1)[1], item["count"]) for item in first["files"]] == [
         ("a.csv", 150),
         ("b.jsonl", 50),
     ]

@@ -86,5 +86,5 @@ def test_25000_records_round_trip_with_every_value_equal(
     assert extracted["count"] == TOTAL and len(extracted["uris"]) == 3
     assert all("$skip" not in entry.query for entry in extract_reads)
     assert sum(entry.rows_read for entry in extract_reads) <= 1.05 * TOTAL
-    assert (loaded["total"], loaded["failed"]) == (TOTAL, 0)
+    assert (loaded["count"], loaded["failed"]) == (TOTAL, 0)
     assert rows(site) == before

@@ -1,5 +1,6 @@
 """A poll's batch of changes (client/changes.py): what its event carries, whatever the number of changes; a
-poll's filter, bounded by the clock margin; the trigger's clock_margin argument."""
+poll's filter, bounded by the clock margin; the trigger's clock_margin argument; the change window and the mark
+store the extract shares."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_creatio.client.changes import ChangeBatch, Mark, changed_before
+from airflow_provider_creatio import marks
+from airflow_provider_creatio._compat import AirflowException
+from airflow_provider_creatio.client.changes import ChangeBatch, Mark, change_window, changed_before
 from airflow_provider_creatio.client.errors import CreatioValidationError
 from airflow_provider_creatio.triggers.record_change import CreatioRecordChangeTrigger
 
@@ -71,10 +74,10 @@ def test_a_poll_reads_only_changes_stamped_before_its_bound() -> None:
 def test_the_trigger_bounds_its_polls_clock_margin_before_now(clock_margin: Any, bound: str) -> None:
     margin = {} if clock_margin is None else {"clock_margin": clock_margin}
     trigger = CreatioRecordChangeTrigger(entity="Case", filter={"Priority/Name": "High"}, **margin)
-    assert trigger.poll_conditions(NOW) == f"(Priority/Name eq 'High') and ModifiedOn lt {bound}"
+    assert trigger.poll_filter(NOW) == f"(Priority/Name eq 'High') and ModifiedOn lt {bound}"
     kwargs = trigger.serialize()[1]
     assert isinstance(kwargs["clock_margin"], float)  # the trigger row keeps JSON
-    assert CreatioRecordChangeTrigger(**kwargs).poll_conditions(NOW) == trigger.poll_conditions(NOW)
+    assert CreatioRecordChangeTrigger(**kwargs).poll_filter(NOW) == trigger.poll_filter(NOW)
 
 
 @pytest.mark.parametrize(
@@ -84,3 +87,35 @@ def test_the_trigger_bounds_its_polls_clock_margin_before_now(clock_margin: Any,
 def test_a_bad_clock_margin_fails_the_dag_file(clock_margin: Any, error: type[Exception]) -> None:
     with pytest.raises(error, match="clock_margin"):
         CreatioRecordChangeTrigger(entity="Case", clock_margin=clock_margin)
+
+
+@pytest.mark.parametrize(
+    ("filter", "start", "expected"),
+    [
+        (None, None, "ModifiedOn lt 2026-01-02T00:00:00Z"),
+        (
+            None,
+            "2026-01-01T00:00:00Z",
+            "ModifiedOn ge 2026-01-01T00:00:00Z and ModifiedOn lt 2026-01-02T00:00:00Z",
+        ),
+        (
+            "Name eq 'x' or Name eq 'y'",
+            "2026-01-01T00:00:00Z",
+            "(Name eq 'x' or Name eq 'y') and ModifiedOn ge 2026-01-01T00:00:00Z and ModifiedOn lt 2026-01-02T00:00:00Z",
+        ),
+    ],
+)
+def test_one_change_window_for_the_extract_and_the_trigger(
+    filter: str | None, start: str | None, expected: str
+) -> None:
+    assert change_window(filter, start, "2026-01-02T00:00:00Z") == expected
+
+
+@pytest.mark.parametrize("text", ['"2026-01-01T00:00:00Z"', "not json", "[1]"])
+def test_a_mark_variable_that_holds_no_object_is_an_error_naming_it(
+    monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    monkeypatch.setattr(marks.Variable, "get", staticmethod(lambda key, default=None: text))
+
+    with pytest.raises(AirflowException, match="the Variable creatio_mark must hold a JSON object"):
+        marks.read_mark("creatio_mark")

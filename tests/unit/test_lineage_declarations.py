@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 
 from airflow_provider_creatio._compat import AirflowRuntimeError, Asset
+from airflow_provider_creatio.assets import storage_uri
 from airflow_provider_creatio.operators.entity import CreatioCreateEntityOperator, CreatioGetEntityOperator
-from airflow_provider_creatio.operators.lineage import rendered_names, storage_uri
 from airflow_provider_creatio.operators.process import CreatioRunProcessOperator
+from airflow_provider_creatio.templated import rendered_names
 
 CONTACT = "creatio://mysite.creatio.com/Contact"
 

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,7 @@ from airflow_provider_creatio._compat import Connection
 from airflow_provider_creatio.client.config import AuthType, CreatioConfig
 from airflow_provider_creatio.client.errors import CreatioConfigError
 from airflow_provider_creatio.get_provider_info import get_provider_info
-from airflow_provider_creatio.hooks.connection_form import FIELDS, LEGACY_PREFIX, ConnField
+from airflow_provider_creatio.hooks.connection_form import FIELDS, LEGACY_PREFIX, ConnField, unknown_extras
 from airflow_provider_creatio.hooks.creatio import CreatioHook
 
 
@@ -281,3 +282,34 @@ def test_insecure_needs_explicit_opt_in() -> None:
     assert (
         CreatioHook.config_from_connection(conn("http://127.0.0.1:8765")).base_url == "http://127.0.0.1:8765"
     )
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [
+        ({"net_core": True, "extra__creatio__timeout": 5}, []),
+        (
+            {"netcore": True},
+            [
+                "'netcore' is not one the Creatio provider reads, so it has no effect; did you mean 'net_core'?"
+            ],
+        ),
+        (
+            {"Auth-Type": "oauth"},
+            [
+                "'Auth-Type' is not one the Creatio provider reads, so it has no effect; did you mean 'auth_type'?"
+            ],
+        ),
+        (
+            {"extra__creatio__clientid": "x"},
+            [
+                "'extra__creatio__clientid' is not one the Creatio provider reads, so it has no effect; did you mean 'client_id'?"
+            ],
+        ),
+        ({"zzz": 1}, ["'zzz' is not one the Creatio provider reads, so it has no effect"]),
+    ],
+)
+def test_an_extra_no_field_reads_is_named_with_the_closest_field(
+    extra: dict[str, Any], named: list[str]
+) -> None:
+    assert unknown_extras(extra) == [f"connection extra {line}" for line in named]

@@ -26,8 +26,7 @@ from airflow.providers.common.compat.openlineage.facet import (
 )
 from airflow.providers.openlineage.extractors import OperatorLineage
 
-from airflow_provider_creatio.assets import entity_uri, site_namespace
-from airflow_provider_creatio.operators.lineage import storage_uri
+from airflow_provider_creatio.assets import entity_uri, site_namespace, storage_uri
 
 if TYPE_CHECKING:
     from airflow_provider_creatio.client.schema import EntitySchema

@@ -1,4 +1,4 @@
-"""What a Creatio task reads and writes, for Airflow's assets and for OpenLineage.
+"""What a Creatio task wrote, as events on Airflow assets, and the facts of its run that lineage reads later.
 
 The asset of an entity (``creatio://{host}/{Entity}``, see :mod:`airflow_provider_creatio.assets`) is known only
 when the task runs: the site comes from the connection and the entity is templated. Once a task has written, it
@@ -9,13 +9,13 @@ which Airflow reads when the task succeeds. An asset no DAG mentions gets no eve
 tasks doing so at once, and the loser of that race fails although its work is done
 (docs/guides/lineage.md). A reader emits nothing: reading changes nothing.
 
-OpenLineage facets are built by :mod:`airflow_provider_creatio.lineage`, imported only when the OpenLineage
+OpenLineage facets are built by :mod:`airflow_provider_creatio.openlineage`, imported only when the OpenLineage
 provider asks for them. Importing this module is cheap (DAG parse).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_creatio.assets import entity_uri
@@ -25,43 +25,8 @@ if TYPE_CHECKING:
     from airflow_provider_creatio.client.schema import EntitySchema
     from airflow_provider_creatio.hooks.creatio import CreatioHook
 
-# The actions of a record outcome that leave the record as the task asked (client.bulk.RecordOutcome).
-WRITTEN_ACTIONS = frozenset({"created", "updated", "deleted", "existed"})
 
-
-def rendered_names(value: object, argument: str) -> list[str]:
-    """The entity names an argument holds once rendered: a list, or text (``"Contact,Account"`` or a JSON list)."""
-    import json
-
-    from airflow_provider_creatio.client.validation import check_entity_name
-
-    if value is None or value == "":
-        return []
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
-            return rendered_names(json.loads(text), argument)
-        names: list[object] = [name.strip() for name in text.split(",") if name.strip()]
-    elif isinstance(value, Sequence):  # each item as above: a template in a list may render to "Account,Case"
-        return [name for item in value for name in rendered_names(item, argument)]
-    else:
-        names = [value]
-    return [check_entity_name(name, argument) for name in names]
-
-
-def storage_uri(path: object) -> str:
-    """An object storage location as an asset URI: without the connection id (``s3://conn@bucket``) and without
-    a trailing slash; a local path becomes ``file://``."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    text = str(path).strip().rstrip("/")
-    parts = urlsplit(text)
-    if not parts.scheme:
-        return f"file://{text}"
-    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
-
-
-class CreatioLineageMixin:
+class AssetEventsMixin:
     """Remembers the site and the schemas a run read, and records the asset events of what it wrote."""
 
     creatio_conn_id: str
