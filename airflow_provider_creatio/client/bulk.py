@@ -114,10 +114,6 @@ class BulkReport:
     outcomes: list[RecordOutcome] = field(default_factory=list)
     batch_calls: int = 0
 
-    @property
-    def failures(self) -> list[RecordOutcome]:
-        return [outcome for outcome in self.outcomes if not outcome.ok]
-
     def tally(self) -> BulkTally:
         tally = BulkTally(self.operation, self.entity, batch_calls=self.batch_calls)
         for outcome in self.outcomes:

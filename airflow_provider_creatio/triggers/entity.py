@@ -8,6 +8,7 @@ conditions travel here: a Python callable cannot be serialized.
 from __future__ import annotations
 
 import time
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_creatio.triggers.base import CreatioPollingTrigger
@@ -90,7 +91,7 @@ class CreatioEntityTrigger(CreatioPollingTrigger):
     async def look(self, creatio: AsyncCreatioCalls) -> dict[str, Any] | None:
         from airflow_provider_creatio.client import watch
 
-        spec, condition = self._watched()
+        spec, condition = self._watched
         outcome = await creatio.watch(spec, condition)
         if outcome.state is watch.WatchState.WAITING:
             self.log.info("%s; next look in %s s", outcome.message, self.poll_interval)
@@ -107,8 +108,10 @@ class CreatioEntityTrigger(CreatioPollingTrigger):
             return {"status": "error", "message": str(err)}
         return {"status": "error", "message": f"watching {spec.describe} failed: {err}"}
 
+    @cached_property
     def _watched(self) -> tuple[WatchSpec, RecordCondition]:
-        """What to look at and what to look for, as the deferring task gave them (a bad one: CreatioError)."""
+        """What to look at and what to look for, as the deferring task gave them (a bad one: CreatioError), read
+        once for every look."""
         from airflow_provider_creatio.client import watch
 
         spec = watch.WatchSpec.from_dict(self.watch)

@@ -44,7 +44,7 @@ def _bulk(hook: CreatioHook) -> Any:
     report = hook.bulk_records(
         "upsert", "Contact", [{"Id": str(uuid.uuid4()), "Name": f"B{i}"} for i in range(5)]
     )
-    assert not report.failures, report.failures
+    assert not report.tally().failed, report.tally().describe_failures()
     return report
 
 
