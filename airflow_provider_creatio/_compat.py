@@ -46,6 +46,10 @@ except ImportError:  # Airflow 3.0 and 3.1: the task runner catches core's excep
         TaskDeferred,
     )
 
+# Airflow's own category for a provider's deprecations (a DeprecationWarning), so users filter them as they do
+# every provider's.
+from airflow.exceptions import AirflowProviderDeprecationWarning
+
 if TYPE_CHECKING:
     from airflow.dag_processing.dagbag import DagBag
     from airflow.sdk import CronTriggerTimetable, ObjectStoragePath
@@ -121,6 +125,7 @@ __all__ = [
     "DAG",
     "AirflowException",
     "AirflowFailException",
+    "AirflowProviderDeprecationWarning",
     "AirflowRuntimeError",
     "AirflowSensorTimeout",
     "AirflowSkipException",

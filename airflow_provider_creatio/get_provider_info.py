@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_provider_creatio import __version__
-from airflow_provider_creatio.hooks.connection_form import conn_fields, placeholders
+from airflow_provider_creatio.hooks.connection_form import conn_fields, ui_field_behaviour
 
 _PKG = "airflow_provider_creatio"
 
@@ -23,20 +23,7 @@ def get_provider_info() -> dict[str, Any]:
                 "hook-name": "Creatio",
                 # The extras, stored flat in the connection's ``extra`` (Airflow 3.2+ declarative form).
                 "conn-fields": conn_fields(),
-                "ui-field-behaviour": {
-                    "hidden-fields": ["schema", "port"],
-                    "relabeling": {
-                        "host": "Creatio URL",
-                        "login": "User name (forms)",
-                        "password": "Password (forms)",
-                    },
-                    "placeholders": {
-                        "host": "https://mysite.creatio.com",
-                        "login": "Supervisor",
-                        "extra": '{"net_core": false, "verify": true}',
-                        **placeholders(),
-                    },
-                },
+                "ui-field-behaviour": ui_field_behaviour(),
             }
         ],
         "extra-links": [f"{_PKG}.links.CreatioProcessLogLink"],

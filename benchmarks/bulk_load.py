@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from airflow_provider_creatio import formats
 from airflow_provider_creatio.client.batch import MAX_BATCH_SIZE, lookup_ids_per_batch
-from airflow_provider_creatio.transfers import formats
 from airflow_provider_creatio.transfers.object_storage_to_creatio import ObjectStorageToCreatioOperator
 from benchmarks.harness import CONN_ID, Bench, Emulator, Result, Row, Target, run_task
 from benchmarks.round_trips import LOGIN, LOGOUT

@@ -7,7 +7,7 @@ anyway, records go through files and XCom carries only their URIs and counts, as
 
 1. ``export_contacts`` streams every contact into a JSON Lines file (the query operator's ``output_path``), one
    page held at a time.
-2. ``to_contact_copies`` reads it record by record and writes the reporting rows as CSV (``transfers.formats``).
+2. ``to_contact_copies`` reads it record by record and writes the reporting rows as CSV (``formats``).
 3. ``load_copies`` upserts the CSV into ``UsrContactCopy`` (``ObjectStorageToCreatioOperator``): columns checked
    against the entity's schema first, ``$batch`` requests of 100 in chunks of 10,000, one session; the per-record
    outcomes land beside the input as ``copies.csv.report.jsonl``. A rerun upserts the same rows again.
@@ -60,7 +60,7 @@ def example_creatio_contact_load() -> None:
     @task
     def to_contact_copies(exported: dict[str, object]) -> str:
         """The reporting row of each exported contact, one record in memory at a time; the CSV's URI."""
-        from airflow_provider_creatio.transfers import formats
+        from airflow_provider_creatio import formats
 
         source = formats.storage_path(str(exported["path"]))
         target = source.with_name("copies.csv")

@@ -25,6 +25,7 @@ import enum
 import json
 import re
 import uuid
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,6 +66,20 @@ class ProcessState(str, enum.Enum):
     INACTIVE = "Inactive"
     CANCELLING = "Cancelling"
     UNKNOWN = "Unknown"
+
+    @classmethod
+    def _missing_(cls, value: object) -> ProcessState | None:
+        """RunProcess's documented words before 0.1.0 still name their state, with a warning."""
+        new = _OLD_WORDS.get(str(value))
+        if new is None:
+            return None
+        warnings.warn(
+            f"the process state {value!r} is deprecated: use {new!r}", DeprecationWarning, stacklevel=2
+        )
+        return cls(new)
+
+
+_OLD_WORDS = {"Done": "Completed", "Cancelled": "Canceled"}
 
 
 FINAL_STATES = frozenset({ProcessState.COMPLETED, ProcessState.ERROR, ProcessState.CANCELED})

@@ -13,6 +13,8 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from airflow_provider_creatio.deprecated import warn_renamed
+
 if TYPE_CHECKING:
     from airflow_provider_creatio.client.errors import CreatioProcessError
     from airflow_provider_creatio.client.http import Call
@@ -44,19 +46,25 @@ class ProcessCallsMixin:
 
         return self.call(process.execute_process(name, parameters, result_parameter))
 
-    def run_process(
+    def start_process(
         self,
         name: str,
         parameters: Mapping[str, Any] | None = None,
         result_parameters: str | Sequence[str] = (),
     ) -> ProcessRun:
-        """``RunProcess`` (POST): the process id, its status and, when named, its outputs (synchronous then).
+        """Start a process through ``RunProcess`` (POST): the process id, its status and, when named, its outputs
+        (the process runs synchronously then). To follow a run to its end, use :meth:`wait_for_process`.
 
         Raises :class:`CreatioProcessError` when the run failed or was refused; the verdict is ``processStatus``,
         and the error carries ``SysProcessLog.ErrorDescription`` when Creatio logged one."""
         from airflow_provider_creatio.client import process_flow
 
         return process_flow.start(self.client, name, parameters, result_parameters)
+
+    def run_process(self, *args: Any, **kwargs: Any) -> ProcessRun:
+        """Deprecated: the old name of :meth:`start_process` (it only ever started the process)."""
+        warn_renamed("CreatioHook.run_process", "CreatioHook.start_process")
+        return self.start_process(*args, **kwargs)
 
     @staticmethod
     def uses_execute(

@@ -198,9 +198,22 @@ def conn_fields() -> dict[str, dict[str, Any]]:
     return {f.name: {"label": f.label, "description": f.description, "schema": f.schema()} for f in FIELDS}
 
 
-def placeholders() -> dict[str, str]:
-    """Placeholders of the extras for ``ui-field-behaviour`` (shown by the pre-3.2 form)."""
-    return {f.name: f.placeholder for f in FIELDS}
+def ui_field_behaviour() -> dict[str, Any]:
+    """How the form shows Airflow's standard fields (Airflow's hyphenated keys, as ``get_provider_info`` gives them)."""
+    return {
+        "hidden-fields": ["schema", "port"],
+        "relabeling": {
+            "host": "Creatio URL",
+            "login": "User name (forms)",
+            "password": "Password (forms)",
+        },
+        "placeholders": {
+            "host": "https://mysite.creatio.com",
+            "login": "Supervisor",
+            "extra": '{"net_core": false, "verify": true}',
+            **{f.name: f.placeholder for f in FIELDS},  # the extras' (shown by the pre-3.2 form)
+        },
+    }
 
 
 def read_extras(extra: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:

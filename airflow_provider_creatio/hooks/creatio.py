@@ -18,7 +18,12 @@ from airflow_provider_creatio.client.config import AuthType, CreatioConfig, Retr
 from airflow_provider_creatio.client.errors import CreatioError
 from airflow_provider_creatio.hooks._entities import EntityCallsMixin
 from airflow_provider_creatio.hooks._processes import ProcessCallsMixin
-from airflow_provider_creatio.hooks.connection_form import FIELDS, read_extras, unknown_extras
+from airflow_provider_creatio.hooks.connection_form import (
+    FIELDS,
+    read_extras,
+    ui_field_behaviour,
+    unknown_extras,
+)
 
 if TYPE_CHECKING:
     from airflow_provider_creatio.client.http import Call
@@ -211,10 +216,7 @@ class CreatioHook(EntityCallsMixin, ProcessCallsMixin, BaseHook):  # type: ignor
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
         """Airflow < 3.2 calls this (3.2+ reads get_provider_info()): the same behaviour, with the underscored
         keys (``hidden_fields``) this method's schema requires."""
-        from airflow_provider_creatio.get_provider_info import get_provider_info
-
-        behaviour: dict[str, Any] = get_provider_info()["connection-types"][0]["ui-field-behaviour"]
-        return {key.replace("-", "_"): value for key, value in behaviour.items()}
+        return {key.replace("-", "_"): value for key, value in ui_field_behaviour().items()}
 
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:

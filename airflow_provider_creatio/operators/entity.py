@@ -356,7 +356,7 @@ class CreatioQueryEntitiesOperator(CreatioEntityOperator):
 
     def run(self, context: Context) -> Any:
         if self.output_path:
-            from airflow_provider_creatio.transfers import formats
+            from airflow_provider_creatio import formats
 
             target = formats.storage_path(self.output_path, self.storage_conn_id)
             with formats.open_writer(target, formats.FileFormat.JSONL) as writer:

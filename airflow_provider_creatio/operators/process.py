@@ -330,7 +330,7 @@ class CreatioRunProcessOperator(ProcessFollowMixin, BaseOperator):  # type: igno
                 self.method, self.process_name, params, names, self.wait_for_completion
             ):
                 return self._execute_get(names, params)
-            run = self.hook.run_process(self.process_name, params, names)
+            run = self.hook.start_process(self.process_name, params, names)
             self.process_status = run.status.value
             if run.process_id:
                 self._started(

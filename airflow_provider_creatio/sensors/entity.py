@@ -5,8 +5,9 @@ Conditions (all given ones must hold):
 * ``success_values``: column path -> value, or a list of accepted values. Paths may go through one lookup:
   ``{"Status/Id": [resolved_id, closed_id]}`` (read from the flat ``StatusId`` column) or
   ``{"Status/Name": "Resolved"}`` (the lookup is expanded for you). GUIDs compare in any letter case.
-* ``condition``: a callable that takes the record and returns True when the wait is over (poke and
-  reschedule modes only: a callable cannot travel to the triggerer).
+* ``predicate``: a callable that takes the record and returns True when the wait is over (poke and
+  reschedule modes only: a callable cannot travel to the triggerer). ``condition``, its old name, still works
+  with a deprecation warning.
 
 ``failure_values`` (same form) fails the task at once when the record reaches a failure state, e.g.
 ``{"Status/Id": canceled_id}``. A watched record that does not exist, or disappears, also fails at once. A
@@ -27,6 +28,7 @@ from airflow_provider_creatio._compat import (
     PokeReturnValue,
     default_deferrable,
 )
+from airflow_provider_creatio.deprecated import renamed
 from airflow_provider_creatio.hooks.creatio import CreatioHook
 from airflow_provider_creatio.operators.base import CreatioHookMixin
 from airflow_provider_creatio.sensors.base import FirstLookMixin
@@ -44,22 +46,22 @@ def check_arguments(
     record_id: str | None,
     filter: object,
     success_values: Mapping[str, Any] | None,
-    condition: RecordPredicate | None,
+    predicate: RecordPredicate | None,
     deferrable: bool,
 ) -> None:
-    """Refuse a sensor that could never finish, or whose condition cannot travel to the triggerer."""
+    """Refuse a sensor that could never finish, or whose predicate cannot travel to the triggerer."""
     if (record_id is None) == (filter is None):
         raise ValueError("CreatioEntitySensor watches one record (record_id) or a query (filter): give one")
-    if record_id is not None and not success_values and condition is None:
+    if record_id is not None and not success_values and predicate is None:
         raise ValueError(
-            "CreatioEntitySensor on a record needs success_values or a condition; "
+            "CreatioEntitySensor on a record needs success_values or a predicate; "
             "to read a record once, use CreatioGetEntityOperator"
         )
-    if condition is not None and not callable(condition):
-        raise ValueError(f"condition must be a callable taking the record, got {type(condition).__name__}")
-    if condition is not None and deferrable:
+    if predicate is not None and not callable(predicate):
+        raise ValueError(f"predicate must be a callable taking the record, got {type(predicate).__name__}")
+    if predicate is not None and deferrable:
         raise ValueError(
-            "a callable condition cannot be used with deferrable=True: the trigger runs in the triggerer, "
+            "a predicate cannot be used with deferrable=True: the trigger runs in the triggerer, "
             "and a Python callable cannot be serialized to it. Express the condition with success_values "
             "(and failure_values), or set deferrable=False"
         )
@@ -73,7 +75,7 @@ class CreatioEntitySensor(CreatioHookMixin, FirstLookMixin, BaseSensorOperator):
     :param filter: a query (raw OData string, or a mapping as in the query operator). Templated.
     :param success_values: see above. Templated.
     :param failure_values: see above. Templated.
-    :param condition: see above.
+    :param predicate: see above.
     :param select: columns to read (the condition's columns are added). Templated.
     :param expand: lookups to expand (the condition's lookups are added). Templated.
     :param orderby: query mode: order in which records are examined. Templated.
@@ -113,7 +115,7 @@ class CreatioEntitySensor(CreatioHookMixin, FirstLookMixin, BaseSensorOperator):
         filter: str | Mapping[str, Any] | None = None,
         success_values: Mapping[str, Any] | None = None,
         failure_values: Mapping[str, Any] | None = None,
-        condition: RecordPredicate | None = None,
+        predicate: RecordPredicate | None = None,
         select: Columns = None,
         expand: Columns = None,
         orderby: Columns = None,
@@ -123,15 +125,18 @@ class CreatioEntitySensor(CreatioHookMixin, FirstLookMixin, BaseSensorOperator):
         hook_params: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
+        predicate = renamed(
+            "CreatioEntitySensor(condition=...)", "predicate", kwargs.pop("condition", None), predicate
+        )
         super().__init__(**kwargs)
         self.deferrable = default_deferrable() if deferrable is None else deferrable
-        check_arguments(record_id, filter, success_values, condition, self.deferrable)
+        check_arguments(record_id, filter, success_values, predicate, self.deferrable)
         self.entity = entity
         self.record_id = record_id
         self.filter = filter
         self.success_values = success_values
         self.failure_values = failure_values
-        self.condition = condition
+        self.predicate = predicate
         self.select = select
         self.expand = expand
         self.orderby = orderby
@@ -159,7 +164,7 @@ class CreatioEntitySensor(CreatioHookMixin, FirstLookMixin, BaseSensorOperator):
     def poke(self, context: Context) -> PokeReturnValue:
         from airflow_provider_creatio.client import watch
 
-        outcome = self.hook.watch(*self._watch(), self.condition)
+        outcome = self.hook.watch(*self._watch(), self.predicate)
         if outcome.state is watch.WatchState.FAILURE:
             raise AirflowFailException(outcome.message)
         self.log.info("%s", outcome.message)

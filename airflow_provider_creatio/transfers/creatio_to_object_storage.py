@@ -20,7 +20,7 @@ from airflow_provider_creatio.templated import as_filter
 if TYPE_CHECKING:
     from airflow_provider_creatio._compat import Context
     from airflow_provider_creatio.client.odata import Columns, Filter
-    from airflow_provider_creatio.transfers.formats import FileFormat, ValueKind
+    from airflow_provider_creatio.formats import FileFormat, ValueKind
 
 DEFAULT_MAX_RECORDS_PER_FILE = 100_000
 
@@ -104,7 +104,7 @@ class CreatioToObjectStorageOperator(CreatioEntityOperator):
         return f"creatio_extract_watermark__{self.dag_id}__{self.task_id}"
 
     def run(self, context: Context) -> dict[str, Any]:
-        from airflow_provider_creatio.transfers.formats import FileFormat, write_files
+        from airflow_provider_creatio.formats import FileFormat, write_files
 
         file_format = FileFormat.resolve(self.format)
         filter = as_filter(self.filter)
@@ -138,7 +138,7 @@ class CreatioToObjectStorageOperator(CreatioEntityOperator):
     def _kinds(self, incremental: bool) -> dict[str, ValueKind]:
         """The file's columns, in order, and their kinds, from the schema: what a record of this read holds."""
         from airflow_provider_creatio.client import odata
-        from airflow_provider_creatio.transfers.formats import ValueKind, kinds_for_entity
+        from airflow_provider_creatio.formats import ValueKind, kinds_for_entity
 
         schema = self.hook.get_entity_schema(self.entity)
         names = odata.listed_items(self.select, "select") or list(schema.column_names)
@@ -217,7 +217,7 @@ class CreatioToObjectStorageOperator(CreatioEntityOperator):
 
     def _remove_stale_parts(self, folder: str, kept: int, file_format: FileFormat) -> None:
         """Parts an earlier run of the same window wrote beyond this run's last (fewer records now)."""
-        from airflow_provider_creatio.transfers.formats import storage_path
+        from airflow_provider_creatio.formats import storage_path
 
         number = kept
         while True:

@@ -16,7 +16,7 @@ from airflow_provider_creatio.operators.entity import CreatioEntityOperator
 if TYPE_CHECKING:
     from airflow_provider_creatio._compat import Context, ObjectStoragePath
     from airflow_provider_creatio.client.bulk import BulkTally, RecordOutcome
-    from airflow_provider_creatio.transfers.formats import RecordWriter, ValueKind
+    from airflow_provider_creatio.formats import RecordWriter, ValueKind
 
 REPORT_SUFFIX = ".report.jsonl"
 _MAX_BATCH_SIZE = (
@@ -89,8 +89,8 @@ class ObjectStorageToCreatioOperator(CreatioEntityOperator):
         self.missing_ok = missing_ok
 
     def run(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_creatio import formats
         from airflow_provider_creatio.client.batch import lookup_ids_per_batch
-        from airflow_provider_creatio.transfers import formats
 
         inputs = self._input_files()
         self.files_read = [str(path) for path in inputs]
@@ -134,7 +134,7 @@ class ObjectStorageToCreatioOperator(CreatioEntityOperator):
         return list(inputs.values())
 
     def _files_at(self, source: str) -> list[ObjectStoragePath]:
-        from airflow_provider_creatio.transfers import formats
+        from airflow_provider_creatio import formats
 
         cut = min((source.find(mark) for mark in _GLOB_CHARACTERS if mark in source), default=-1)
         if cut >= 0:
@@ -157,7 +157,7 @@ class ObjectStorageToCreatioOperator(CreatioEntityOperator):
         """Every column of every input, checked before the first write."""
         if not self.check_columns:
             return
-        from airflow_provider_creatio.transfers import formats
+        from airflow_provider_creatio import formats
 
         names: dict[str, None] = {}
         for source in inputs:
@@ -166,7 +166,7 @@ class ObjectStorageToCreatioOperator(CreatioEntityOperator):
 
     def _csv_kinds(self, inputs: list[ObjectStoragePath]) -> dict[str, ValueKind] | None:
         """The entity's column kinds, which type CSV cells; None when no input is CSV."""
-        from airflow_provider_creatio.transfers import formats
+        from airflow_provider_creatio import formats
 
         if all(
             formats.FileFormat.resolve(self.format, path) is not formats.FileFormat.CSV for path in inputs

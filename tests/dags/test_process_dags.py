@@ -91,17 +91,17 @@ def test_failed_run_carries_the_error_description(creatio_connection: Any) -> No
     from airflow_provider_creatio.client.errors import CreatioProcessError
 
     with CreatioHook() as hook, pytest.raises(CreatioProcessError) as err:
-        hook.run_process("UsrFailingProcess", {"ErrorText": "Budget line 7 is missing."})
+        hook.start_process("UsrFailingProcess", {"ErrorText": "Budget line 7 is missing."})
     assert "Budget line 7 is missing." in str(err.value)
     assert err.value.process_status == "Error"
     with CreatioHook() as hook, pytest.raises(CreatioProcessError) as err:
-        hook.run_process("UsrPartialResultErrorProcess", result_parameters=["PartialResult"])
+        hook.start_process("UsrPartialResultErrorProcess", result_parameters=["PartialResult"])
     assert "failed after setting PartialResult" in str(err.value)
 
 
 def test_on_kill_cancels_the_running_process(creatio_connection: Any) -> None:
     with CreatioHook() as hook:
-        run = hook.run_process("UsrLongProcess", {"DurationSeconds": 60})
+        run = hook.start_process("UsrLongProcess", {"DurationSeconds": 60})
         assert run.process_id
         operator = CreatioRunProcessOperator(
             task_id="k", process_name="UsrLongProcess", wait_for_completion=True
@@ -160,7 +160,7 @@ def test_the_escalation_process_escalates_a_case_once(creatio_connection: Any) -
 
     with CreatioHook() as hook:
         runs = [
-            hook.run_process(
+            hook.start_process(
                 "UsrCaseEscalationProcess", {"CaseId": SEED_CASE_ID}, ["Escalated", "ActivityId"]
             )
             for _ in range(2)
@@ -170,3 +170,14 @@ def test_the_escalation_process_escalates_a_case_once(creatio_connection: Any) -
     assert first["ActivityId"] == second["ActivityId"]
     activity = creatio_connection.store.get("Activity", first["ActivityId"])
     assert activity["CaseId"] == SEED_CASE_ID and activity["Title"] == "Escalate case SR00000040"
+
+
+def test_the_hooks_old_run_process_name_still_starts_a_process_with_a_warning(
+    creatio_connection: Any,
+) -> None:
+    with (
+        CreatioHook() as hook,
+        pytest.warns(DeprecationWarning, match="run_process is deprecated: use CreatioHook.start_process"),
+    ):
+        run = hook.run_process("UsrFullNameProcess", {"UserName": "Ann", "UserSurname": "Lee"}, ["FullName"])
+    assert run.results == {"FullName": "Ann Lee"}

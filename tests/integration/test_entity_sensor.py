@@ -109,7 +109,7 @@ def test_lookup_names_through_expand_and_a_callable_condition(
     waiting = sensor(
         record_id=case["Id"],
         success_values={"Status/Name": "Resolved"},
-        condition=lambda record: record["Subject"].startswith("Printer"),
+        predicate=lambda record: record["Subject"].startswith("Printer"),
         deferrable=False,
     )
     with Agent(emulator, f"Case({case['Id']})", resolve(emulator, case["Id"])):

@@ -142,7 +142,7 @@ def test_an_unknown_column_is_refused_from_the_schema_before_any_read(accounts: 
 def test_every_column_of_an_entity_goes_to_csv_and_parquet_with_the_schemas_columns(
     creatio_connection: Any, tmp_path: Path, file_format: str
 ) -> None:
-    from airflow_provider_creatio.transfers import formats
+    from airflow_provider_creatio import formats
 
     result = _extract(tmp_path, entity="Contact", select=None, format=file_format, expand=["Account"])
 

@@ -115,7 +115,8 @@ async def test_process_triggers_share_the_client_too(creatio_connection: Any) ->
     emulator = creatio_connection
     with CreatioHook() as hook:
         runs = [
-            hook.run_process("UsrFullNameProcess", {"UserName": "A", "UserSurname": str(n)}) for n in range(5)
+            hook.start_process("UsrFullNameProcess", {"UserName": "A", "UserSurname": str(n)})
+            for n in range(5)
         ]
     logins = emulator.login_count
     triggers = [

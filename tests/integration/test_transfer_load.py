@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_creatio import formats
 from airflow_provider_creatio._compat import AirflowException
 from airflow_provider_creatio.client.errors import CreatioUnknownColumnError
 from airflow_provider_creatio.hooks.creatio import CreatioHook
@@ -19,7 +20,6 @@ from airflow_provider_creatio.testing.connection import emulator_connection_json
 from airflow_provider_creatio.testing.emulator import EmulatorServer, EmulatorSettings
 from airflow_provider_creatio.testing.emulator.seed import API_ACCOUNT_ID
 from airflow_provider_creatio.testing.example_site import CUSTOM_ENTITIES
-from airflow_provider_creatio.transfers import formats
 from airflow_provider_creatio.transfers.object_storage_to_creatio import ObjectStorageToCreatioOperator
 
 ENTITY = "UsrContactCopy"

@@ -57,14 +57,14 @@ OPERATIONS: dict[str, Operation] = {
     "upsert": _upsert,
     "delete": lambda h: h.delete_record("Contact", str(uuid.uuid4()), missing_ok=True),
     "bulk_upsert": _bulk,
-    "run_process": lambda h: h.run_process(
+    "start_process": lambda h: h.start_process(
         "UsrFullNameProcess", {"UserName": "A", "UserSurname": "B"}, ["FullName"]
     ),
     "execute_process": lambda h: h.execute_process(
         "UsrFullNameProcess", {"UserName": "A", "UserSurname": "B"}
     ),
     "process_log": lambda h: h.get_process_log(
-        h.run_process("UsrLongProcess", {"DurationSeconds": 0}).process_id
+        h.start_process("UsrLongProcess", {"DurationSeconds": 0}).process_id
     ),
 }
 
@@ -94,7 +94,7 @@ MATRIX: dict[str, dict[str, Any]] = {
     "upsert": NO_BODY,
     "delete": NO_BODY,
     "bulk_upsert": SAFE_READS,
-    "run_process": UNSAFE,
+    "start_process": UNSAFE,
     "execute_process": {**UNSAFE, "truncate": OK, "non_json": errors.CreatioResponseError},
     "process_log": UNSAFE,  # its first call starts a process: that start meets the fault
 }
@@ -164,7 +164,7 @@ def test_a_process_launch_whose_answer_is_lost_is_never_started_twice(
         monkeypatch.setenv("AIRFLOW_CONN_CREATIO_DEFAULT", connection_json(server.url, **FAST))
         server.settings.faults = chaos(fault) | {"methods": ["POST"]}
         with CreatioHook() as hook, pytest.raises(errors.CreatioOutcomeUnknownError):
-            hook.run_process("UsrOrderTotalsProcess", {"Quantity": 1, "UnitPrice": 1}, ["Total"])
+            hook.start_process("UsrOrderTotalsProcess", {"Quantity": 1, "UnitPrice": 1}, ["Total"])
         server.settings.faults = {}
         check_started_once(server, starts)
 

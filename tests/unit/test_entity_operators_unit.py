@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from typing import Any
 
 import pytest
 
@@ -91,15 +92,28 @@ def test_query_limit_combines_top_and_the_max_records_guard() -> None:
     assert limit(top=5, max_records=10) == 5
 
 
-def test_sensor_refuses_a_callable_condition_in_deferrable_mode() -> None:
+def test_sensor_refuses_a_predicate_in_deferrable_mode() -> None:
     with pytest.raises(ValueError, match="cannot be serialized"):
         CreatioEntitySensor(
-            task_id="s", entity="Case", record_id=CASE_ID, condition=lambda r: True, deferrable=True
+            task_id="s", entity="Case", record_id=CASE_ID, predicate=lambda r: True, deferrable=True
         )
     sensor = CreatioEntitySensor(
-        task_id="s", entity="Case", record_id=CASE_ID, condition=lambda r: True, deferrable=False
+        task_id="s", entity="Case", record_id=CASE_ID, predicate=lambda r: True, deferrable=False
     )
-    assert sensor.condition is not None
+    assert sensor.predicate is not None
+
+
+def test_the_sensors_old_condition_keyword_still_works_with_a_warning() -> None:
+    def predicate(record: dict[str, Any]) -> bool:
+        return True
+
+    with pytest.warns(
+        DeprecationWarning, match=r"CreatioEntitySensor\(condition=\.\.\.\) is deprecated: use predicate"
+    ):
+        sensor = CreatioEntitySensor(
+            task_id="s", entity="Case", record_id=CASE_ID, condition=predicate, deferrable=False
+        )
+    assert sensor.predicate is predicate
 
 
 @pytest.mark.parametrize(
@@ -107,7 +121,7 @@ def test_sensor_refuses_a_callable_condition_in_deferrable_mode() -> None:
     [
         ({}, "give one"),
         ({"record_id": CASE_ID, "filter": "Subject eq 'x'"}, "give one"),
-        ({"record_id": CASE_ID}, "needs success_values or a condition"),
+        ({"record_id": CASE_ID}, "needs success_values or a predicate"),
         ({"record_id": CASE_ID, "condition": "Status eq 1"}, "must be a callable"),
     ],
 )

@@ -1,4 +1,4 @@
-"""Record files (transfers/formats.py): what is written comes back equal, in every format, through file:// paths."""
+"""Record files (the formats package): what is written comes back equal, in every format, through file:// paths."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_creatio import formats
 from airflow_provider_creatio.client.errors import CreatioConfigError, CreatioFileError
 from airflow_provider_creatio.client.schema import Column, EntitySchema, Lookup
-from airflow_provider_creatio.transfers import formats
-from airflow_provider_creatio.transfers.formats import FileFormat, ValueKind
+from airflow_provider_creatio.formats import FileFormat, ValueKind
 
 KINDS = {
     "Id": ValueKind.GUID,
@@ -171,7 +171,7 @@ def test_parquet_writes_row_groups_and_records_each_kind(tmp_path: Path) -> None
         "string",
         "string",
     ]
-    assert list(formats.read_records(path.as_posix(), batch_size=7)) == records
+    assert list(formats.read_records(path.as_posix(), rows_per_read=7)) == records
 
 
 def test_parquet_without_kinds_infers_them_from_the_first_row_group(tmp_path: Path) -> None:
@@ -282,3 +282,19 @@ def test_writing_and_reading_hold_a_bounded_number_of_records_whatever_the_file_
     peak(100)  # the first file imports and caches what every later one uses
     small, large = peak(2_000), peak(20_000)
     assert large < small * 1.5, (small, large)
+
+
+def test_the_old_module_path_and_keyword_still_work_with_a_warning(tmp_path: Path) -> None:
+    sys.modules.pop("airflow_provider_creatio.transfers.formats", None)
+    with pytest.warns(
+        DeprecationWarning, match=r"transfers\.formats is deprecated: use airflow_provider_creatio\.formats"
+    ):
+        from airflow_provider_creatio.transfers import formats as old
+
+    assert old.read_records is formats.read_records
+    assert old.FileFormat is FileFormat
+    path = tmp_path / "rows.jsonl"
+    with formats.open_writer(path.as_posix()) as writer:
+        writer.write({"A": 1})
+    with pytest.warns(DeprecationWarning, match="batch_size is deprecated: use rows_per_read"):
+        assert list(formats.read_records(path.as_posix(), batch_size=7)) == [{"A": 1}]

@@ -445,3 +445,15 @@ def test_cancel_process() -> None:
 def test_ids_are_validated(build: Any) -> None:
     with pytest.raises(CreatioValidationError):
         build()
+
+
+@pytest.mark.parametrize(
+    ("old", "new"), [("Done", p.ProcessState.COMPLETED), ("Cancelled", p.ProcessState.CANCELED)]
+)
+def test_the_old_state_words_still_name_their_state_with_a_warning(old: str, new: p.ProcessState) -> None:
+    with pytest.warns(
+        DeprecationWarning, match=f"the process state '{old}' is deprecated: use '{new.value}'"
+    ):
+        assert p.ProcessState(old) is new
+    with pytest.raises(ValueError):
+        p.ProcessState("Finished")
