@@ -13,8 +13,9 @@ from typing import Any
 
 from conftest import Deployment
 
+from airflow_provider_creatio.testing.emulator.process_engine import ProcessEngine
+from airflow_provider_creatio.testing.emulator.process_log import ProcessStatus
 from airflow_provider_creatio.testing.emulator.process_routes import engine_for
-from airflow_provider_creatio.testing.emulator.processes import ProcessEngine, ProcessStatus
 from airflow_provider_creatio.testing.emulator.seed import CASE_STATUS_IDS
 
 APPROVAL = "UsrApprovalProcess"

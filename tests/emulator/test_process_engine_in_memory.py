@@ -8,21 +8,21 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_creatio.testing.emulator.process_routes import execute_body
-from airflow_provider_creatio.testing.emulator.processes import (
-    ELEMENT_LOG,
-    PROCESS_LOG,
-    Parameter,
-    ParameterValueError,
-    ProcessContext,
+from airflow_provider_creatio.testing.emulator.process_definitions import (
     ProcessDefinition,
-    ProcessEngine,
-    ProcessStatus,
     UnknownProcessError,
     WaitingElement,
+)
+from airflow_provider_creatio.testing.emulator.process_engine import ProcessEngine
+from airflow_provider_creatio.testing.emulator.process_instance import ProcessContext
+from airflow_provider_creatio.testing.emulator.process_log import ELEMENT_LOG, PROCESS_LOG, ProcessStatus
+from airflow_provider_creatio.testing.emulator.process_parameters import (
+    Parameter,
+    ParameterValueError,
     convert_input,
     wire_value,
 )
+from airflow_provider_creatio.testing.emulator.process_routes import execute_body
 from airflow_provider_creatio.testing.emulator.store import EntityStore
 
 

@@ -20,13 +20,10 @@ from airflow_provider_creatio.testing.emulator.demo_processes import (
     PARTIAL_RESULT_ERROR_TEXT,
     SEED_000_CONTACTS,
 )
+from airflow_provider_creatio.testing.emulator.process_definitions import ProcessFailure, WaitingElement
+from airflow_provider_creatio.testing.emulator.process_engine import ProcessEngine
+from airflow_provider_creatio.testing.emulator.process_parameters import Parameter
 from airflow_provider_creatio.testing.emulator.process_routes import engine_for
-from airflow_provider_creatio.testing.emulator.processes import (
-    Parameter,
-    ProcessEngine,
-    ProcessFailure,
-    WaitingElement,
-)
 from airflow_provider_creatio.testing.emulator.seed import CASE_STATUS_IDS, SEED_CASE_ID
 
 NAMESPACE = "http://schemas.microsoft.com/2003/10/Serialization/"

@@ -26,14 +26,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from airflow_provider_creatio.testing.emulator.demo_processes import register_demo_processes
-from airflow_provider_creatio.testing.emulator.processes import (
-    ParameterValueError,
+from airflow_provider_creatio.testing.emulator.process_definitions import (
     ProcessDefinition,
-    ProcessEngine,
-    ProcessInstance,
-    ProcessStatus,
     UnknownProcessError,
 )
+from airflow_provider_creatio.testing.emulator.process_engine import ProcessEngine
+from airflow_provider_creatio.testing.emulator.process_instance import ProcessInstance
+from airflow_provider_creatio.testing.emulator.process_log import ProcessStatus
+from airflow_provider_creatio.testing.emulator.process_parameters import ParameterValueError
 from airflow_provider_creatio.testing.emulator.replies import (
     JSON,
     Reply,
