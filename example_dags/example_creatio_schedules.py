@@ -2,8 +2,8 @@
 
 Edit the YAML file, not this one: each entry names a process, its input values and result parameters, and when
 to run it (a Quartz expression, start and end dates, run once, run immediately, retry count). A mistake in the
-file shows as an import error of this DAG file that names the entry and the field. See
-``airflow_provider_creatio.schedules`` for the rules.
+file shows as an import error of this DAG file that names the entry and the field. The rules are in
+``airflow_provider_creatio.schedules``: ``.validation`` for the keys, ``.dags`` for when each entry runs.
 """
 
 from __future__ import annotations

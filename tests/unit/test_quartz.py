@@ -9,7 +9,7 @@ import pytest
 from croniter import croniter
 
 from airflow_provider_creatio.client.errors import CreatioValidationError
-from airflow_provider_creatio.quartz import QuartzConversionError, quartz_to_cron
+from airflow_provider_creatio.schedules.quartz import QuartzConversionError, quartz_to_cron
 
 # (Quartz expression, cron produced, first year, last year)
 ACCEPTED = [
