@@ -5,14 +5,9 @@ This module keeps the old import path working; it re-exports the same objects an
 
 from __future__ import annotations
 
-import warnings
-
+from airflow_provider_creatio.deprecated import warn_renamed
 from airflow_provider_creatio.schedules.quartz import CronEquivalent, QuartzConversionError, quartz_to_cron
 
 __all__ = ["CronEquivalent", "QuartzConversionError", "quartz_to_cron"]
 
-warnings.warn(
-    "airflow_provider_creatio.quartz is deprecated: import airflow_provider_creatio.schedules.quartz",
-    DeprecationWarning,
-    stacklevel=2,
-)
+warn_renamed("airflow_provider_creatio.quartz", "airflow_provider_creatio.schedules.quartz")

@@ -12,11 +12,11 @@ from airflow_provider_creatio.schedules import quartz
 def test_old_quartz_module_warns_and_reexports_the_new_one(monkeypatch: pytest.MonkeyPatch) -> None:
     # Removed so that the import below runs the module again: its warning comes only from a first import.
     monkeypatch.delitem(sys.modules, "airflow_provider_creatio.quartz", raising=False)
-    moved = r"deprecated: import airflow_provider_creatio\.schedules\.quartz"
+    moved = r"airflow_provider_creatio\.quartz is deprecated: use airflow_provider_creatio\.schedules\.quartz"
     with pytest.warns(DeprecationWarning, match=moved) as warned:
         import airflow_provider_creatio.quartz as old
 
-    assert [warning.filename for warning in warned] == [__file__]  # stacklevel=2: the import, not the alias
+    assert [warning.filename for warning in warned] == [__file__]  # the importing line, not the alias
     defined_in_new = {
         name
         for name, value in vars(quartz).items()
