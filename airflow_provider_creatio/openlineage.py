@@ -96,14 +96,16 @@ def storage_namespace(location: str) -> tuple[str, str]:
     return f"{parts.scheme}://{parts.netloc}", parts.path.lstrip("/") or "/"
 
 
-def process_run_facets(
-    name: str, process_id: str | None, status: str | None, log_url: str | None
-) -> dict[str, RunFacet]:
-    return {
-        PROCESS_FACET: CreatioProcessRunFacet(
-            processName=name, processId=process_id, status=status, logUrl=log_url
-        )
-    }
+def process_lineage(
+    site_url: str,
+    entities_read: list[str],
+    entities_written: list[str],
+    run: CreatioProcessRunFacet,
+) -> OperatorLineage:
+    """A process run's lineage: the entities it reads and writes, and its ``creatio_process`` run facet."""
+    inputs = [entity_dataset(site_url, entity, output=False) for entity in entities_read]
+    outputs = [entity_dataset(site_url, entity, output=True) for entity in entities_written]
+    return operator_lineage(inputs, outputs, {PROCESS_FACET: run})
 
 
 def operator_lineage(

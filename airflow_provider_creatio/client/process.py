@@ -141,8 +141,9 @@ def serialize_parameters(params: Mapping[str, Any] | None) -> dict[str, str]:
     return result
 
 
-def _result_names(names: str | Sequence[str] | None) -> list[str]:
-    if names is None:
+def result_names(names: str | Sequence[str] | None) -> list[str]:
+    """None (or an empty text), one output parameter code, or several, as a list of checked codes."""
+    if names is None or names == "":
         return []
     items = [names] if isinstance(names, str) else list(names)
     checked: list[str] = []
@@ -417,7 +418,7 @@ def run_process(
         "parameterValues": [
             {"name": k, "value": value} for k, value in serialize_parameters(parameters).items()
         ],
-        "resultParameterNames": _result_names(result_parameters),
+        "resultParameterNames": result_names(result_parameters),
     }
     operation = f"run process {code}"
     size = len(json.dumps(body, ensure_ascii=False).encode("utf-8"))

@@ -69,6 +69,24 @@ def uses_execute(
     return process.fits_in_url(name, parameters)
 
 
+def check_start_arguments(method: str, follow: bool, poll_interval: float) -> None:
+    """Refuse a start that cannot do what is asked, before anything is sent."""
+    if method not in ("auto", "execute", "run"):
+        raise ValueError(f"method must be 'auto', 'execute' or 'run', got {method!r}")
+    if method == "execute" and follow:
+        raise ValueError(
+            "wait_for_completion needs the process id, which only RunProcess gives: use method='run'"
+        )
+    if poll_interval <= 0:
+        raise ValueError(f"poll_interval must be a positive number of seconds, got {poll_interval!r}")
+
+
+def resumes(entry: ProcessLogEntry) -> bool:
+    """Whether a run an earlier try started is the one to follow (it Completed or is still going) rather than
+    a reason to start a new run (it ended in Error or Canceled)."""
+    return entry.state is ProcessState.COMPLETED or not entry.is_final
+
+
 # --- the errors of a run ------------------------------------------------------------------------------------
 
 

@@ -40,7 +40,7 @@ rather than risk starting it twice.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, NoReturn
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from airflow_provider_creatio._compat import (
     AirflowException,
@@ -49,29 +49,28 @@ from airflow_provider_creatio._compat import (
     BaseOperator,
     default_deferrable,
 )
-from airflow_provider_creatio.client.errors import CreatioOutcomeUnknownError, CreatioProcessError
+from airflow_provider_creatio.client.errors import CreatioOutcomeUnknownError
 from airflow_provider_creatio.hooks.creatio import CreatioHook
 from airflow_provider_creatio.links import CreatioProcessLogLink, process_log_url
 from airflow_provider_creatio.operators.asset_events import AssetEventsMixin
 from airflow_provider_creatio.operators.base import CreatioHookMixin
+from airflow_provider_creatio.operators.unfinished_process import (
+    forget_unfinished,
+    note_unfinished,
+    unfinished_process,
+)
 from airflow_provider_creatio.templated import rendered_names
 
 if TYPE_CHECKING:
     from airflow_provider_creatio._compat import Context
-    from airflow_provider_creatio.client.process import ProcessRun
-    from airflow_provider_creatio.client.process_log import ProcessLogEntry
 
 ResultParameters = str | Sequence[str] | None
 EntityNames = str | Sequence[str] | None
 
-# The task state store key of the process a task started and has not yet seen end (see the module docstring).
-UNFINISHED_PROCESS = "creatio_unfinished_process"
-NO_STATE_STORE = (
-    "try {try_number} of a task that follows process {name}: an earlier try may have started it, and this Airflow "
-    "has no task state store (Airflow 3.3+) to tell which instance, so the task fails rather than start it twice. "
-    "Look for the run in SysProcessLog; clear the task to start a new run"
+RESUMED = (
+    "An earlier try of this task started process %s (instance %s, %s) and ended before it did: following that run "
+    "instead of starting another"
 )
-
 # Outputs come only in the answer to the starting call, at the process's end: nothing to defer.
 SLOT_HELD = (
     "deferrable=True has no effect here: process %s is asked for outputs (%s), which Creatio returns only when "
@@ -79,124 +78,7 @@ SLOT_HELD = (
 )
 
 
-def result_names(value: ResultParameters) -> list[str]:
-    """None, one name, or several names, as a list."""
-    if value is None or value == "":
-        return []
-    if isinstance(value, str):
-        return [value]
-    return [str(name) for name in value]
-
-
-def check_start_arguments(method: str, wait_for_completion: bool, poll_interval: float) -> None:
-    if method not in ("auto", "execute", "run"):
-        raise ValueError(f"method must be 'auto', 'execute' or 'run', got {method!r}")
-    if method == "execute" and wait_for_completion:
-        raise ValueError(
-            "wait_for_completion needs the process id, which only RunProcess gives: use method='run'"
-        )
-    if poll_interval <= 0:
-        raise ValueError(f"poll_interval must be a positive number of seconds, got {poll_interval!r}")
-
-
-class ProcessFollowMixin(AssetEventsMixin, CreatioHookMixin):
-    """What a task does for a process it started: follow it in the worker or deferred to the triggerer, resume
-    from the trigger's event, and cancel the process when the wait times out or the task is killed."""
-
-    process_name: str
-    poll_interval: float
-    timeout: float | None
-    deferrable: bool
-    process_id: str | None
-    process_log_url: str | None
-    process_status: str | None  # the last status seen: RunProcess's, or the process log's
-
-    if TYPE_CHECKING:
-        log: Any
-
-        def defer(self, *, trigger: Any, method_name: str) -> NoReturn: ...
-
-    def _remember(self, process_id: str) -> None:
-        self.process_id = process_id
-        self.process_log_url = process_log_url(self.hook.config.base_url, process_id)
-
-    def _wait(self, process_id: str | None) -> ProcessLogEntry:
-        """The final, Completed log entry of the run (deferring to the trigger when deferrable)."""
-        if not process_id:
-            raise AirflowException(f"process {self.process_name} gave no process id to follow")
-        if self.deferrable:
-            from airflow_provider_creatio.triggers.process import CreatioProcessTrigger
-
-            trigger = CreatioProcessTrigger.after_first_look(
-                self.creatio_conn_id,
-                process_id,
-                poll_interval=self.poll_interval,
-                timeout=self.timeout,
-                hook_params=self.hook_params,
-            )
-            self.defer(trigger=trigger, method_name="execute_complete")
-        return self.hook.wait_for_process(
-            self.process_name,
-            process_id,
-            poll_interval=self.poll_interval,
-            timeout=self.timeout,
-            note=self.log.info,
-        )
-
-    def _follow_to_end(self, context: Context, process_id: str | None) -> dict[str, Any]:
-        """Wait for a started process (perhaps deferring); forget it once it has ended, either way."""
-        try:
-            entry = self._wait(process_id)
-        except CreatioProcessError:  # it ended in Error or Canceled, or was cancelled after the timeout
-            forget_unfinished(context)
-            raise
-        forget_unfinished(context)
-        self.process_status = entry.state.value
-        return {"process_id": process_id, "status": entry.state.value}
-
-    def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
-        """Resume after the trigger: turn its event into the task's result or error."""
-        from airflow_provider_creatio.client import process_log
-
-        process_id = str(event.get("process_id") or "")
-        self._remember(process_id)
-        status, message = event.get("status"), str(event.get("message") or "")
-        try:
-            if status == "success":
-                self.log.info("%s", message)
-                forget_unfinished(context)
-                self.process_status = (event.get("entry") or {}).get("state")
-                self.keep_run_facts()
-                self.announce_written(context)
-                return {"process_id": process_id, "status": self.process_status}
-            if status == "timeout":
-                error = self.hook.cancel_after_timeout(self.process_name, process_id, self.timeout)
-                forget_unfinished(context)
-                raise error
-            if status == "failure":
-                forget_unfinished(context)
-                raise self.hook.process_failure(
-                    process_log.ProcessLogEntry.from_dict(event["entry"]), self.process_name
-                )
-            raise AirflowException(message or f"unexpected trigger event {event!r}")
-        finally:
-            self.close_hook()
-
-    def announce_written(self, context: Context) -> None:
-        """After the process completed: the asset events of the entities it writes (none by default)."""
-
-    def on_kill(self) -> None:
-        """Cancel the process this task started, so a killed task leaves nothing running in Creatio."""
-        if not self.process_id:
-            return
-        self.log.info("Task killed: cancelling Creatio process %s", self.process_id)
-        try:
-            self.hook.cancel_process(self.process_id)
-        finally:
-            self.close_hook()
-
-
-class CreatioRunProcessOperator(ProcessFollowMixin, BaseOperator):  # type: ignore[misc]
+class CreatioRunProcessOperator(AssetEventsMixin, CreatioHookMixin, BaseOperator):  # type: ignore[misc]
     """Start a Creatio business process, optionally wait for it, and return its outputs (see the module's
     docstring for how it starts, waits and defers).
 
@@ -253,6 +135,8 @@ class CreatioRunProcessOperator(ProcessFollowMixin, BaseOperator):  # type: igno
         hook_params: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
+        from airflow_provider_creatio.client.process_flow import check_start_arguments
+
         super().__init__(**kwargs)
         check_start_arguments(method, wait_for_completion, poll_interval)
         self.process_name = process_name
@@ -263,155 +147,161 @@ class CreatioRunProcessOperator(ProcessFollowMixin, BaseOperator):  # type: igno
         self.poll_interval = poll_interval
         self.timeout = timeout
         self.method = method
-        self.creatio_conn_id = creatio_conn_id
-        self.hook_params = hook_params
-        self.process_id = None
-        self.process_log_url = None
-        self.process_status = None
         self.entities_read = entities_read
         self.entities_written = entities_written
+        self.creatio_conn_id = creatio_conn_id
+        self.hook_params = hook_params
+        self.process_id: str | None = None
+        self.process_log_url: str | None = None
+        self.process_status: str | None = None  # the last state seen, in the process log's words
 
     def execute(self, context: Context) -> Any:
         try:
-            result = self._start(context)
+            result = self._run(context)
+        except (
+            CreatioOutcomeUnknownError
+        ) as err:  # the process may be running: a retry could start a second one
+            raise AirflowFailException(str(err)) from err
         finally:
             self.keep_run_facts()
             self.close_hook()
-        self.announce_written(context)
+        self._announce_written(context)
         return result
 
-    def announce_written(self, context: Context) -> None:
+    def _run(self, context: Context) -> Any:
+        from airflow_provider_creatio.client import process, process_flow
+
+        names = process.result_names(self.result_parameters)
+        params = dict(self.parameters or {})
+        if names and self.deferrable:
+            self.log.warning(SLOT_HELD, self.process_name, ", ".join(names))
+        if self.wait_for_completion and (earlier := unfinished_process(context, self.process_name)):
+            entry = self.hook.get_process_log(earlier)
+            if process_flow.resumes(entry):
+                self.log.warning(RESUMED, self.process_name, earlier, entry.state.value)
+                self._started(context, earlier, unfinished=False)
+                return self._follow(context, earlier)
+            self.log.warning(
+                "The run an earlier try started (%s) ended %s: starting a new run", earlier, entry.state.value
+            )
+            forget_unfinished(context)
+        if self.hook.uses_execute(self.method, self.process_name, params, names, self.wait_for_completion):
+            value = self.hook.execute_process(self.process_name, params, names[0] if names else None)
+            if not names:
+                self.log.info("Started process %s (fire and forget).", self.process_name)
+                return None
+            return {names[0]: value}
+        run = self.hook.start_process(self.process_name, params, names)
+        self.process_status = run.status.value
+        follow = self.wait_for_completion and not run.is_final
+        if run.process_id:
+            self._started(context, run.process_id, unfinished=follow)
+        if follow:
+            return self._follow(context, run.process_id)
+        if names:
+            return {name: run.results.get(name) for name in names}
+        return {"process_id": run.process_id, "status": run.status.value}
+
+    def _started(self, context: Context, process_id: str, *, unfinished: bool) -> None:
+        self.process_id = process_id
+        self.process_log_url = process_log_url(self.hook.config.base_url, process_id)
+        if unfinished:  # kept before the wait: if this worker dies now, the next try finds it
+            note_unfinished(context, process_id)
+        context["ti"].xcom_push(key="process_id", value=process_id)
+        self.log.info("Process %s: instance %s (%s)", self.process_name, process_id, self.process_log_url)
+
+    def _follow(self, context: Context, process_id: str | None) -> dict[str, Any]:
+        """Wait for the run to end, in the worker or deferred; forget it once it ended, either way."""
+        if not process_id:
+            raise AirflowException(f"process {self.process_name} gave no process id to follow")
+        if self.deferrable:
+            from airflow_provider_creatio.triggers.process import CreatioProcessTrigger
+
+            trigger = CreatioProcessTrigger.after_first_look(
+                self.creatio_conn_id,
+                process_id,
+                poll_interval=self.poll_interval,
+                timeout=self.timeout,
+                hook_params=self.hook_params,
+            )
+            self.defer(trigger=trigger, method_name="execute_complete")
+        try:
+            entry = self.hook.wait_for_process(
+                self.process_name,
+                process_id,
+                poll_interval=self.poll_interval,
+                timeout=self.timeout,
+                note=self.log.info,
+            )
+        finally:  # Completed, or it ended in Error or Canceled, or was cancelled after the timeout
+            forget_unfinished(context)
+        self.process_status = entry.state.value
+        return {"process_id": process_id, "status": self.process_status}
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
+        """Resume after the trigger: turn its event into the task's result or error."""
+        from airflow_provider_creatio.client import process_log
+
+        process_id, status = str(event.get("process_id") or ""), event.get("status")
+        self.process_id, self.process_log_url = (
+            process_id,
+            process_log_url(self.hook.config.base_url, process_id),
+        )
+        try:
+            if status not in ("success", "timeout", "failure"):
+                raise AirflowException(event.get("message") or f"unexpected trigger event {event!r}")
+            forget_unfinished(context)
+            if status == "timeout":
+                raise self.hook.cancel_after_timeout(self.process_name, process_id, self.timeout)
+            if status == "failure":
+                entry = process_log.ProcessLogEntry.from_dict(event["entry"])
+                raise self.hook.process_failure(entry, self.process_name)
+            self.log.info("%s", event.get("message"))
+            self.process_status = (event.get("entry") or {}).get("state")
+            self.keep_run_facts()
+            self._announce_written(context)
+            return {"process_id": process_id, "status": self.process_status}
+        finally:
+            self.close_hook()
+
+    def _announce_written(self, context: Context) -> None:
         """The asset events of ``entities_written``, once the process is known to have completed."""
         from airflow_provider_creatio.client.process import ProcessState
 
-        if self.process_status != ProcessState.COMPLETED.value:
-            return
-        for entity in rendered_names(self.entities_written, "entities_written"):
-            self.emit_written(context, entity, {"process": self.process_name})
+        if self.process_status == ProcessState.COMPLETED.value:
+            for entity in rendered_names(self.entities_written, "entities_written"):
+                self.emit_written(context, entity, {"process": self.process_name})
+
+    def on_kill(self) -> None:
+        """Cancel the process this task started, so a killed task leaves nothing running in Creatio."""
+        if self.process_id:
+            self.log.info("Task killed: cancelling Creatio process %s", self.process_id)
+            try:
+                self.hook.cancel_process(self.process_id)
+            finally:
+                self.close_hook()
 
     def get_openlineage_facets_on_start(self) -> Any:
         """``entities_read`` as inputs, ``entities_written`` as outputs, and the run facet ``creatio_process``
         (process name; instance id, status and log URL once known) (OpenLineage provider)."""
-        return self._openlineage()
+        from airflow_provider_creatio import openlineage
+
+        run = openlineage.CreatioProcessRunFacet(
+            processName=self.process_name,
+            processId=self.process_id,
+            status=self.process_status,
+            logUrl=self.process_log_url,
+        )
+        read = rendered_names(self.entities_read, "entities_read")
+        written = rendered_names(self.entities_written, "entities_written")
+        return openlineage.process_lineage(self.site_url(), read, written, run)
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
-        return self._openlineage()
+        return self.get_openlineage_facets_on_start()
 
     def get_openlineage_facets_on_failure(self, task_instance: Any) -> Any:
         """As on completion: the instance that failed, and its last status, name the run to look at."""
-        return self._openlineage()
-
-    def _openlineage(self) -> Any:
-        from airflow_provider_creatio import openlineage
-
-        site = self.site_url()
-        inputs = [
-            openlineage.entity_dataset(site, entity, output=False)
-            for entity in rendered_names(self.entities_read, "entities_read")
-        ]
-        outputs = [
-            openlineage.entity_dataset(site, entity, output=True)
-            for entity in rendered_names(self.entities_written, "entities_written")
-        ]
-        facets = openlineage.process_run_facets(
-            self.process_name, self.process_id, self.process_status, self.process_log_url
-        )
-        return openlineage.operator_lineage(inputs, outputs, facets)
-
-    def _start(self, context: Context) -> Any:
-        names = result_names(self.result_parameters)
-        params = dict(self.parameters or {})
-        if names and self.deferrable:
-            self.log.warning(SLOT_HELD, self.process_name, ", ".join(names))
-        try:
-            if self.wait_for_completion and (resumed := self._resume_unfinished(context)) is not None:
-                return resumed
-            if self.hook.uses_execute(
-                self.method, self.process_name, params, names, self.wait_for_completion
-            ):
-                return self._execute_get(names, params)
-            run = self.hook.start_process(self.process_name, params, names)
-            self.process_status = run.status.value
-            if run.process_id:
-                self._started(
-                    context, run.process_id, unfinished=self.wait_for_completion and not run.is_final
-                )
-            if self.wait_for_completion and not run.is_final:
-                return self._follow_to_end(context, run.process_id)
-            return _result(run, names)
-        except CreatioOutcomeUnknownError as err:
-            # The process may be running: an automatic retry could start it a second time.
-            raise AirflowFailException(str(err)) from err
-
-    def _started(self, context: Context, process_id: str, *, unfinished: bool) -> None:
-        self._remember(process_id)
-        if unfinished:  # kept before the wait: if this worker dies now, the next try finds it
-            note_unfinished(context, process_id)
-        context["ti"].xcom_push(key="process_id", value=process_id)
-        self.log.info(
-            "Process %s started: instance %s (%s)", self.process_name, process_id, self.process_log_url
-        )
-
-    def _resume_unfinished(self, context: Context) -> dict[str, Any] | None:
-        """The result of the run an earlier try started and did not see end, or None to start a new run."""
-        store = context.get("task_state_store")
-        if store is None:
-            if context["ti"].try_number > 1:
-                raise AirflowFailException(
-                    NO_STATE_STORE.format(try_number=context["ti"].try_number, name=self.process_name)
-                )
-            return None
-        process_id = store.get(UNFINISHED_PROCESS)
-        if not process_id:
-            return None
-        from airflow_provider_creatio.client.process import ProcessState
-
-        entry = self.hook.get_process_log(str(process_id))
-        if entry.state is ProcessState.COMPLETED or not entry.is_final:
-            self.log.warning(
-                "An earlier try of this task started process %s (instance %s, %s) and ended before it did: "
-                "following that run instead of starting another",
-                self.process_name,
-                process_id,
-                entry.state.value,
-            )
-            self._remember(str(process_id))
-            context["ti"].xcom_push(key="process_id", value=process_id)
-            return self._follow_to_end(context, str(process_id))
-        self.log.warning(
-            "The run an earlier try started (instance %s) ended %s: starting a new run",
-            process_id,
-            entry.state.value,
-        )
-        forget_unfinished(context)
-        return None
-
-    def _execute_get(self, names: list[str], params: dict[str, Any]) -> dict[str, Any] | None:
-        value = self.hook.execute_process(self.process_name, params, names[0] if names else None)
-        if not names:
-            self.log.info("Started process %s (fire and forget).", self.process_name)
-            return None
-        return {names[0]: value}
-
-
-def note_unfinished(context: Context, process_id: str) -> None:
-    """Keep the id of a started process until the task sees it end (Airflow 3.3's task state store; nothing on
-    an older Airflow, where a retry then refuses to start the process again)."""
-    store = context.get("task_state_store")
-    if store is not None:
-        store.set(UNFINISHED_PROCESS, process_id)
-
-
-def forget_unfinished(context: Context) -> None:
-    store = context.get("task_state_store")
-    if store is not None:
-        store.delete(UNFINISHED_PROCESS)
-
-
-def _result(run: ProcessRun, names: list[str]) -> dict[str, Any]:
-    if names:
-        return {name: run.results.get(name) for name in names}
-    return {"process_id": run.process_id, "status": run.status.value}
+        return self.get_openlineage_facets_on_start()
 
 
 class CreatioExecElementOperator(CreatioHookMixin, BaseOperator):  # type: ignore[misc]

@@ -75,9 +75,12 @@ def test_files_written_carry_rows_and_files() -> None:
 
 def test_the_process_run_facet() -> None:
     process_id = str(uuid.uuid4())
-    (name, facet), *_ = openlineage.process_run_facets(
-        "UsrSync", process_id, "Completed", "https://x/log"
-    ).items()
+    run = openlineage.CreatioProcessRunFacet(
+        processName="UsrSync", processId=process_id, status="Completed", logUrl="https://x/log"
+    )
+    lineage = openlineage.process_lineage("https://x", ["Contact"], ["Account"], run)
+    assert [d.name for d in lineage.inputs + lineage.outputs] == ["Contact", "Account"]
+    (name, facet), *_ = lineage.run_facets.items()
     assert name == "creatio_process"
     assert (facet.processName, facet.processId, facet.status, facet.logUrl) == (
         "UsrSync",

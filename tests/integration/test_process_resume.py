@@ -14,7 +14,8 @@ import pytest
 
 from airflow_provider_creatio._compat import AirflowFailException
 from airflow_provider_creatio.client.errors import CreatioProcessError
-from airflow_provider_creatio.operators.process import UNFINISHED_PROCESS, CreatioRunProcessOperator
+from airflow_provider_creatio.operators.process import CreatioRunProcessOperator
+from airflow_provider_creatio.operators.unfinished_process import UNFINISHED_PROCESS
 from airflow_provider_creatio.testing.emulator.process_routes import engine_for
 
 LONG = "UsrLongProcess"
