@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import re
 import signal
 import socket
@@ -53,9 +54,30 @@ _EXECUTOR_EVENT = re.compile(
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A port free now, for a server that binds it some seconds later. Not one the kernel hands out (bind to
+    port 0): in between, an outgoing connection may be given the same ephemeral port, and the server then fails
+    with "address already in use" (seen with the api-server). A random port below the ephemeral range is only
+    ever taken by a server that asks for it."""
+    low = _ephemeral_range_start()
+    for _ in range(100):
+        port = random.randrange(_LOWEST_PORT, low)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise DeploymentError(f"no free port between {_LOWEST_PORT} and {low}")
+
+
+_LOWEST_PORT = 20_000  # above the well-known and most registered service ports
+
+
+def _ephemeral_range_start() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):  # not Linux: IANA's dynamic range starts at 49152
+        return 49_152
 
 
 class DeploymentError(RuntimeError):

@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
 
 import requests
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from airflow_provider_creatio.testing.deployment import free_port
 
 
 def test_the_command_line_serves_until_sigterm() -> None:

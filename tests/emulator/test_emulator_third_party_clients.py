@@ -31,7 +31,7 @@ VIRTUAL_DIRECTORY = "/7.15.1.1295_SalesEnterprise"  # seed 000's site
     params=[(False, ""), (True, ""), (False, VIRTUAL_DIRECTORY)], ids=["netfx", "netcore", "netfx-vdir"]
 )
 def layout(request: pytest.FixtureRequest, creatio: EmulatorServer) -> EmulatorServer:
-    """The emulator in each deployment layout, and under a virtual directory (each client takes the site's URL with
+    """The emulator in each site layout, and under a virtual directory (each client takes the site's URL with
     it). Every client below writes ``/0/odata``, which both layouts serve."""
     creatio.settings.net_core, creatio.settings.base_path = request.param
     return creatio

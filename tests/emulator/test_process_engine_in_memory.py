@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 
 from airflow_provider_creatio.testing.emulator.process_definitions import (
+    ProcessContext,
     ProcessDefinition,
     UnknownProcessError,
     WaitingElement,
 )
 from airflow_provider_creatio.testing.emulator.process_engine import ProcessEngine
-from airflow_provider_creatio.testing.emulator.process_instance import ProcessContext
 from airflow_provider_creatio.testing.emulator.process_log import ELEMENT_LOG, PROCESS_LOG, ProcessStatus
 from airflow_provider_creatio.testing.emulator.process_parameters import (
     Parameter,

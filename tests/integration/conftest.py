@@ -1,5 +1,5 @@
-"""Fixtures for the hook-level entity tests, which run in every deployment ({forms, OAuth} x {.NET Framework,
-.NET Core}, and forms on a .NET Framework site under a virtual directory: the plugin's ``creatio_every_deployment``
+"""Fixtures for the hook-level entity tests, which run against every site variant ({forms, OAuth} x {.NET Framework,
+.NET Core}, and forms on a .NET Framework site under a virtual directory: the plugin's ``creatio_every_site``
 marker on their modules)."""
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from airflow_provider_creatio.client.errors import CreatioValidationError
 from airflow_provider_creatio.hooks.creatio import CreatioHook
 from airflow_provider_creatio.operators.entity import CreatioBulkEntityOperator
 
-pytestmark = pytest.mark.creatio_every_deployment
+pytestmark = pytest.mark.creatio_every_site
 
 NAMESPACE = uuid.UUID("6f1c1a2e-8d3b-4c1e-9a55-0c1d2e3f4a5b")
 

@@ -15,7 +15,7 @@ from airflow_provider_creatio.client import odata
 from airflow_provider_creatio.hooks.creatio import CreatioHook
 from airflow_provider_creatio.operators.entity import CreatioQueryEntitiesOperator
 
-pytestmark = pytest.mark.creatio_every_deployment
+pytestmark = pytest.mark.creatio_every_site
 
 TOTAL = 25_000
 

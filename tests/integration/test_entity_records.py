@@ -21,7 +21,7 @@ from airflow_provider_creatio.operators.entity import (
     CreatioUpsertEntityOperator,
 )
 
-pytestmark = pytest.mark.creatio_every_deployment
+pytestmark = pytest.mark.creatio_every_site
 
 SEED_CONTACT = {
     "Name": "API Test",

@@ -1,4 +1,4 @@
-"""Schema discovery and column checks against the emulator's $metadata, in every deployment (both URL layouts)."""
+"""Schema discovery and column checks against the emulator's $metadata, against every site variant (both URL layouts)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from airflow_provider_creatio.operators.entity import (
     CreatioUpdateEntityOperator,
 )
 
-pytestmark = pytest.mark.creatio_every_deployment
+pytestmark = pytest.mark.creatio_every_site
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "metadata" / "creatio_odata4_metadata.xml"
 SAVED = read_metadata([FIXTURE.read_bytes()])

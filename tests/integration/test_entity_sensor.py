@@ -21,7 +21,7 @@ from airflow_provider_creatio.testing.connection import connection_env_name, con
 from airflow_provider_creatio.testing.emulator.seed import CASE_STATUS_IDS
 from airflow_provider_creatio.triggers.entity import CreatioEntityTrigger
 
-pytestmark = pytest.mark.creatio_every_deployment
+pytestmark = pytest.mark.creatio_every_site
 
 RESOLVED, CLOSED, CANCELED = (CASE_STATUS_IDS[name] for name in ("Resolved", "Closed", "Canceled"))
 

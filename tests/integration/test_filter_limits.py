@@ -13,7 +13,7 @@ from airflow_provider_creatio.client.errors import CreatioBadRequestError, Creat
 from airflow_provider_creatio.hooks.creatio import CreatioHook
 from airflow_provider_creatio.testing.connection import connection_env_name, emulator_connection_json
 
-pytestmark = pytest.mark.creatio_every_deployment
+pytestmark = pytest.mark.creatio_every_site
 
 THIRTY = [str(uuid.UUID(int=number + 1)) for number in range(30)]
 RAW = " or ".join(f"Id eq {record_id}" for record_id in THIRTY)

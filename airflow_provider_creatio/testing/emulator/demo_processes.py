@@ -37,9 +37,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from airflow_provider_creatio.testing.emulator.process_definitions import ProcessFailure, WaitingElement
+from airflow_provider_creatio.testing.emulator.process_definitions import (
+    ProcessContext,
+    ProcessFailure,
+    WaitingElement,
+)
 from airflow_provider_creatio.testing.emulator.process_engine import ProcessEngine
-from airflow_provider_creatio.testing.emulator.process_instance import ProcessContext
 from airflow_provider_creatio.testing.emulator.process_parameters import Parameter
 from airflow_provider_creatio.testing.emulator.values import now_iso
 

@@ -8,14 +8,10 @@ import math
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from airflow_provider_creatio.testing.emulator.process_parameters import Parameter
-
-if TYPE_CHECKING:
-    # A body gets the context of the running instance; only the type is needed here, and the instance module
-    # imports this one at run time.
-    from airflow_provider_creatio.testing.emulator.process_instance import ProcessContext
+from airflow_provider_creatio.testing.emulator.store import EntityStore
 
 # Stable SysSchema ids: the same process name always gets the same SysSchemaId.
 _SCHEMA_NAMESPACE = uuid.UUID("4f1c7d52-2b0e-4b8e-9a55-6d3c0f3e8a17")
@@ -41,7 +37,29 @@ class WaitingElement:
     caption: str = ""
 
 
-ProcessBody = Callable[["ProcessContext"], Mapping[str, Any] | None]
+class ProcessContext(Protocol):
+    """What a process body sees: its inputs, its outputs, the store, and cancellable sleep and wait."""
+
+    @property
+    def process_id(self) -> str: ...
+
+    @property
+    def inputs(self) -> Mapping[str, Any]: ...
+
+    @property
+    def store(self) -> EntityStore: ...
+
+    def set_output(self, name: str, value: Any) -> None: ...
+
+    def sleep(self, seconds: float) -> None:
+        """Simulated work; returns early (unwinding the body) if the instance is cancelled."""
+
+    def wait_for(self, name: str, caption: str = "") -> str:
+        """Log a Running element and pause until ExecProcElByUId runs it; returns its UID."""
+        raise NotImplementedError
+
+
+ProcessBody = Callable[[ProcessContext], Mapping[str, Any] | None]
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ names the engine, and a definition's body type names the context, only for type 
 - ``process_parameters``: parameter types, input conversion and the wire form of outputs;
 - ``process_log``: the log entities and ``ProcessStatus``;
 - ``process_definitions``: ``ProcessDefinition`` and the errors that name or fail a process;
-- ``process_instance``: ``ProcessInstance``, one run on its thread, and the ``ProcessContext`` its body sees;
+- ``process_instance``: ``ProcessInstance``, one run on its thread, and the context its body sees;
 - ``process_engine`` (this module): ``ProcessEngine``, which registers processes and starts, finds and cancels
   their instances.
 """
@@ -143,7 +143,7 @@ class ProcessEngine:
             else parameter.default
             for parameter in definition.inputs
         }
-        instance = ProcessInstance(self, definition, inputs)
+        instance = ProcessInstance(self.store, self.own_element, definition, inputs)
         self.store.insert(
             PROCESS_LOG,
             {

@@ -16,10 +16,11 @@ import asyncio
 import contextlib
 import enum
 import threading
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from airflow_provider_creatio.testing.emulator.process_definitions import (
+    ProcessContext,
     ProcessDefinition,
     ProcessFailure,
     WaitingElement,
@@ -32,11 +33,6 @@ from airflow_provider_creatio.testing.emulator.store import (
     UnknownEntityError,
 )
 from airflow_provider_creatio.testing.emulator.values import now_iso
-
-if TYPE_CHECKING:
-    # The engine creates instances and is called back by them; the name is needed only for type hints, so that the
-    # engine module can import this one without a circle.
-    from airflow_provider_creatio.testing.emulator.process_engine import ProcessEngine
 
 # (name, caption) of the one script-task element every run logs after its waiting elements: the body runs in it.
 SCRIPT_ELEMENT = ("ScriptTask1", "Script task")
@@ -53,8 +49,8 @@ class _Phase(enum.Enum):
     FINISHED = "finished"
 
 
-class ProcessContext:
-    """What a process body sees: its inputs, its outputs, the store, and cancellable sleep and wait."""
+class InstanceContext(ProcessContext):
+    """The :class:`ProcessContext` of one running instance."""
 
     def __init__(self, instance: ProcessInstance) -> None:
         self._instance = instance
@@ -69,7 +65,7 @@ class ProcessContext:
 
     @property
     def store(self) -> EntityStore:
-        return self._instance.engine.store
+        return self._instance.store
 
     def set_output(self, name: str, value: Any) -> None:
         self._instance.set_output(name, value)
@@ -90,12 +86,19 @@ class ProcessInstance:
     lock order can deadlock with an emulator reset (which calls ``ProcessEngine.reset`` under that lock).
     """
 
-    def __init__(self, engine: ProcessEngine, definition: ProcessDefinition, inputs: dict[str, Any]) -> None:
-        self.engine = engine
+    def __init__(
+        self,
+        store: EntityStore,
+        own_element: Callable[[str, ProcessInstance], None],
+        definition: ProcessDefinition,
+        inputs: dict[str, Any],
+    ) -> None:
+        self.store = store
+        self._own_element = own_element  # the engine's index of waiting elements, for ExecProcElByUId
         self.definition = definition
         self.inputs = inputs
-        self.id = engine.store.new_id()
-        self._condition = threading.Condition(engine.store.lock)
+        self.id = store.new_id()
+        self._condition = threading.Condition(store.lock)
         self._status = ProcessStatus.RUNNING
         self._phase = _Phase.ACTIVE
         self._outputs: dict[str, Any] = {}
@@ -204,7 +207,7 @@ class ProcessInstance:
     def wait_for(self, element: WaitingElement) -> str:
         with self._condition:
             uid = self._open_element(element.name, element.caption)
-            self.engine.own_element(uid, self)
+            self._own_element(uid, self)
             self._waiting.append(uid)
             self._set_phase(_Phase.WAITING)
             self._condition.wait_for(lambda: uid in self._executed or self._phase is _Phase.FINISHED)
@@ -237,7 +240,7 @@ class ProcessInstance:
     # -- the instance thread --------------------------------------------------------------------------------------
 
     def run(self) -> None:
-        context = ProcessContext(self)
+        context = InstanceContext(self)
         script_uid: str | None = None
         try:
             for element in self.definition.waiting_elements:
@@ -304,7 +307,7 @@ class ProcessInstance:
     def _open_element(self, name: str, caption: str) -> str:
         """Log a Running element; raises _Cancelled instead once the instance has been cancelled."""
         self._raise_if_cancelled()
-        row = self.engine.store.insert(
+        row = self.store.insert(
             ELEMENT_LOG,
             {
                 "SysProcessId": self.id,
@@ -326,7 +329,7 @@ class ProcessInstance:
     def _write_log(self, entity: str, row_id: str, changes: Mapping[str, Any]) -> None:
         # A reset of the emulator (or a DELETE over OData) may have removed the row: the run goes on without it.
         with contextlib.suppress(RecordNotFoundError, UnknownEntityError):
-            self.engine.store.update(entity, row_id, changes)
+            self.store.update(entity, row_id, changes)
 
 
 def _describe(exc: Exception) -> str:

@@ -1,4 +1,4 @@
-"""Every operator and sensor of the provider in one DAG, run by tests/dags/test_deployment_matrix.py with dag.test
+"""Every operator and sensor of the provider in one DAG, run by tests/dags/test_site_variants.py with dag.test
 in each combination of auth type (forms, OAuth) and site layout (.NET Framework, .NET Core).
 
 The tasks form one chain, so that ``dag.test`` runs them in this order and each wait really waits: every sensor
@@ -78,7 +78,7 @@ def test_every_operator() -> None:
         filter={"Name__startswith": "Matrix"},
         select=["Id", "Name", "JobTitle", "Phone"],
         orderby="Name",
-        page_size=1,  # one record per page: paging is exercised in every deployment
+        page_size=1,  # one record per page: paging is exercised against every site variant
     )
 
     @task

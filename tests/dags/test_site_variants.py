@@ -1,7 +1,7 @@
-"""Every operator and sensor, end to end inside ``dag.test``, in every deployment: {forms, OAuth} x
+"""Every operator and sensor, end to end inside ``dag.test``, against every site variant: {forms, OAuth} x
 {.NET Framework, .NET Core}, and forms on a .NET Framework site under a virtual directory.
 
-The plugin's ``creatio_every_deployment`` marker parametrizes ``creatio_auth_type``, ``creatio_net_core`` and
+The plugin's ``creatio_every_site`` marker parametrizes ``creatio_auth_type``, ``creatio_net_core`` and
 ``creatio_base_path``, so ``creatio_connection`` points ``creatio_default`` at the emulator in each combination
 (the emulator serves the matching layout, in the matching directory). Besides the outcome of every task, the emulator's request log shows that each request went to
 the layout's paths with the auth type's credentials only: OAuth sends a bearer token and never a cookie, a
@@ -96,7 +96,7 @@ def assert_credentials(requests: list[Any], auth_type: str) -> None:
     assert {r.agent for r in site} == {"python-requests", "python-httpx"}
 
 
-@pytest.mark.creatio_every_deployment
+@pytest.mark.creatio_every_site
 def test_every_operator_in_every_deployment(
     dag_folder: Path, creatio_connection: Any, creatio_auth_type: str, creatio_net_core: bool
 ) -> None:
