@@ -22,8 +22,6 @@ is sent unchanged.
 
 from __future__ import annotations
 
-import datetime as dt
-import decimal
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -168,18 +166,8 @@ def filter_literal(value: object, argument: str = "filter value") -> str:
     ISO 8601 UTC with ``Z`` (naive = UTC); date -> ``YYYY-MM-DD``. Anything else is refused."""
     if value is None:
         return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, (float, decimal.Decimal)):
-        return validation.plain_number(value, argument)
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, dt.datetime):
-        return validation.utc_iso(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
+    if (text := validation.scalar_text(value, argument)) is not None:
+        return text
     if isinstance(value, str):
         if validation.is_guid(value):
             return validation.parse_guid(value, argument)

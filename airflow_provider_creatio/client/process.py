@@ -20,7 +20,6 @@ Answers of ``Execute`` are decoded by :func:`decode_execute_result`; see its doc
 from __future__ import annotations
 
 import datetime as dt
-import decimal
 import enum
 import json
 import re
@@ -102,18 +101,10 @@ def serialize_parameter(value: Any, argument: str) -> str | None:
     """One parameter value as Creatio takes it (module docstring); None means "leave the parameter out"."""
     if value is None or isinstance(value, str):
         return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, (float, decimal.Decimal)):
-        return validation.plain_number(value, argument)
-    if isinstance(value, dt.datetime):
-        return validation.utc_iso(value)
-    if isinstance(value, (dt.date, dt.time)):
+    if (text := validation.scalar_text(value, argument)) is not None:
+        return text
+    if isinstance(value, dt.time):
         return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
     if isinstance(value, (list, tuple, Mapping)):
         return json.dumps(
             validation.to_json_value(value, argument), ensure_ascii=False, separators=(",", ":")

@@ -127,6 +127,25 @@ def utc_iso(value: dt.datetime) -> str:
     return text + "Z"
 
 
+def scalar_text(value: object, argument: str) -> str | None:
+    """A bool, number, UUID or date as Creatio writes it in a URL, a filter or a process parameter (``true``, plain
+    decimal notation, a lower-case GUID, ISO 8601 in UTC with ``Z`` or a bare date); None for any other value,
+    which each caller writes its own way (a string, None, a list)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, (float, decimal.Decimal)):
+        return plain_number(value, argument)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        return utc_iso(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return None
+
+
 def plain_number(value: float | decimal.Decimal, argument: str) -> str:
     """A finite number in positional notation (no exponent), which every .NET number parser accepts."""
     number = value if isinstance(value, decimal.Decimal) else decimal.Decimal(repr(value))
