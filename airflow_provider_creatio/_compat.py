@@ -35,6 +35,7 @@ try:
         AirflowFailException,
         AirflowSensorTimeout,
         AirflowSkipException,
+        AirflowTaskTimeout,
         TaskDeferred,
     )
 except ImportError:  # Airflow 3.0 and 3.1: the task runner catches core's exceptions
@@ -43,8 +44,28 @@ except ImportError:  # Airflow 3.0 and 3.1: the task runner catches core's excep
         AirflowFailException,
         AirflowSensorTimeout,
         AirflowSkipException,
+        AirflowTaskTimeout,
         TaskDeferred,
     )
+
+try:  # Airflow 3.3+: a job a retry reconnects to, through the task state store
+    from airflow.sdk import ResumableJobMixin
+except (
+    ImportError
+):  # before 3.3 (and a common.compat provider too old for its stand-in): no store to resume from
+
+    class ResumableJobMixin:  # type: ignore[no-redef]
+        """Submit, poll, return the result, on every try: what the SDK mixin does without a task state store."""
+
+        def __init__(self, *, durable: bool = True, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.durable = durable
+
+        def execute_resumable(self, context: Any) -> Any:
+            external_id = self.submit_job(context)  # type: ignore[attr-defined]
+            self.poll_until_complete(external_id, context)  # type: ignore[attr-defined]
+            return self.get_job_result(external_id, context)  # type: ignore[attr-defined]
+
 
 # Airflow's own category for a provider's deprecations (a DeprecationWarning), so users filter them as they do
 # every provider's.
@@ -129,6 +150,7 @@ __all__ = [
     "AirflowRuntimeError",
     "AirflowSensorTimeout",
     "AirflowSkipException",
+    "AirflowTaskTimeout",
     "Asset",
     "BaseEventTrigger",
     "BaseHook",
@@ -142,6 +164,7 @@ __all__ = [
     "DagBag",
     "ObjectStoragePath",
     "PokeReturnValue",
+    "ResumableJobMixin",
     "SharedStreamProducer",
     "TaskDeferred",
     "TriggerEvent",

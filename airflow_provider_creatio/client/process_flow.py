@@ -81,12 +81,6 @@ def check_start_arguments(method: str, follow: bool, poll_interval: float) -> No
         raise ValueError(f"poll_interval must be a positive number of seconds, got {poll_interval!r}")
 
 
-def resumes(entry: ProcessLogEntry) -> bool:
-    """Whether a run an earlier try started is the one to follow (it Completed or is still going) rather than
-    a reason to start a new run (it ended in Error or Canceled)."""
-    return entry.state is ProcessState.COMPLETED or not entry.is_final
-
-
 # --- the errors of a run ------------------------------------------------------------------------------------
 
 

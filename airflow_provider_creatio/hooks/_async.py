@@ -28,6 +28,12 @@ class AsyncCreatioCalls:
 
         return await self.client.execute(process_log.get_process_log(process_id))
 
+    async def cancel_process(self, process_id: str | uuid.UUID) -> None:
+        """Cancel a running process instance (``CancelExecution``)."""
+        from airflow_provider_creatio.client import process
+
+        await self.client.execute(process.cancel_process(process_id))
+
     async def watch(self, spec: WatchSpec, condition: RecordCondition) -> WatchOutcome:
         """One look at a watched record or query, and the verdict on it (a vanished record fails the wait)."""
         from airflow_provider_creatio.client import watch

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_creatio.hooks.creatio import CreatioHook
+
+if TYPE_CHECKING:
+    from datetime import timedelta
+
+    from airflow_provider_creatio._compat import Context
 
 
 class CreatioHookMixin:
@@ -25,3 +30,11 @@ class CreatioHookMixin:
     def close_hook(self) -> None:
         if "hook" in self.__dict__:
             self.__dict__.pop("hook").close()
+
+
+def execution_deadline(execution_timeout: timedelta | None, context: Context) -> float | None:
+    """The UNIX time at which the task's ``execution_timeout`` runs out, counted from the start of this try, for a
+    trigger to enforce: Airflow does not enforce it while a task is deferred. None without a timeout."""
+    if execution_timeout is None:
+        return None
+    return float(context["ti"].start_date.timestamp() + execution_timeout.total_seconds())

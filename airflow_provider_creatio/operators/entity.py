@@ -33,7 +33,7 @@ class CreatioEntityOperator(AssetEventsMixin, CreatioHookMixin, BaseOperator):  
     entity as an input or output dataset.
 
     :param entity: the Creatio object (entity set) name, e.g. ``Contact`` or ``UsrInvoice``. Templated.
-    :param creatio_conn_id: the Airflow connection of type ``creatio``.
+    :param creatio_conn_id: the Airflow connection of type ``creatio``. Templated.
     :param hook_params: extra CreatioHook arguments (``retry_attempts``, ``timeout``, ``backoff_initial``...).
     :param check_columns: read the site's schema (``$metadata``, once per task) and refuse an unknown entity, or
         an unknown column in ``data``/``records``, ``select``, ``orderby``, ``expand`` or the keys of a mapping
@@ -45,7 +45,7 @@ class CreatioEntityOperator(AssetEventsMixin, CreatioHookMixin, BaseOperator):  
     check_columns_by_default: ClassVar[bool] = False
     writes_entity: ClassVar[bool] = False  # a writer's outlet, a reader's inlet
 
-    template_fields: Sequence[str] = ("entity",)
+    template_fields: Sequence[str] = ("entity", "creatio_conn_id")
     template_fields_renderers: ClassVar[dict[str, str]] = {
         "data": "json",
         "filter": "json",
@@ -130,7 +130,7 @@ class CreatioCreateEntityOperator(CreatioEntityOperator):
     XCom: the new record's Id (a string), or the whole record with ``return_record=True``.
     """
 
-    template_fields: Sequence[str] = ("entity", "data", "record_id")
+    template_fields: Sequence[str] = ("entity", "data", "record_id", "creatio_conn_id")
     writes_entity = True
 
     def __init__(
@@ -172,7 +172,7 @@ class CreatioGetEntityOperator(CreatioEntityOperator):
     XCom: the record (a dict of columns).
     """
 
-    template_fields: Sequence[str] = ("entity", "record_id", "select", "expand")
+    template_fields: Sequence[str] = ("entity", "record_id", "select", "expand", "creatio_conn_id")
 
     def __init__(
         self, *, record_id: str, select: Columns = None, expand: Columns = None, **kwargs: Any
@@ -202,7 +202,7 @@ class CreatioUpdateEntityOperator(CreatioEntityOperator):
     XCom: the record's Id.
     """
 
-    template_fields: Sequence[str] = ("entity", "record_id", "data")
+    template_fields: Sequence[str] = ("entity", "record_id", "data", "creatio_conn_id")
     writes_entity = True
 
     def __init__(
@@ -231,7 +231,7 @@ class CreatioUpsertEntityOperator(CreatioEntityOperator):
     XCom: ``{"Id": ..., "action": "created" | "updated"}``.
     """
 
-    template_fields: Sequence[str] = ("entity", "record_id", "data")
+    template_fields: Sequence[str] = ("entity", "record_id", "data", "creatio_conn_id")
     writes_entity = True
 
     def __init__(self, *, record_id: str, data: Mapping[str, Any] | str, **kwargs: Any) -> None:
@@ -258,7 +258,7 @@ class CreatioDeleteEntityOperator(CreatioEntityOperator):
     XCom: ``{"Id": ..., "deleted": true | false}``.
     """
 
-    template_fields: Sequence[str] = ("entity", "record_id")
+    template_fields: Sequence[str] = ("entity", "record_id", "creatio_conn_id")
     writes_entity = True
 
     def __init__(self, *, record_id: str, missing_ok: bool = False, **kwargs: Any) -> None:
@@ -294,12 +294,21 @@ class CreatioQueryEntitiesOperator(CreatioEntityOperator):
         ``ObjectStoragePath`` reaches), which every worker of a distributed deployment can read. The file appears
         only once complete. Templated.
     :param storage_conn_id: the Airflow connection that reaches ``output_path``'s store (also writable in the
-        URI as ``s3://conn_id@bucket/key``).
+        URI as ``s3://conn_id@bucket/key``). Templated.
 
     XCom: the list of records, or ``{"path": ..., "count": ...}`` with ``output_path``.
     """
 
-    template_fields: Sequence[str] = ("entity", "filter", "select", "expand", "orderby", "output_path")
+    template_fields: Sequence[str] = (
+        "entity",
+        "filter",
+        "select",
+        "expand",
+        "orderby",
+        "output_path",
+        "creatio_conn_id",
+        "storage_conn_id",
+    )
 
     def __init__(
         self,
@@ -391,7 +400,7 @@ class CreatioBulkEntityOperator(CreatioEntityOperator):
     task fails, the same value is pushed under the XCom key ``bulk_report`` for inspection.
     """
 
-    template_fields: Sequence[str] = ("entity", "operation", "records")
+    template_fields: Sequence[str] = ("entity", "operation", "records", "creatio_conn_id")
     writes_entity = True
     check_columns_by_default = True
 

@@ -46,18 +46,21 @@ from airflow_provider_creatio._compat import (
     AirflowException,
     AirflowFailException,
     AirflowSkipException,
+    AirflowTaskTimeout,
     BaseOperator,
+    ResumableJobMixin,
     default_deferrable,
 )
-from airflow_provider_creatio.client.errors import CreatioOutcomeUnknownError
+from airflow_provider_creatio.client.errors import CreatioOutcomeUnknownError, CreatioProcessError
+from airflow_provider_creatio.client.process import FINAL_STATES, ProcessState
 from airflow_provider_creatio.hooks.creatio import CreatioHook
 from airflow_provider_creatio.links import CreatioProcessLogLink, process_log_url
 from airflow_provider_creatio.operators.asset_events import AssetEventsMixin
-from airflow_provider_creatio.operators.base import CreatioHookMixin
+from airflow_provider_creatio.operators.base import CreatioHookMixin, execution_deadline
 from airflow_provider_creatio.operators.unfinished_process import (
+    UNFINISHED_PROCESS,
     forget_unfinished,
-    note_unfinished,
-    unfinished_process,
+    refuse_blind_retry,
 )
 from airflow_provider_creatio.templated import rendered_names
 
@@ -67,10 +70,7 @@ if TYPE_CHECKING:
 ResultParameters = str | Sequence[str] | None
 EntityNames = str | Sequence[str] | None
 
-RESUMED = (
-    "An earlier try of this task started process %s (instance %s, %s) and ended before it did: following that run "
-    "instead of starting another"
-)
+COMPLETED = ProcessState.COMPLETED.value
 # Outputs come only in the answer to the starting call, at the process's end: nothing to defer.
 SLOT_HELD = (
     "deferrable=True has no effect here: process %s is asked for outputs (%s), which Creatio returns only when "
@@ -78,7 +78,7 @@ SLOT_HELD = (
 )
 
 
-class CreatioRunProcessOperator(AssetEventsMixin, CreatioHookMixin, BaseOperator):  # type: ignore[misc]
+class CreatioRunProcessOperator(ResumableJobMixin, AssetEventsMixin, CreatioHookMixin, BaseOperator):  # type: ignore[misc]
     """Start a Creatio business process, optionally wait for it, and return its outputs (see the module's
     docstring for how it starts, waits and defers).
 
@@ -98,12 +98,19 @@ class CreatioRunProcessOperator(AssetEventsMixin, CreatioHookMixin, BaseOperator
         (outputs asked, ``wait_for_completion``, or RunProcess answering Completed), it records an event on the asset
         ``creatio://{host}/{entity}`` of each that a DAG mentions (a fire-and-forget start emits none: the process
         has not written yet). OpenLineage outputs. Templated.
-    :param creatio_conn_id: the Airflow connection of type ``creatio``.
+    :param cancel_on_kill: cancel the process when the task is killed (marked failed or success, or cleared) while
+        it follows the run, in a worker or deferred (default True).
+    :param durable: keep the followed run in Airflow 3.3's task state store, so that a retry follows it instead of
+        starting another (default True; ``ResumableJobMixin``'s argument).
+    :param creatio_conn_id: the Airflow connection of type ``creatio``. Templated.
     :param hook_params: CreatioHook overrides (``retry_attempts``, ``timeout``...).
 
     XCom: the return value (outputs dict, or ``{"process_id", "status"}`` when started with RunProcess and no outputs
     were asked, or None for fire-and-forget ``Execute``), and ``process_id`` when Creatio gave one. ``status`` is
     Creatio's process-log word (``Running``, ``Completed``...), whether or not the run is followed.
+
+    ``execution_timeout`` holds while the run is followed deferred too: the trigger ends the wait when it passes,
+    and the task cancels the process and fails with Airflow's timeout error, as with ``timeout``.
     """
 
     template_fields: Sequence[str] = (
@@ -112,11 +119,13 @@ class CreatioRunProcessOperator(AssetEventsMixin, CreatioHookMixin, BaseOperator
         "result_parameters",
         "entities_read",
         "entities_written",
+        "creatio_conn_id",
     )
     template_fields_renderers: ClassVar[dict[str, str]] = {"parameters": "json"}
     operator_extra_links = (CreatioProcessLogLink(),)
     ui_color = "#c9e4f5"
     default_conn_id = CreatioHook.default_conn_name
+    external_id_key = UNFINISHED_PROCESS
 
     def __init__(
         self,
@@ -131,6 +140,7 @@ class CreatioRunProcessOperator(AssetEventsMixin, CreatioHookMixin, BaseOperator
         method: Literal["auto", "execute", "run"] = "auto",
         entities_read: EntityNames = None,
         entities_written: EntityNames = None,
+        cancel_on_kill: bool = True,
         creatio_conn_id: str = CreatioHook.default_conn_name,
         hook_params: dict[str, Any] | None = None,
         **kwargs: Any,
@@ -149,6 +159,7 @@ class CreatioRunProcessOperator(AssetEventsMixin, CreatioHookMixin, BaseOperator
         self.method = method
         self.entities_read = entities_read
         self.entities_written = entities_written
+        self.cancel_on_kill = cancel_on_kill
         self.creatio_conn_id = creatio_conn_id
         self.hook_params = hook_params
         self.process_id: str | None = None
@@ -157,7 +168,7 @@ class CreatioRunProcessOperator(AssetEventsMixin, CreatioHookMixin, BaseOperator
 
     def execute(self, context: Context) -> Any:
         try:
-            result = self._run(context)
+            result = self.execute_resumable(context) if self.wait_for_completion else self._start(context)
         except (
             CreatioOutcomeUnknownError
         ) as err:  # the process may be running: a retry could start a second one
@@ -168,23 +179,14 @@ class CreatioRunProcessOperator(AssetEventsMixin, CreatioHookMixin, BaseOperator
         self._announce_written(context)
         return result
 
-    def _run(self, context: Context) -> Any:
-        from airflow_provider_creatio.client import process, process_flow
+    def _start(self, context: Context) -> Any:
+        """Start the process; the outputs, the run's id and state, or None for a fire-and-forget ``Execute``."""
+        from airflow_provider_creatio.client import process
 
         names = process.result_names(self.result_parameters)
         params = dict(self.parameters or {})
         if names and self.deferrable:
             self.log.warning(SLOT_HELD, self.process_name, ", ".join(names))
-        if self.wait_for_completion and (earlier := unfinished_process(context, self.process_name)):
-            entry = self.hook.get_process_log(earlier)
-            if process_flow.resumes(entry):
-                self.log.warning(RESUMED, self.process_name, earlier, entry.state.value)
-                self._started(context, earlier, unfinished=False)
-                return self._follow(context, earlier)
-            self.log.warning(
-                "The run an earlier try started (%s) ended %s: starting a new run", earlier, entry.state.value
-            )
-            forget_unfinished(context)
         if self.hook.uses_execute(self.method, self.process_name, params, names, self.wait_for_completion):
             value = self.hook.execute_process(self.process_name, params, names[0] if names else None)
             if not names:
@@ -193,27 +195,55 @@ class CreatioRunProcessOperator(AssetEventsMixin, CreatioHookMixin, BaseOperator
             return {names[0]: value}
         run = self.hook.start_process(self.process_name, params, names)
         self.process_status = run.status.value
-        follow = self.wait_for_completion and not run.is_final
         if run.process_id:
-            self._started(context, run.process_id, unfinished=follow)
-        if follow:
-            return self._follow(context, run.process_id)
+            self._remember(context, run.process_id)
         if names:
             return {name: run.results.get(name) for name in names}
-        return {"process_id": run.process_id, "status": run.status.value}
+        return {"process_id": run.process_id, "status": self.process_status}
 
-    def _started(self, context: Context, process_id: str, *, unfinished: bool) -> None:
+    def _remember(self, context: Context, process_id: str) -> None:
+        """The run this task started or follows: for on_kill, the log link, lineage and the ``process_id`` XCom."""
         self.process_id = process_id
         self.process_log_url = process_log_url(self.hook.config.base_url, process_id)
-        if unfinished:  # kept before the wait: if this worker dies now, the next try finds it
-            note_unfinished(context, process_id)
         context["ti"].xcom_push(key="process_id", value=process_id)
         self.log.info("Process %s: instance %s (%s)", self.process_name, process_id, self.process_log_url)
 
-    def _follow(self, context: Context, process_id: str | None) -> dict[str, Any]:
-        """Wait for the run to end, in the worker or deferred; forget it once it ended, either way."""
-        if not process_id:
+    # ---- ResumableJobMixin: the followed run, which a retry finds in the task state store
+
+    def submit_job(self, context: Context) -> str:
+        refuse_blind_retry(context, self.process_name)
+        started = self._start(context)
+        if not started.get("process_id"):
             raise AirflowException(f"process {self.process_name} gave no process id to follow")
+        return str(started["process_id"])
+
+    def get_job_status(self, external_id: Any, context: Context) -> str:
+        return self.hook.get_process_log(str(external_id)).state.value
+
+    def is_job_active(self, status: str) -> bool:
+        return ProcessState(status) not in FINAL_STATES
+
+    def is_job_succeeded(self, status: str) -> bool:
+        return ProcessState(status) is ProcessState.COMPLETED
+
+    def poll_until_complete(self, external_id: Any, context: Context) -> dict[str, Any]:
+        """Follow the run to its end, in the worker or deferred; forget it once it ended, either way."""
+        process_id = str(external_id)
+        if self.process_id != process_id:  # a retry reconnecting to an earlier try's run
+            self._remember(context, process_id)
+        if self.process_status != COMPLETED:  # RunProcess may have answered Completed already
+            self.process_status = self._follow(context, process_id)
+        return self.get_job_result(process_id, context)
+
+    def get_job_result(self, external_id: Any, context: Context) -> dict[str, Any]:
+        if self.process_id != str(external_id):  # an earlier try's run that has completed
+            self._remember(context, str(external_id))
+        forget_unfinished(context)
+        self.process_status = COMPLETED
+        return {"process_id": self.process_id, "status": self.process_status}
+
+    def _follow(self, context: Context, process_id: str) -> str:
+        """The state the run ended in (Completed; Error and Canceled raise), deferring when ``deferrable``."""
         if self.deferrable:
             from airflow_provider_creatio.triggers.process import CreatioProcessTrigger
 
@@ -223,6 +253,8 @@ class CreatioRunProcessOperator(AssetEventsMixin, CreatioHookMixin, BaseOperator
                 poll_interval=self.poll_interval,
                 timeout=self.timeout,
                 hook_params=self.hook_params,
+                task_deadline=execution_deadline(self.execution_timeout, context),
+                cancel_on_kill=self.cancel_on_kill,
             )
             self.defer(trigger=trigger, method_name="execute_complete")
         try:
@@ -233,10 +265,10 @@ class CreatioRunProcessOperator(AssetEventsMixin, CreatioHookMixin, BaseOperator
                 timeout=self.timeout,
                 note=self.log.info,
             )
-        finally:  # Completed, or it ended in Error or Canceled, or was cancelled after the timeout
+        except CreatioProcessError:  # it ended in Error or Canceled, or was cancelled after the timeout
             forget_unfinished(context)
-        self.process_status = entry.state.value
-        return {"process_id": process_id, "status": self.process_status}
+            raise
+        return entry.state.value
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
         """Resume after the trigger: turn its event into the task's result or error."""
@@ -248,11 +280,15 @@ class CreatioRunProcessOperator(AssetEventsMixin, CreatioHookMixin, BaseOperator
             process_log_url(self.hook.config.base_url, process_id),
         )
         try:
-            if status not in ("success", "timeout", "failure"):
+            if status not in ("success", "timeout", "failure", "execution_timeout"):
                 raise AirflowException(event.get("message") or f"unexpected trigger event {event!r}")
             forget_unfinished(context)
             if status == "timeout":
                 raise self.hook.cancel_after_timeout(self.process_name, process_id, self.timeout)
+            if status == "execution_timeout":
+                self.hook.cancel_process(process_id)
+                self.process_status = ProcessState.CANCELED.value  # Airflow's on_kill after this has nothing to do
+                raise AirflowTaskTimeout(f"{event.get('message')}; process {process_id} was cancelled")
             if status == "failure":
                 entry = process_log.ProcessLogEntry.from_dict(event["entry"])
                 raise self.hook.process_failure(entry, self.process_name)
@@ -266,15 +302,14 @@ class CreatioRunProcessOperator(AssetEventsMixin, CreatioHookMixin, BaseOperator
 
     def _announce_written(self, context: Context) -> None:
         """The asset events of ``entities_written``, once the process is known to have completed."""
-        from airflow_provider_creatio.client.process import ProcessState
-
-        if self.process_status == ProcessState.COMPLETED.value:
+        if self.process_status == COMPLETED:
             for entity in rendered_names(self.entities_written, "entities_written"):
                 self.emit_written(context, entity, {"process": self.process_name})
 
     def on_kill(self) -> None:
-        """Cancel the process this task started, so a killed task leaves nothing running in Creatio."""
-        if self.process_id:
+        """Cancel the process this task follows in a worker, so a killed task leaves nothing running in Creatio
+        (a deferred one is cancelled by its trigger's ``on_kill``)."""
+        if self.process_id and self.cancel_on_kill and self.process_status not in FINAL_STATES:
             self.log.info("Task killed: cancelling Creatio process %s", self.process_id)
             try:
                 self.hook.cancel_process(self.process_id)
@@ -317,11 +352,11 @@ class CreatioExecElementOperator(CreatioHookMixin, BaseOperator):  # type: ignor
 
     :param element_uid: the element instance id (``SysProcessElementLog.Id``). Templated.
     :param if_already_executed: ``warn``, ``skip`` or ``fail``.
-    :param creatio_conn_id: the Airflow connection of type ``creatio``.
+    :param creatio_conn_id: the Airflow connection of type ``creatio``. Templated.
     :param hook_params: CreatioHook overrides.
     """
 
-    template_fields: Sequence[str] = ("element_uid",)
+    template_fields: Sequence[str] = ("element_uid", "creatio_conn_id")
     operator_extra_links = (CreatioProcessLogLink(),)
     ui_color = "#c9e4f5"
 

@@ -1,5 +1,6 @@
-"""The process a task started and has not yet seen end, kept in Airflow 3.3's task state store so that the next
-try of the task follows that run instead of starting another (docs/guides/processes.md, "Retries")."""
+"""The process a task follows is kept in Airflow 3.3's task state store (through ``ResumableJobMixin``) until the
+task sees it end, so that the next try follows that run instead of starting another (docs/guides/processes.md,
+"Retries"). On an Airflow without the store a retry cannot know what an earlier try started."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from airflow_provider_creatio._compat import AirflowFailException
 if TYPE_CHECKING:
     from airflow_provider_creatio._compat import Context
 
-UNFINISHED_PROCESS = "creatio_unfinished_process"  # the task state store key
+# The task state store key; the same as before the operator used ResumableJobMixin, so that a retry across the
+# upgrade still finds the run an earlier try started.
+UNFINISHED_PROCESS = "creatio_unfinished_process"
 NO_STATE_STORE = (
     "try {try_number} of a task that follows process {name}: an earlier try may have started it, and this Airflow "
     "has no task state store (Airflow 3.3+) to tell which instance, so the task fails rather than start it twice. "
@@ -18,27 +21,15 @@ NO_STATE_STORE = (
 )
 
 
-def unfinished_process(context: Context, name: str) -> str | None:
-    """The id of the run an earlier try started and did not see end, if any. On an Airflow without the store a
-    retry cannot know, so it fails rather than risk a second run."""
-    store = context.get("task_state_store")
-    if store is None:
-        try_number = context["ti"].try_number
-        if try_number > 1:
-            raise AirflowFailException(NO_STATE_STORE.format(try_number=try_number, name=name))
-        return None
-    process_id = store.get(UNFINISHED_PROCESS)
-    return str(process_id) if process_id else None
-
-
-def note_unfinished(context: Context, process_id: str) -> None:
-    """Keep the id of a started process until the task sees it end (nothing on an Airflow without the store)."""
-    store = context.get("task_state_store")
-    if store is not None:
-        store.set(UNFINISHED_PROCESS, process_id)
+def refuse_blind_retry(context: Context, name: str) -> None:
+    """Fail a retry that cannot know whether an earlier try started the process (no task state store)."""
+    try_number = context["ti"].try_number
+    if context.get("task_state_store") is None and try_number > 1:
+        raise AirflowFailException(NO_STATE_STORE.format(try_number=try_number, name=name))
 
 
 def forget_unfinished(context: Context) -> None:
+    """The run has been seen to end: a later try (a cleared task) starts a new one."""
     store = context.get("task_state_store")
     if store is not None:
         store.delete(UNFINISHED_PROCESS)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_creatio._compat import AirflowFailException, AirflowSkipException
+from airflow_provider_creatio._compat import AirflowFailException, AirflowSkipException, AirflowTaskTimeout
 
 if TYPE_CHECKING:
     from airflow_provider_creatio._compat import Context, PokeReturnValue
@@ -24,7 +24,7 @@ class FirstLookMixin:
     def poke(self, context: Context) -> PokeReturnValue:
         raise NotImplementedError
 
-    def defer_to_trigger(self) -> None:
+    def defer_to_trigger(self, context: Context) -> None:
         """Defer to the sensor's trigger (raises TaskDeferred)."""
         raise NotImplementedError
 
@@ -36,6 +36,11 @@ class FirstLookMixin:
                 raise AirflowSkipException(str(err)) from err
             raise
 
+    def timed_out(self, message: str) -> AirflowTaskTimeout:
+        """The error of a deferred wait whose ``execution_timeout`` passed (the trigger enforces it: Airflow does
+        not while a task is deferred). A sensor only watches: nothing is cancelled."""
+        return AirflowTaskTimeout(message)
+
     def execute(self, context: Context) -> Any:
         try:
             if not self.deferrable:
@@ -43,7 +48,7 @@ class FirstLookMixin:
             first = self.first_look(context)
             if first.is_done:
                 return first.xcom_value
-            self.defer_to_trigger()
+            self.defer_to_trigger(context)
             return None  # not reached: defer() raises TaskDeferred
         finally:
             self.close_hook()

@@ -30,7 +30,7 @@ from airflow_provider_creatio._compat import (
 )
 from airflow_provider_creatio.deprecated import renamed
 from airflow_provider_creatio.hooks.creatio import CreatioHook
-from airflow_provider_creatio.operators.base import CreatioHookMixin
+from airflow_provider_creatio.operators.base import CreatioHookMixin, execution_deadline
 from airflow_provider_creatio.sensors.base import FirstLookMixin
 from airflow_provider_creatio.templated import as_filter
 
@@ -82,7 +82,7 @@ class CreatioEntitySensor(CreatioHookMixin, FirstLookMixin, BaseSensorOperator):
     :param top: query mode: how many records are examined per look (default 1).
     :param deferrable: wait in the triggerer (default: ``[operators] default_deferrable``). Checks once first,
         and finishes without deferring when the condition already holds.
-    :param creatio_conn_id: the Airflow connection of type ``creatio``.
+    :param creatio_conn_id: the Airflow connection of type ``creatio``. Templated.
     :param hook_params: CreatioHook overrides (``retry_attempts``, ``timeout``...).
 
     ``poke_interval`` (an argument of every sensor) is the time between looks, in seconds; the trigger uses it too.
@@ -99,6 +99,7 @@ class CreatioEntitySensor(CreatioHookMixin, FirstLookMixin, BaseSensorOperator):
         "select",
         "expand",
         "orderby",
+        "creatio_conn_id",
     )
     template_fields_renderers: ClassVar[dict[str, str]] = {
         "filter": "json",
@@ -170,7 +171,7 @@ class CreatioEntitySensor(CreatioHookMixin, FirstLookMixin, BaseSensorOperator):
         self.log.info("%s", outcome.message)
         return PokeReturnValue(is_done=outcome.state is watch.WatchState.SUCCESS, xcom_value=outcome.record)
 
-    def defer_to_trigger(self) -> None:
+    def defer_to_trigger(self, context: Context) -> None:
         from airflow_provider_creatio.triggers.entity import CreatioEntityTrigger
 
         trigger = CreatioEntityTrigger.after_first_look(
@@ -178,6 +179,7 @@ class CreatioEntitySensor(CreatioHookMixin, FirstLookMixin, BaseSensorOperator):
             *self._watch(),
             poll_interval=self.poke_interval,
             hook_params=self.hook_params,
+            task_deadline=execution_deadline(self.execution_timeout, context),
         )
         self.defer(trigger=trigger, method_name="execute_complete", timeout=timedelta(seconds=self.timeout))
 
@@ -188,4 +190,6 @@ class CreatioEntitySensor(CreatioHookMixin, FirstLookMixin, BaseSensorOperator):
             return event.get("record")
         if status == "failure":
             raise AirflowFailException(message)
+        if status == "execution_timeout":
+            raise self.timed_out(message)
         raise AirflowException(f"the Creatio record trigger failed: {message}")

@@ -16,7 +16,7 @@ from airflow_provider_creatio._compat import (
 )
 from airflow_provider_creatio.hooks.creatio import CreatioHook
 from airflow_provider_creatio.links import CreatioProcessLogLink, process_log_url
-from airflow_provider_creatio.operators.base import CreatioHookMixin
+from airflow_provider_creatio.operators.base import CreatioHookMixin, execution_deadline
 from airflow_provider_creatio.sensors.base import FirstLookMixin
 
 if TYPE_CHECKING:
@@ -34,14 +34,14 @@ class CreatioProcessSensor(CreatioHookMixin, FirstLookMixin, BaseSensorOperator)
         ``"{{ ti.xcom_pull(task_ids='start', key='process_id') }}"``. Templated.
     :param deferrable: wait in the triggerer (default ``[operators] default_deferrable``). The state is checked
         once first; a finished process completes without deferring.
-    :param creatio_conn_id: the Airflow connection of type ``creatio``.
+    :param creatio_conn_id: the Airflow connection of type ``creatio``. Templated.
     :param hook_params: CreatioHook overrides.
 
     Works in ``poke`` and ``reschedule`` modes too. XCom: the process log entry
     (``process_id``, ``state``, ``name``, ``error_description``, ``start_date``, ``complete_date``).
     """
 
-    template_fields: Sequence[str] = ("process_id",)
+    template_fields: Sequence[str] = ("process_id", "creatio_conn_id")
     operator_extra_links = (CreatioProcessLogLink(),)
     ui_color = "#d8ecfb"
 
@@ -73,7 +73,7 @@ class CreatioProcessSensor(CreatioHookMixin, FirstLookMixin, BaseSensorOperator)
         self.log.info("Process %s is %s", process_id, entry.state.value)
         return PokeReturnValue(is_done=entry.is_final, xcom_value=entry.to_dict())
 
-    def defer_to_trigger(self) -> None:
+    def defer_to_trigger(self, context: Context) -> None:
         from airflow_provider_creatio.triggers.process import CreatioProcessTrigger
 
         trigger = CreatioProcessTrigger.after_first_look(
@@ -82,6 +82,7 @@ class CreatioProcessSensor(CreatioHookMixin, FirstLookMixin, BaseSensorOperator)
             poll_interval=self.poke_interval,
             timeout=self.timeout,
             hook_params=self.hook_params,
+            task_deadline=execution_deadline(self.execution_timeout, context),
         )
         self.defer(trigger=trigger, method_name="execute_complete")
 
@@ -91,6 +92,8 @@ class CreatioProcessSensor(CreatioHookMixin, FirstLookMixin, BaseSensorOperator)
         if status == "success":
             self.log.info("%s", message)
             return event.get("entry")
+        if status == "execution_timeout":
+            raise self.timed_out(message)
         failure: type[Exception] = {
             "failure": AirflowFailException,
             "timeout": AirflowSensorTimeout,

@@ -55,7 +55,7 @@ class CreatioToObjectStorageOperator(CreatioEntityOperator):
         without, logged, from its first refusal). False for a site known to refuse to compare GUIDs: pages then
         turn on the date column alone (``CreatedOn`` for a full extract).
     :param storage_conn_id: the Airflow connection that reaches the store (``aws_default`` for ``s3://``...);
-        also writable in the URI as ``s3://conn_id@bucket/key``.
+        also writable in the URI as ``s3://conn_id@bucket/key``. Templated.
 
     XCom: ``{"uris": [...], "count": n, "high_water_mark": "<ISO 8601>" | None, "window": [start | None, end] | None}``.
     The high-water mark (the window's end) is also kept, with the run and window that set it, in the Airflow
@@ -64,7 +64,15 @@ class CreatioToObjectStorageOperator(CreatioEntityOperator):
     cannot carry a mark from one run to the next.)
     """
 
-    template_fields: Sequence[str] = ("entity", "path", "select", "filter", "expand")
+    template_fields: Sequence[str] = (
+        "entity",
+        "path",
+        "select",
+        "filter",
+        "expand",
+        "creatio_conn_id",
+        "storage_conn_id",
+    )
     check_columns_by_default = True
     ui_color = "#dcecf9"
 

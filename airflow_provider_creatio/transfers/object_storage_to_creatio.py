@@ -44,7 +44,7 @@ class ObjectStorageToCreatioOperator(CreatioEntityOperator):
     :param format: ``jsonl``, ``csv`` or ``parquet``; by default each file's suffix tells. CSV cells are typed by
         the entity's schema (docs/guides/transfers.md). Templated.
     :param storage_conn_id: the Airflow connection that reaches the store (``aws_default`` for ``s3://``...); also
-        writable in the URI as ``s3://conn_id@bucket/key``.
+        writable in the URI as ``s3://conn_id@bucket/key``. Templated.
     :param allow_partial: succeed even when some records failed (counted in the XCom value, listed in the
         reports). By default any failed record fails the task, after every record was tried.
     :param continue_on_error: try every record; when False, stop at the first failure and report the rest as
@@ -57,7 +57,14 @@ class ObjectStorageToCreatioOperator(CreatioEntityOperator):
     same value is pushed under the key ``bulk_report``.
     """
 
-    template_fields: Sequence[str] = ("entity", "operation", "source", "format")
+    template_fields: Sequence[str] = (
+        "entity",
+        "operation",
+        "source",
+        "format",
+        "creatio_conn_id",
+        "storage_conn_id",
+    )
     check_columns_by_default = True
     writes_entity = True
     ui_color = "#dcecf9"

@@ -30,7 +30,9 @@ async def sleep_until(timestamp: float | None) -> None:
 
 class CreatioPollingTrigger(BaseTrigger):  # type: ignore[misc]
     """Look at Creatio every ``poll_interval`` seconds, from ``first_look_at`` on, until :meth:`look` returns an
-    event; yield that one event. A :class:`CreatioError` ends the wait with :meth:`error_event`.
+    event; yield that one event. A :class:`CreatioError` ends the wait with :meth:`error_event`, and the task's
+    ``execution_timeout`` (``task_deadline``, a UNIX time: Airflow does not enforce it while a task is deferred)
+    with an ``execution_timeout`` event.
 
     ``serialized_fields`` names the attributes :meth:`serialize` hands Airflow (each an ``__init__`` argument).
     """
@@ -44,12 +46,14 @@ class CreatioPollingTrigger(BaseTrigger):  # type: ignore[misc]
         poll_interval: float,
         hook_params: dict[str, Any] | None = None,
         first_look_at: float | None = None,
+        task_deadline: float | None = None,
     ) -> None:
         super().__init__()
         self.creatio_conn_id = creatio_conn_id
         self.poll_interval = float(poll_interval)
         self.hook_params = hook_params
         self.first_look_at = first_look_at
+        self.task_deadline = task_deadline
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         classpath = f"{type(self).__module__}.{type(self).__qualname__}"
@@ -66,15 +70,30 @@ class CreatioPollingTrigger(BaseTrigger):  # type: ignore[misc]
             async with CreatioHook.shared_async_calls(
                 self.creatio_conn_id, **(self.hook_params or {})
             ) as creatio:
-                await sleep_until(self.first_look_at)
-                while (event := await self.look(creatio)) is None:
-                    await asyncio.sleep(self.poll_interval)
-                return event
+                await self._sleep_until(self.first_look_at)
+                while not self._past_deadline():
+                    if (event := await self.look(creatio)) is not None:
+                        return event
+                    await self._sleep_until(time.time() + self.poll_interval)
+                return self.event("execution_timeout", "the task's execution_timeout passed while it waited")
         except CreatioError as err:
             return self.error_event(err)
 
+    async def _sleep_until(self, timestamp: float | None) -> None:
+        """Sleep until ``timestamp``, or the task's deadline if that comes first."""
+        if timestamp is not None and self.task_deadline is not None:
+            timestamp = min(timestamp, self.task_deadline)
+        await sleep_until(timestamp)
+
+    def _past_deadline(self) -> bool:
+        return self.task_deadline is not None and time.time() >= self.task_deadline
+
     async def look(self, creatio: AsyncCreatioCalls) -> dict[str, Any] | None:
         """One look: the event that ends the wait, or None to look again after ``poll_interval``."""
+        raise NotImplementedError
+
+    def event(self, status: str, message: str) -> dict[str, Any]:
+        """An event of this trigger's shape that says only ``status`` and ``message``."""
         raise NotImplementedError
 
     def error_event(self, err: CreatioError) -> dict[str, Any]:

@@ -30,9 +30,10 @@ class CreatioEntityTrigger(CreatioPollingTrigger):
     :param hook_params: CreatioHook overrides (``retry_attempts``, ``timeout``...), plain JSON values.
     :param first_look_at: a UNIX timestamp before which the trigger does not look: the deferring task has just
         looked on its worker, so the next look is due one poll interval later, as in poke mode (None: at once).
+    :param task_deadline: the UNIX time at which the task's ``execution_timeout`` runs out (None: never).
 
     Yields one event: ``{"status": "success", "record": {...}, "message"}``, ``{"status": "failure",
-    "record": {...} | None, "message"}`` or ``{"status": "error", "message"}``.
+    "record": {...} | None, "message"}``, or ``{"status": "error" | "execution_timeout", "message"}``.
     """
 
     serialized_fields = (
@@ -43,6 +44,7 @@ class CreatioEntityTrigger(CreatioPollingTrigger):
         "poll_interval",
         "hook_params",
         "first_look_at",
+        "task_deadline",
     )
 
     def __init__(
@@ -55,12 +57,14 @@ class CreatioEntityTrigger(CreatioPollingTrigger):
         poll_interval: float = 60.0,
         hook_params: dict[str, Any] | None = None,
         first_look_at: float | None = None,
+        task_deadline: float | None = None,
     ) -> None:
         super().__init__(
             creatio_conn_id=creatio_conn_id,
             poll_interval=poll_interval,
             hook_params=hook_params,
             first_look_at=first_look_at,
+            task_deadline=task_deadline,
         )
         self.watch = watch
         self.success_values = success_values
@@ -75,6 +79,7 @@ class CreatioEntityTrigger(CreatioPollingTrigger):
         *,
         poll_interval: float,
         hook_params: dict[str, Any] | None,
+        task_deadline: float | None = None,
     ) -> CreatioEntityTrigger:
         """The trigger of a task that has just looked on its worker and defers now: it looks next one poll
         interval from now."""
@@ -86,6 +91,7 @@ class CreatioEntityTrigger(CreatioPollingTrigger):
             poll_interval=poll_interval,
             hook_params=hook_params,
             first_look_at=time.time() + poll_interval,
+            task_deadline=task_deadline,
         )
 
     async def look(self, creatio: AsyncCreatioCalls) -> dict[str, Any] | None:
@@ -98,6 +104,9 @@ class CreatioEntityTrigger(CreatioPollingTrigger):
             return None
         return {"status": outcome.state.value, "record": outcome.record, "message": outcome.message}
 
+    def event(self, status: str, message: str) -> dict[str, Any]:
+        return {"status": status, "message": message}
+
     def error_event(self, err: CreatioError) -> dict[str, Any]:
         from airflow_provider_creatio.client.errors import CreatioError
         from airflow_provider_creatio.client.watch import WatchSpec
@@ -105,8 +114,8 @@ class CreatioEntityTrigger(CreatioPollingTrigger):
         try:
             spec = WatchSpec.from_dict(self.watch)
         except CreatioError:  # the watch itself is what is wrong
-            return {"status": "error", "message": str(err)}
-        return {"status": "error", "message": f"watching {spec.describe} failed: {err}"}
+            return self.event("error", str(err))
+        return self.event("error", f"watching {spec.describe} failed: {err}")
 
     @cached_property
     def _watched(self) -> tuple[WatchSpec, RecordCondition]:

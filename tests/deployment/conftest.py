@@ -32,6 +32,7 @@ class Deployment:
     airflow: AirflowDeployment
     creatio: EmulatorServer
     issued: Issued  # every cookie value and token the emulator issued during the session
+    second_site: EmulatorServer  # another Creatio, the connection creatio_second_site's
 
     def secrets(self) -> set[str]:
         return self.issued.secrets(PASSWORD, CLIENT_SECRET)
@@ -81,15 +82,17 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Deployment:
     settings = EmulatorSettings(password=PASSWORD, oauth_client_secret=CLIENT_SECRET)
     creatio = _TIER.enter_context(EmulatorServer(settings))
     issued = _TIER.enter_context(recording_issued(creatio))
+    second_site = _TIER.enter_context(EmulatorServer())
     prepare_example_site(creatio.url, settings)
     env = {
         connection_env_name("creatio_default"): emulator_connection_json(creatio),
         connection_env_name("creatio_oauth"): emulator_connection_json(creatio, "oauth"),
+        connection_env_name("creatio_second_site"): emulator_connection_json(second_site),
         # Where example_creatio_contact_load writes its files: a folder every component reaches.
         "AIRFLOW_VAR_CREATIO_TRANSFER_FOLDER": str(root / "transfers"),
     }
     airflow = _TIER.enter_context(AirflowDeployment(root / "airflow", dags, env=env))
-    return Deployment(airflow, creatio, issued)
+    return Deployment(airflow, creatio, issued, second_site)
 
 
 @dataclass

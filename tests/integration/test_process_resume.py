@@ -52,7 +52,7 @@ def follow(process_name: str = LONG, parameters: dict[str, Any] | None = None) -
 
 
 def context(store: StateStore | None, try_number: int) -> Any:
-    values: dict[str, Any] = {"ti": mock.Mock(try_number=try_number)}
+    values: dict[str, Any] = {"ti": mock.Mock(try_number=try_number, stats_tags={})}
     if store is not None:
         values["task_state_store"] = store
     return values
