@@ -287,7 +287,8 @@ class CreatioRunProcessOperator(ResumableJobMixin, AssetEventsMixin, CreatioHook
                 raise self.hook.cancel_after_timeout(self.process_name, process_id, self.timeout)
             if status == "execution_timeout":
                 self.hook.cancel_process(process_id)
-                self.process_status = ProcessState.CANCELED.value  # Airflow's on_kill after this has nothing to do
+                # Airflow calls on_kill after an AirflowTaskTimeout: it has nothing left to cancel.
+                self.process_status = ProcessState.CANCELED.value
                 raise AirflowTaskTimeout(f"{event.get('message')}; process {process_id} was cancelled")
             if status == "failure":
                 entry = process_log.ProcessLogEntry.from_dict(event["entry"])
