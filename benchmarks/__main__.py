@@ -30,6 +30,7 @@ from benchmarks import (
     deferrable,
     extract,
     headroom,
+    reconcile,
     report,
     round_trips,
     streaming,
@@ -46,6 +47,7 @@ BENCHMARKS = {
     "headroom": headroom.run,  # after the above: it compares the emulator's capacity with their figures
     "bulk_load": bulk_load.run,
     "extract": extract.run,
+    "reconcile": reconcile.run,
 }
 
 

@@ -7,22 +7,31 @@ runs (the keyset helpers imported here need only the validation the operators im
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import re
+import tempfile
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
 
 from airflow_provider_creatio._compat import AirflowException
 from airflow_provider_creatio.assets import storage_uri
 from airflow_provider_creatio.client.changes import CHANGE_COLUMN, change_window
+from airflow_provider_creatio.client.errors import CreatioValidationError
 from airflow_provider_creatio.client.keyset import CREATED_COLUMN, filter_date_time, parse_date_time
+from airflow_provider_creatio.client.validation import utc_iso
 from airflow_provider_creatio.operators.entity import CreatioEntityOperator
 from airflow_provider_creatio.templated import as_filter
 
 if TYPE_CHECKING:
     from airflow_provider_creatio._compat import Context
     from airflow_provider_creatio.client.odata import Columns, Filter
-    from airflow_provider_creatio.formats import FileFormat, ValueKind
+    from airflow_provider_creatio.formats import FileFormat, ValueKind, WrittenFile
 
 DEFAULT_MAX_RECORDS_PER_FILE = 100_000
+PART_PREFIX = "part"
+TOMBSTONE_PREFIX = "deleted"
+_UNSAFE_IN_NAME = re.compile(r"[^A-Za-z0-9_.-]")
 
 
 class CreatioToObjectStorageOperator(CreatioEntityOperator):
@@ -56,8 +65,15 @@ class CreatioToObjectStorageOperator(CreatioEntityOperator):
         turn on the date column alone (``CreatedOn`` for a full extract).
     :param storage_conn_id: the Airflow connection that reaches the store (``aws_default`` for ``s3://``...);
         also writable in the URI as ``s3://conn_id@bucket/key``. Templated.
+    :param deletes: ``None`` (the default: deletions are not looked for) or ``"reconcile"``: a key-only scan of
+        the Ids that match ``filter`` now, compared with the snapshot the last run kept, finds the records deleted
+        since; they are written as tombstone files ``deleted-00000.<format>``... (``Id``, ``DeletionSeenAt``: the
+        run's ``run_after``) beside the part files, and this run's snapshot (``ids-<run id>.txt.gz``) replaces the last one
+        once every file is written. The first run reports none. docs/guides/transfers.md, "Deletes", has the cost
+        and what reconciliation cannot see.
 
-    XCom: ``{"uris": [...], "count": n, "high_water_mark": "<ISO 8601>" | None, "window": [start | None, end] | None}``.
+    XCom: ``{"uris": [...], "count": n, "high_water_mark": "<ISO 8601>" | None, "window": [start | None, end] | None}``,
+    and with ``deletes``: ``"deleted": n, "deleted_uris": [...]``.
     The high-water mark (the window's end) is also kept, with the run and window that set it, in the Airflow
     Variable :meth:`watermark_key` names (JSON): every worker reads it and every run sees it, so a run without a
     data interval starts where the last run stopped. (Airflow 3.3's task state store is scoped to one run: it
@@ -90,11 +106,14 @@ class CreatioToObjectStorageOperator(CreatioEntityOperator):
         page_size: int | None = None,
         guid_comparison: bool = True,
         storage_conn_id: str | None = None,
+        deletes: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         if max_records_per_file < 1:
             raise ValueError(f"max_records_per_file must be at least 1, got {max_records_per_file}")
+        check_deletes(deletes)
+        self.deletes = deletes
         self.path = path
         self.format = format
         self.select = select
@@ -107,6 +126,10 @@ class CreatioToObjectStorageOperator(CreatioEntityOperator):
         self.guid_comparison = guid_comparison
         self.storage_conn_id = storage_conn_id
 
+    def snapshot_key(self) -> str:
+        """The Airflow Variable naming this task's last Id snapshot (``deletes="reconcile"``)."""
+        return f"creatio_extract_ids__{self.dag_id}__{self.task_id}"
+
     def watermark_key(self) -> str:
         """The Airflow Variable holding this task's high-water mark."""
         return f"creatio_extract_watermark__{self.dag_id}__{self.task_id}"
@@ -117,17 +140,27 @@ class CreatioToObjectStorageOperator(CreatioEntityOperator):
         file_format = FileFormat.resolve(self.format)
         filter = as_filter(self.filter)
         self.refuse_unknown_columns(select=self.select, expand=self.expand, filter=filter)
+        if self.deletes and self.hook.get_entity_schema(self.entity).column("Id") is None:
+            raise CreatioValidationError(
+                f"deletes='reconcile' needs an Id column, and {self.entity} has none"
+            )
         window = self._window(context) if self.incremental else None
         folder = self.path.rstrip("/")
-        written = write_files(
-            self._records(filter, window),
-            lambda number: f"{folder}/{_part_name(number, file_format)}",
-            file_format,
-            max_records_per_file=self.max_records_per_file,
-            kinds=None if file_format is FileFormat.JSONL else self._kinds(window is not None),
-            conn_id=self.storage_conn_id,
-        )
-        self._remove_stale_parts(folder, len(written), file_format)
+        with tempfile.TemporaryDirectory(prefix="creatio-written-ids-") as scratch:
+            written_ids = Path(scratch) / "ids"
+            with written_ids.open("w", encoding="ascii") as ids_out:
+                written = write_files(
+                    _noting_ids(self._records(filter, window), ids_out if self.deletes else None),
+                    lambda number: f"{folder}/{_part_name(number, file_format)}",
+                    file_format,
+                    max_records_per_file=self.max_records_per_file,
+                    kinds=None if file_format is FileFormat.JSONL else self._kinds(window is not None),
+                    conn_id=self.storage_conn_id,
+                )
+            self._remove_stale_parts(folder, len(written), file_format)
+            deleted = (
+                self._reconcile(context, filter, folder, file_format, written_ids) if self.deletes else None
+            )
         count = sum(file.count for file in written)
         mark = None if window is None else window[1]
         if window is not None:
@@ -136,12 +169,101 @@ class CreatioToObjectStorageOperator(CreatioEntityOperator):
         # One dataset and one asset for the folder (a run's files are its partitions), not one per file.
         self.files_written = [(storage_uri(folder), count, len(written))]
         self.emit_asset(context, storage_uri(folder), {"records": count, "files": len(written)})
-        return {
+        result = {
             "uris": [file.uri for file in written],
             "count": count,
             "high_water_mark": mark,
             "window": None if window is None else list(window),
         }
+        if deleted is not None:
+            result.update(
+                deleted=sum(file.count for file in deleted), deleted_uris=[file.uri for file in deleted]
+            )
+        return result
+
+    def _reconcile(
+        self, context: Context, filter: Filter, folder: str, file_format: FileFormat, written_ids: Path
+    ) -> list[WrittenFile]:
+        """Write the tombstones of the records deleted since the last run, and this run's Id snapshot; the Variable
+        names the new snapshot only once both are written. A rerun compares with the snapshot its run started
+        from, so it writes the same tombstones.
+
+        The snapshot holds the Ids the key-only scan found and those this run wrote to its part files: a record
+        written and then deleted before the scan reached it is in the snapshot, so the next run reports it."""
+        from airflow_provider_creatio import reconciliation
+        from airflow_provider_creatio.marks import read_mark, write_mark
+
+        state = read_mark(self.snapshot_key()) or {}
+        rerun = state.get("run_id") == context["run_id"]
+        previous = state.get("previous") if rerun else state.get("snapshot")
+        snapshot = f"{folder}/{snapshot_name(context['run_id'])}"
+        seen_at = utc_iso(context["dag_run"].run_after)
+        old = reconciliation.read_snapshot(previous, self.storage_conn_id) if previous else iter(())
+        with (
+            written_ids.open(encoding="ascii") as also_written,
+            reconciliation.sorted_ids(
+                itertools.chain(self._ids(filter), (line.rstrip("\n") for line in also_written))
+            ) as current,
+            reconciliation.snapshot_writer(snapshot, self.storage_conn_id) as keep,
+        ):
+            gone = (
+                {"Id": value, "DeletionSeenAt": seen_at}
+                for value in reconciliation.removed(old, current, keep)
+            )
+            tombstones = self._write_tombstones(gone, folder, file_format)
+        new_state = {"run_id": context["run_id"], "snapshot": snapshot, "previous": previous}
+        write_mark(
+            self.snapshot_key(), new_state, f"{type(self).__name__} {self.dag_id}.{self.task_id} Id snapshot"
+        )
+        self._forget_snapshot(state.get("previous"), keep={snapshot, previous})
+        self.log.info(
+            "%d %s records were deleted since the last snapshot",
+            sum(f.count for f in tombstones),
+            self.entity,
+        )
+        return tombstones
+
+    def _forget_snapshot(self, location: str | None, keep: set[str | None]) -> None:
+        """Remove a snapshot no run compares with any more (the one before the last run's)."""
+        from airflow_provider_creatio.formats import storage_path
+
+        if location and location not in keep:
+            storage_path(location, self.storage_conn_id).unlink(missing_ok=True)
+
+    def _ids(self, filter: Filter) -> Iterator[str]:
+        """Every matching Id, read key only, in the largest pages Creatio answers."""
+        from airflow_provider_creatio.client.keyset import MAX_PAGE_SIZE
+
+        column = self._keyset_column(False)
+        records = self.hook.iter_keyset(
+            self.entity,
+            filter=filter,
+            select=["Id"] if column is None else ["Id", column],
+            column=column,
+            page_size=MAX_PAGE_SIZE,
+            guid_comparison=self.guid_comparison,
+        )
+        return (str(record["Id"]) for record in records)
+
+    def _write_tombstones(
+        self, gone: Iterator[dict[str, Any]], folder: str, file_format: FileFormat
+    ) -> list[WrittenFile]:
+        """The tombstone files (none when nothing was deleted), and no stale ones of an earlier run of this folder."""
+        from airflow_provider_creatio.formats import ValueKind, write_files
+
+        first = next(gone, None)
+        written = []
+        if first is not None:
+            written = write_files(
+                itertools.chain([first], gone),
+                lambda number: f"{folder}/{_part_name(number, file_format, TOMBSTONE_PREFIX)}",
+                file_format,
+                max_records_per_file=self.max_records_per_file,
+                kinds={"Id": ValueKind.GUID, "DeletionSeenAt": ValueKind.DATETIME},
+                conn_id=self.storage_conn_id,
+            )
+        self._remove_stale_parts(folder, len(written), file_format, TOMBSTONE_PREFIX)
+        return written
 
     def _kinds(self, incremental: bool) -> dict[str, ValueKind]:
         """The file's columns, in order, and their kinds, from the schema: what a record of this read holds."""
@@ -223,18 +345,44 @@ class CreatioToObjectStorageOperator(CreatioEntityOperator):
             self.watermark_key(), mark, f"{type(self).__name__} {self.dag_id}.{self.task_id} high-water mark"
         )
 
-    def _remove_stale_parts(self, folder: str, kept: int, file_format: FileFormat) -> None:
+    def _remove_stale_parts(
+        self, folder: str, kept: int, file_format: FileFormat, prefix: str = PART_PREFIX
+    ) -> None:
         """Parts an earlier run of the same window wrote beyond this run's last (fewer records now)."""
         from airflow_provider_creatio.formats import storage_path
 
         number = kept
         while True:
-            stale = storage_path(f"{folder}/{_part_name(number, file_format)}", self.storage_conn_id)
+            stale = storage_path(f"{folder}/{_part_name(number, file_format, prefix)}", self.storage_conn_id)
             if not stale.exists():
                 return
             stale.unlink()
             number += 1
 
 
-def _part_name(number: int, file_format: FileFormat) -> str:
-    return f"part-{number:05d}{file_format.suffix}"
+def _noting_ids(records: Iterator[dict[str, Any]], out: TextIO | None) -> Iterator[dict[str, Any]]:
+    """``records``, each record's Id also written to ``out`` (when given) as it passes."""
+    for record in records:
+        if out is not None:
+            out.write(f"{record['Id']}\n")
+        yield record
+
+
+def _part_name(number: int, file_format: FileFormat, prefix: str = PART_PREFIX) -> str:
+    return f"{prefix}-{number:05d}{file_format.suffix}"
+
+
+def snapshot_name(run_id: str) -> str:
+    """The Id snapshot of a run, named by the run: a folder every run writes into keeps the snapshot it compares
+    with until the new one is complete."""
+    return f"ids-{_UNSAFE_IN_NAME.sub('_', run_id)}.txt.gz"
+
+
+def check_deletes(deletes: str | None) -> None:
+    if deletes == "event_log":
+        raise ValueError(
+            "deletes='event_log' is not available: the sources document how to configure Creatio 8.3.2's delete "
+            "event log but not how to read it (docs/creatio-notes/delete-event-log.md); use deletes='reconcile'"
+        )
+    if deletes not in (None, "reconcile"):
+        raise ValueError(f"deletes must be None or 'reconcile', got {deletes!r}")

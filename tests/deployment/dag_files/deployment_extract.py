@@ -1,5 +1,6 @@
-"""An incremental extract of contacts, run in the deployment tier by hand (no data interval): each run continues
-from the high-water mark the previous one left. Small pages, so that a run reads long enough for the test to
+"""An incremental extract of contacts that also reconciles Ids (``deletes="reconcile"``), run in the deployment
+tier by hand (no data interval): each run continues from the high-water mark the previous one left, and compares
+its Ids with the snapshot the previous one kept. Small pages, so that a run reads long enough for the test to
 change records while it reads; a short clock margin, so that the next run can follow within seconds."""
 
 from __future__ import annotations
@@ -29,4 +30,5 @@ with DAG(
         page_size=20,
         max_records_per_file=100,
         clock_margin=CLOCK_MARGIN,
+        deletes="reconcile",
     )

@@ -1,0 +1,129 @@
+"""Deletions found by Id reconciliation: the Ids that exist now, compared with those a previous run saw.
+
+A deleted Creatio record leaves no ``ModifiedOn`` for an incremental read to find. What can be read cheaply, on
+every Creatio version, is the Ids that exist: a key-only scan. This module compares such a scan with the previous
+snapshot of Ids as a streaming merge of two sorted lists, so memory stays flat whatever the number of Ids:
+
+* the scan arrives in the server's key order (which depends on its database's GUID order), so it is first sorted
+  into the snapshot's order (plain lower-case text order) in runs of :data:`SORT_RUN` Ids kept in temporary files
+  and merged back (an external sort);
+* a snapshot is a gzip text file of lower-case Ids, one per line, in that order; a line that is no GUID, or comes
+  before the line above it, makes the snapshot corrupt, which is an error, never a silent false deletion;
+* an Id in the previous snapshot and not in the current scan is a deletion; an Id new in the scan (created since,
+  or while the scan ran) never is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import heapq
+import io
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import IO
+
+from airflow_provider_creatio.client import validation
+from airflow_provider_creatio.client.errors import CreatioFileError
+from airflow_provider_creatio.formats.location import opened_for_write, storage_path
+
+SORT_RUN = 100_000  # Ids sorted in memory at a time (about 10 MB), before they go to a temporary file
+
+
+@contextlib.contextmanager
+def sorted_ids(ids: Iterable[str], run_size: int = SORT_RUN) -> Iterator[Iterator[str]]:
+    """``ids`` (GUIDs in any letter case and order) as lower-case text in ascending order, without repeats,
+    holding at most ``run_size`` of them in memory; the temporary files go when the block ends."""
+    with tempfile.TemporaryDirectory(prefix="creatio-ids-") as folder:
+        runs = [_run_file(Path(folder) / f"run-{n}", run) for n, run in enumerate(_runs(ids, run_size))]
+        with contextlib.ExitStack() as stack:
+            readers = [_lines(stack.enter_context(path.open("rt", encoding="ascii"))) for path in runs]
+            yield _unique(heapq.merge(*readers))
+
+
+def _runs(ids: Iterable[str], size: int) -> Iterator[list[str]]:
+    run: list[str] = []
+    for value in ids:
+        run.append(validation.parse_guid(value, "Id"))
+        if len(run) >= size:
+            yield sorted(run)
+            run = []
+    if run:
+        yield sorted(run)
+
+
+def _run_file(path: Path, run: list[str]) -> Path:
+    path.write_text("".join(f"{value}\n" for value in run), encoding="ascii")
+    return path
+
+
+def _lines(handle: IO[str]) -> Iterator[str]:
+    for line in handle:
+        yield line.rstrip("\n")
+
+
+def _unique(values: Iterable[str]) -> Iterator[str]:
+    last = None
+    for value in values:
+        if value != last:
+            yield value
+            last = value
+
+
+def read_snapshot(location: str, conn_id: str | None = None) -> Iterator[str]:
+    """The Ids of a snapshot, checked as they are read (see the module's docstring)."""
+    path = storage_path(location, conn_id)
+    if not path.exists():
+        raise CreatioFileError(f"the Id snapshot {location} is missing")
+    return _checked(path.open("rb"), location)
+
+
+def _checked(raw: IO[bytes], location: str) -> Iterator[str]:
+    with raw, gzip.open(raw, "rt", encoding="ascii") as text:
+        last = ""
+        try:
+            for number, line in enumerate(text, start=1):
+                value = line.rstrip("\n")
+                if not validation.is_guid(value) or value != value.lower() or value <= last:
+                    raise CreatioFileError(
+                        f"the Id snapshot {location} is corrupt at line {number}: {value[:60]!r} is not a "
+                        "lower-case GUID after the line above it"
+                    )
+                yield value
+                last = value
+        except (OSError, EOFError, UnicodeDecodeError) as err:
+            raise CreatioFileError(f"the Id snapshot {location} is corrupt: {err}") from None
+
+
+@contextlib.contextmanager
+def snapshot_writer(location: str, conn_id: str | None = None) -> Iterator[Callable[[str], None]]:
+    """A function that appends one Id to a new snapshot at ``location``; the file appears whole when the block
+    ends, and not at all if it fails."""
+    with (
+        opened_for_write(storage_path(location, conn_id)) as raw,
+        gzip.GzipFile(fileobj=raw, mode="wb") as packed,
+        io.TextIOWrapper(packed, encoding="ascii") as text,
+    ):
+
+        def keep(value: str) -> None:
+            text.write(f"{value}\n")
+
+        yield keep
+
+
+def removed(previous: Iterable[str], current: Iterable[str], keep: Callable[[str], None]) -> Iterator[str]:
+    """The Ids of ``previous`` that ``current`` lacks (both ascending), calling ``keep`` with every Id of
+    ``current`` on the way: one pass over both, one Id of each held at a time."""
+    before = iter(previous)
+    old = next(before, None)
+    for value in current:
+        keep(value)
+        while old is not None and old < value:
+            yield old
+            old = next(before, None)
+        if old == value:
+            old = next(before, None)
+    while old is not None:
+        yield old
+        old = next(before, None)
