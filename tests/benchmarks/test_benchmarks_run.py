@@ -20,6 +20,7 @@ BENCHMARKS = [
     "headroom",
     "bulk_load",
     "extract",
+    "reconcile",
 ]
 
 

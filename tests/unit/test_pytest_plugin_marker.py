@@ -18,6 +18,7 @@ def test_variant(creatio_auth_type, creatio_net_core, creatio_base_path, creatio
 @pytest.mark.parametrize("marker", ["creatio_every_site", "creatio_every_deployment"])
 def test_the_marker_runs_a_test_against_five_site_variants(pytester: pytest.Pytester, marker: str) -> None:
     pytester.makeconftest('pytest_plugins = ["airflow_provider_creatio.testing.pytest_plugin"]')
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     pytester.makepyfile(TEST_FILE.format(marker=marker))
     result = pytester.runpytest(
         "-p", "no:randomly", "-p", "no:xdist", "--collect-only", "-q", "-W", "default"

@@ -9,6 +9,7 @@ id the templated task uses).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from airflow.sdk import DAG
 
@@ -21,18 +22,23 @@ APPROVAL = "UsrApprovalProcess"  # waits until the test approves it: runs as lon
 START = datetime(2024, 1, 1)
 
 
+def run_and_wait(**kwargs: Any) -> CreatioRunProcessOperator:
+    """A deferred run of the approval process, named by the DAG run (the test finds its instance so)."""
+    return CreatioRunProcessOperator(
+        task_id="run_and_wait",
+        process_name=APPROVAL,
+        parameters={"RequestName": "{{ run_id }}"},
+        method="run",
+        wait_for_completion=True,
+        deferrable=True,
+        poll_interval=POLL,
+        **kwargs,
+    )
+
+
 def killed_dag(dag_id: str, *, cancel_on_kill: bool) -> DAG:
     with DAG(dag_id, schedule=None, start_date=START, catchup=False, tags=["deployment"]) as dag:
-        CreatioRunProcessOperator(
-            task_id="run_and_wait",
-            process_name=APPROVAL,
-            parameters={"RequestName": "{{ run_id }}"},
-            method="run",
-            wait_for_completion=True,
-            deferrable=True,
-            poll_interval=POLL,
-            cancel_on_kill=cancel_on_kill,
-        )
+        run_and_wait(cancel_on_kill=cancel_on_kill)
     return dag
 
 
@@ -42,16 +48,7 @@ kill_keeps = killed_dag("deployment_deferred_kill_keeps_running", cancel_on_kill
 with DAG(
     "deployment_execution_timeout", schedule=None, start_date=START, catchup=False, tags=["deployment"]
 ) as execution_timeout:
-    CreatioRunProcessOperator(
-        task_id="run_and_wait",
-        process_name=APPROVAL,
-        parameters={"RequestName": "{{ run_id }}"},
-        method="run",
-        wait_for_completion=True,
-        deferrable=True,
-        poll_interval=POLL,
-        execution_timeout=timedelta(seconds=20),
-    )
+    run_and_wait(execution_timeout=timedelta(seconds=20))
     CreatioProcessSensor(
         task_id="process_sensor",
         process_id="{{ dag_run.conf['process_id'] }}",
