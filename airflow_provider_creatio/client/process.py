@@ -20,11 +20,9 @@ Answers of ``Execute`` are decoded by :func:`decode_execute_result`; see its doc
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import json
 import re
 import uuid
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +37,7 @@ from airflow_provider_creatio.client.http import (
     Service,
     encode_query,
 )
+from airflow_provider_creatio.client.process_state import FINAL_STATES, RUN_PROCESS_STATES, ProcessState
 from airflow_provider_creatio.client.responses import decode_json
 
 SERVICE = "ProcessEngineService.svc"
@@ -48,50 +47,6 @@ SEND_JSON: Mapping[str, str] = {
 }
 RESULT_PARAMETER_NAME = "ResultParameterName"
 URL_LIMIT = 2000  # IIS refuses query strings over 2048 bytes by default; keep a margin below it
-
-
-# --- statuses -----------------------------------------------------------------------------------------------
-
-
-class ProcessState(str, enum.Enum):
-    """A process's state, in Creatio's own words (the ``SysProcessStatus`` names), wherever it was read: a
-    RunProcess answer's ``processStatus`` number (:data:`RUN_PROCESS_STATES`) or the process log's ``StatusId``.
-    UNKNOWN for anything else."""
-
-    RUNNING = "Running"
-    COMPLETED = "Completed"
-    ERROR = "Error"
-    CANCELED = "Canceled"
-    INACTIVE = "Inactive"
-    CANCELLING = "Cancelling"
-    UNKNOWN = "Unknown"
-
-    @classmethod
-    def _missing_(cls, value: object) -> ProcessState | None:
-        """RunProcess's documented words before 0.1.0 still name their state, with a warning."""
-        new = _OLD_WORDS.get(str(value))
-        if new is None:
-            return None
-        warnings.warn(
-            f"the process state {value!r} is deprecated: use {new!r}", DeprecationWarning, stacklevel=2
-        )
-        return cls(new)
-
-
-_OLD_WORDS = {"Done": "Completed", "Cancelled": "Canceled"}
-
-
-FINAL_STATES = frozenset({ProcessState.COMPLETED, ProcessState.ERROR, ProcessState.CANCELED})
-# RunProcess's processStatus numbers. Its documentation calls 2 "Done" and 4 "Cancelled"; the log, and so every
-# XCom, event and message of the provider, "Completed" and "Canceled".
-RUN_PROCESS_STATES: Mapping[int, ProcessState] = {
-    0: ProcessState.INACTIVE,
-    1: ProcessState.RUNNING,
-    2: ProcessState.COMPLETED,
-    3: ProcessState.ERROR,
-    4: ProcessState.CANCELED,
-    5: ProcessState.CANCELLING,
-}
 
 
 # --- parameters ---------------------------------------------------------------------------------------------

@@ -18,8 +18,9 @@ from typing import Any, Literal
 from airflow_provider_creatio.client import process, process_log
 from airflow_provider_creatio.client.errors import CreatioError, CreatioProcessError
 from airflow_provider_creatio.client.http import CallExecutor
-from airflow_provider_creatio.client.process import ProcessRun, ProcessState
+from airflow_provider_creatio.client.process import ProcessRun
 from airflow_provider_creatio.client.process_log import ProcessLogEntry
+from airflow_provider_creatio.client.process_state import ProcessState
 
 StartMethod = Literal["auto", "execute", "run"]
 ProcessId = str | uuid.UUID

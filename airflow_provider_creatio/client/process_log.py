@@ -17,7 +17,8 @@ from typing import Any, TypeVar
 from airflow_provider_creatio.client import validation
 from airflow_provider_creatio.client.http import ApiResponse, Call
 from airflow_provider_creatio.client.odata import get_record
-from airflow_provider_creatio.client.process import FINAL_STATES, ProcessState, answer_error, text_or_none
+from airflow_provider_creatio.client.process import answer_error, text_or_none
+from airflow_provider_creatio.client.process_state import FINAL_STATES, ProcessState
 
 EntryT = TypeVar("EntryT")
 

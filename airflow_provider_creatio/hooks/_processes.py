@@ -118,7 +118,7 @@ class ProcessCallsMixin:
     def check_process_running(self, element_uid: str, process_id: str) -> None:
         """Raise :class:`CreatioProcessError` unless the process of ``element_uid`` is Running."""
         from airflow_provider_creatio.client import process_flow
-        from airflow_provider_creatio.client.process import ProcessState
+        from airflow_provider_creatio.client.process_state import ProcessState
 
         entry = self.get_process_log(process_id)
         if entry.state is not ProcessState.RUNNING:

@@ -52,7 +52,7 @@ from airflow_provider_creatio._compat import (
     default_deferrable,
 )
 from airflow_provider_creatio.client.errors import CreatioOutcomeUnknownError, CreatioProcessError
-from airflow_provider_creatio.client.process import FINAL_STATES, ProcessState
+from airflow_provider_creatio.client.process_state import FINAL_STATES, ProcessState
 from airflow_provider_creatio.hooks.creatio import CreatioHook
 from airflow_provider_creatio.links import CreatioProcessLogLink, process_log_url
 from airflow_provider_creatio.operators.asset_events import AssetEventsMixin

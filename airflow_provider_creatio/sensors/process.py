@@ -63,7 +63,7 @@ class CreatioProcessSensor(CreatioHookMixin, FirstLookMixin, BaseSensorOperator)
 
     def poke(self, context: Context) -> PokeReturnValue:
         from airflow_provider_creatio.client import validation
-        from airflow_provider_creatio.client.process import ProcessState
+        from airflow_provider_creatio.client.process_state import ProcessState
 
         process_id = validation.parse_guid(self.process_id, "process_id")
         self.process_log_url = process_log_url(self.hook.config.base_url, process_id)

@@ -125,7 +125,7 @@ class CreatioProcessTrigger(CreatioPollingTrigger):
         return self.event("error", f"following process {self.process_id} failed: {err}", self._entry)
 
     def _final_event(self, log_entry: ProcessLogEntry, entry: dict[str, Any]) -> dict[str, Any]:
-        from airflow_provider_creatio.client.process import ProcessState
+        from airflow_provider_creatio.client.process_state import ProcessState
 
         ok = log_entry.state is ProcessState.COMPLETED
         message = f"process {self.process_id} is {log_entry.state.value}"

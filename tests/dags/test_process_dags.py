@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_creatio.client.process import ProcessState
+from airflow_provider_creatio.client.process_state import ProcessState
 from airflow_provider_creatio.hooks.creatio import CreatioHook
 from airflow_provider_creatio.operators.process import CreatioRunProcessOperator
 from airflow_provider_creatio.testing.dagrun import DagRunResult, run_dag

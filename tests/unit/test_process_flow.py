@@ -11,8 +11,8 @@ import pytest
 from airflow_provider_creatio.client import process_flow
 from airflow_provider_creatio.client.errors import CreatioProcessError
 from airflow_provider_creatio.client.http import Call
-from airflow_provider_creatio.client.process import ProcessState
 from airflow_provider_creatio.client.process_log import ProcessLogEntry
+from airflow_provider_creatio.client.process_state import ProcessState
 
 PID = "5f0c7a3e-8a64-4a43-9a3e-0a8a4a0f3c11"
 
