@@ -16,18 +16,6 @@ if TYPE_CHECKING:
     from airflow_provider_creatio.hooks._async import AsyncCreatioCalls
 
 
-async def sleep_until(timestamp: float | None) -> None:
-    """Sleep until the UNIX time ``timestamp`` (not at all when it is None or past, e.g. in a trigger that a new
-    triggerer took over).
-
-    A deferring task looks once on its worker before it defers; a trigger that looked again at once would ask
-    Creatio twice within a second, and, when the wait ends at that look, resume the task while Airflow 3.3's
-    scheduler may not yet have seen the deferring workload end (it then fails the re-queued task).
-    """
-    if timestamp is not None:
-        await asyncio.sleep(max(0.0, timestamp - time.time()))
-
-
 class CreatioPollingTrigger(BaseTrigger):  # type: ignore[misc]
     """Look at Creatio every ``poll_interval`` seconds, from ``first_look_at`` on, until :meth:`look` returns an
     event; yield that one event. A :class:`CreatioError` ends the wait with :meth:`error_event`, and the task's
@@ -80,10 +68,17 @@ class CreatioPollingTrigger(BaseTrigger):  # type: ignore[misc]
             return self.error_event(err)
 
     async def _sleep_until(self, timestamp: float | None) -> None:
-        """Sleep until ``timestamp``, or the task's deadline if that comes first."""
+        """Sleep until the UNIX time ``timestamp``, or the task's deadline if that comes first (not at all when it
+        is None or past, e.g. in a trigger that a new triggerer took over).
+
+        The first look waits for ``first_look_at``: a deferring task looks once on its worker before it defers; a
+        trigger that looked again at once would ask Creatio twice within a second, and, when the wait ends at
+        that look, resume the task while Airflow 3.3's scheduler may not yet have seen the deferring workload end
+        (it then fails the re-queued task)."""
         if timestamp is not None and self.task_deadline is not None:
             timestamp = min(timestamp, self.task_deadline)
-        await sleep_until(timestamp)
+        if timestamp is not None:
+            await asyncio.sleep(max(0.0, timestamp - time.time()))
 
     def _past_deadline(self) -> bool:
         return self.task_deadline is not None and time.time() >= self.task_deadline
