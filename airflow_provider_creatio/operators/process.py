@@ -141,13 +141,14 @@ class CreatioRunProcessOperator(ResumableJobMixin, AssetEventsMixin, CreatioHook
         entities_read: EntityNames = None,
         entities_written: EntityNames = None,
         cancel_on_kill: bool = True,
+        durable: bool = True,
         creatio_conn_id: str = CreatioHook.default_conn_name,
         hook_params: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         from airflow_provider_creatio.client.process_flow import check_start_arguments
 
-        super().__init__(**kwargs)
+        super().__init__(durable=durable, **kwargs)
         check_start_arguments(method, wait_for_completion, poll_interval)
         self.process_name = process_name
         self.parameters = parameters

@@ -284,8 +284,14 @@ def test_writing_and_reading_hold_a_bounded_number_of_records_whatever_the_file_
     assert large < small * 1.5, (small, large)
 
 
-def test_the_old_module_path_and_keyword_still_work_with_a_warning(tmp_path: Path) -> None:
-    sys.modules.pop("airflow_provider_creatio.transfers.formats", None)
+def test_the_old_module_path_and_keyword_still_work_with_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import airflow_provider_creatio.transfers as transfers
+
+    # Imported afresh, whatever ran before: ``from package import name`` takes a submodule already imported.
+    monkeypatch.delitem(sys.modules, "airflow_provider_creatio.transfers.formats", raising=False)
+    monkeypatch.delattr(transfers, "formats", raising=False)
     with pytest.warns(
         DeprecationWarning, match=r"transfers\.formats is deprecated: use airflow_provider_creatio\.formats"
     ):
