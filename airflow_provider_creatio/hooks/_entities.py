@@ -62,7 +62,7 @@ class EntityCallsMixin:
         self, entity: str, record_id: RecordId, data: Mapping[str, Any], *, must_exist: bool = False
     ) -> None:
         """PATCH the given columns. Of a missing record, a bare PATCH does what the site does: creates it with
-        that Id (seed 003) or raises ``CreatioNotFoundError`` (a 404). ``must_exist`` reads the record's Id first
+        that Id (the WSO2 Creatio connector reference) or raises ``CreatioNotFoundError`` (a 404). ``must_exist`` reads the record's Id first
         and raises ``CreatioNotFoundError`` on every site, with nothing written."""
         from airflow_provider_creatio.client import odata, records
 

@@ -2,11 +2,11 @@
 
 Parameters are ``name: type``; inputs that are left out take the default shown. Collections travel as JSON text.
 
-``UsrFullNameProcess`` (seed 004)
+``UsrFullNameProcess`` (the scheduler API)
     in ``UserName: text``, ``UserSurname: text`` -> out ``FullName: text`` (the two joined by a space).
-``CustomProcess`` (seed 000)
+``CustomProcess`` (Creatio's ProcessEngineService documentation)
     in ``processParam: int`` (at most that many records; all when left out) -> out ``CustomProcessResult:
-    collection``, seed 000's object list ``[{"Id", "Name", "Phone"}, ...]`` (four contacts).
+    collection``, the ProcessEngineService documentation's object list ``[{"Id", "Name", "Phone"}, ...]`` (four contacts).
 ``UsrOrderTotalsProcess`` (two outputs)
     in ``Quantity: int = 0``, ``UnitPrice: float = 0`` -> out ``Total: float``, ``IsLargeOrder: bool`` (Total >= 1000).
 ``UsrLongProcess``
@@ -74,8 +74,8 @@ DEFAULT_ERROR_TEXT = "Attempted to divide by zero."
 PARTIAL_RESULT_ERROR_TEXT = 'Element "ScriptTask1" failed after setting PartialResult.'
 APPROVAL_ELEMENT = WaitingElement("ApproveRequest", "Approve the request")
 
-# Seed 000's answer, without its trailing comma.
-SEED_000_CONTACTS: tuple[dict[str, str], ...] = (
+# The ProcessEngineService documentation's answer, without its trailing comma.
+DOCUMENTED_CONTACTS: tuple[dict[str, str], ...] = (
     {"Id": "c38d46fd-e405-491a-a508-01bb9760eecc", "Name": "Valerie E. Murphy", "Phone": "3090"},
     {"Id": "516bc5b4-a79a-4e1d-9894-0566617012d1", "Name": "Sharyn Mccraney", "Phone": "+1 33867 411 85 76"},
     {"Id": "41b67c9e-7c14-487c-a217-057fd3735ba1", "Name": "Shela Andry", "Phone": "+1 33985 177 50 37"},
@@ -88,9 +88,9 @@ def full_name(ctx: ProcessContext) -> Mapping[str, Any]:
     return {"FullName": " ".join(part for part in parts if part)}
 
 
-def seed_000_contacts(ctx: ProcessContext) -> Mapping[str, Any]:
+def documented_contacts(ctx: ProcessContext) -> Mapping[str, Any]:
     limit = ctx.inputs["processParam"]
-    contacts = [dict(contact) for contact in SEED_000_CONTACTS]
+    contacts = [dict(contact) for contact in DOCUMENTED_CONTACTS]
     return {"CustomProcessResult": contacts if limit is None else contacts[: max(limit, 0)]}
 
 
@@ -169,10 +169,10 @@ def register_demo_processes(engine: ProcessEngine) -> None:
     )
     engine.define(
         CUSTOM,
-        seed_000_contacts,
+        documented_contacts,
         inputs=[Parameter("processParam", "int")],
         outputs=[Parameter("CustomProcessResult", "collection")],
-        caption="Contacts with phones (seed 000)",
+        caption="Contacts with phones (Creatio's ProcessEngineService documentation)",
     )
     engine.define(
         ORDER_TOTALS,
