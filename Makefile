@@ -102,8 +102,10 @@ smoke-wheel: dist
 	$(SMOKE)/bin/pip install --quiet --disable-pip-version-check -c requirements/constraints.txt dist/*.whl
 	cd $(SMOKE) && bin/python $(CURDIR)/scripts/smoke_wheel.py $(CURDIR)/example_dags
 
-## make docs: build the documentation site into site/ in strict mode (a broken link or reference fails)
+## make docs: build the documentation site into site/ in strict mode (a broken link or reference fails), after
+## checking that the pages generated from the code are up to date (scripts/generate_docs.py rewrites them)
 docs: $(BIN)/.tools-installed
+	$(BIN)/python scripts/generate_docs.py --check
 	$(BIN)/mkdocs build --strict
 
 ## make docs-serve: serve the documentation on http://127.0.0.1:8000, rebuilt on every change

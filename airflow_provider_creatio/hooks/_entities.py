@@ -164,6 +164,7 @@ class EntityCallsMixin:
         )
 
     def count_records(self, entity: str, filter: Filter = None) -> int:
+        """How many records of ``entity`` match ``filter`` (all of them without one), as the site counts them."""
         from airflow_provider_creatio.client import odata
 
         return self.call(odata.count_records(entity, filter))
