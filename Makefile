@@ -93,17 +93,17 @@ emulator: $(BIN)/.installed
 dist: $(BIN)/.tools-installed
 	$(BIN)/python scripts/dist.py
 
-## make smoke-wheel: install the built wheel (not editable) in a fresh virtual environment and check it there:
-## airflow providers list, the emulator from the installed package, one example DAG end to end
-SMOKE := build/smoke-venv
+## make smoke-wheel: make dist, then the install path of docs/getting-started.md exactly as written (its code blocks
+## marked <!-- smoke: ... -->) with a fresh HOME: a venv, the wheel built and installed with the tested constraints,
+## airflow db migrate, the emulator, the page's DAG through airflow dags test; then the installed package is checked
+SMOKE := build/smoke-home
 smoke-wheel: dist
-	rm -rf $(SMOKE)
-	$(PYTHON) -m venv $(SMOKE)
-	$(SMOKE)/bin/pip install --quiet --disable-pip-version-check -c requirements/constraints.txt dist/*.whl
-	cd $(SMOKE) && bin/python $(CURDIR)/scripts/smoke_wheel.py $(CURDIR)/example_dags
+	$(BIN)/python scripts/smoke_wheel.py $(SMOKE)
 
-## make docs: build the documentation site into site/ in strict mode (a broken link or reference fails)
+## make docs: build the documentation site into site/ in strict mode (a broken link or reference fails), after
+## checking that the pages generated from the code are up to date (scripts/generate_docs.py rewrites them)
 docs: $(BIN)/.tools-installed
+	$(BIN)/python scripts/generate_docs.py --check
 	$(BIN)/mkdocs build --strict
 
 ## make docs-serve: serve the documentation on http://127.0.0.1:8000, rebuilt on every change

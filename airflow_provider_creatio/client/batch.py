@@ -10,7 +10,7 @@ the OData 4.01 JSON batch format ``{"responses": [{"id", "status", "headers", "b
 responses are matched by ``id`` (by order when a response has none), ``headers`` and ``body`` may be missing,
 and a request with no response was not executed.
 
-Creatio has no upsert verb, and what a PATCH of a missing record does is the site's (seed 003: it creates it; the
+Creatio has no upsert verb, and what a PATCH of a missing record does is the site's (the WSO2 Creatio connector reference: it creates it; the
 OData protocol: 404): the bulk upsert (in :mod:`bulk`) first asks which Ids exist with :func:`lookup_calls`, then
 sends each record as an update or a create.
 """

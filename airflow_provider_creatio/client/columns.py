@@ -11,17 +11,23 @@ Which names are legal where (the schema comes from :mod:`.schema`):
   paths, except a lookup's flat Id column: Creatio refuses ``StatusId`` in ``$filter`` and wants ``Status/Id``.
   A string filter is the caller's own OData expression and is not checked.
 * **expand**: lookups only, or paths of lookups (``Account/PrimaryContact``).
+
+Creatio's own refusal of a name (``Column by path Emial not found in schema Contact.``, when the check was off)
+gets the same suggestion from :func:`server_refusal_hint`.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from airflow_provider_creatio.client import odata
-from airflow_provider_creatio.client.errors import CreatioUnknownColumnError
+from airflow_provider_creatio.client.errors import CreatioUnknownColumnError, did_you_mean
 from airflow_provider_creatio.client.odata import Columns
 from airflow_provider_creatio.client.schema import EntitySchema, Lookup, ServiceSchema, closest
+
+_PATH_NOT_FOUND = re.compile(r"Column by path (?P<path>[\w/]+) not found in schema (?P<entity>\w+)")
 
 
 def check_data(entity: EntitySchema, names: Iterable[str], argument: str = "data") -> None:
@@ -95,3 +101,23 @@ def _target(schema: ServiceSchema, lookup: Lookup | None) -> EntitySchema | None
     if lookup is None or not schema.has_entity(lookup.target):
         return None
     return schema.entity(lookup.target)
+
+
+def refused_column_path(server_message: str | None) -> bool:
+    """Whether Creatio refused a request because a column path does not exist (no schema needed to tell)."""
+    return _PATH_NOT_FOUND.search(server_message or "") is not None
+
+
+def server_refusal_hint(schema: ServiceSchema, server_message: str | None) -> str | None:
+    """``Did you mean 'Email'?``: what the column check would have suggested for the path Creatio says it could
+    not find; None when the message names no such path, or there is nothing close to suggest."""
+    found = _PATH_NOT_FOUND.search(server_message or "")
+    if found is None or not schema.has_entity(found.group("entity")):
+        return None
+    try:
+        check_filter_key(schema, schema.entity(found.group("entity")), found.group("path"))
+    except CreatioUnknownColumnError as refusal:
+        if refusal.suggestions:
+            question = did_you_mean(refusal.suggestions)
+            return question[0].upper() + question[1:]
+    return None

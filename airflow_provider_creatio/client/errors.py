@@ -29,7 +29,14 @@ class CreatioError(Exception):
         self.path = path
         self.server_message = server_message
         self.operation = operation
+        self.hint: str | None = None
         super().__init__(self._render())
+
+    def add_hint(self, hint: str) -> None:
+        """Say at the end of the message what the user most likely got wrong (learned after the error, by a
+        schema read or a probe)."""
+        self.hint = hint
+        self.args = (self._render(),)
 
     def _render(self) -> str:
         parts = [f"{self.operation}: {self.message}" if self.operation else self.message]
@@ -40,6 +47,8 @@ class CreatioError(Exception):
             )
         if self.server_message and self.server_message not in self.message:
             parts.append(f"{self.speaker} says: {self.server_message}")
+        if self.hint:
+            parts.append(self.hint)
         return " ".join(parts)
 
 
@@ -91,11 +100,14 @@ class CreatioNotFoundError(CreatioError):
 
 
 def _did_you_mean(suggestions: list[str]) -> str:
-    if not suggestions:
-        return ""
+    return f"; {did_you_mean(suggestions)}" if suggestions else ""
+
+
+def did_you_mean(suggestions: list[str]) -> str:
+    """``did you mean 'Email'?``, ``did you mean 'Email', 'Phone' or 'Name'?``"""
     quoted = [f"'{name}'" for name in suggestions]
     listed = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + f" or {quoted[-1]}"
-    return f"; did you mean {listed}?"
+    return f"did you mean {listed}?"
 
 
 class CreatioUnknownEntityError(CreatioNotFoundError):

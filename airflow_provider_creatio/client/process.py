@@ -9,7 +9,7 @@ Parameter values (:func:`serialize_parameters`) travel as strings, the way Creat
 * str as is; bool -> ``true`` / ``false``; int, float, Decimal -> plain decimal notation (no exponent);
 * datetime -> ISO 8601 UTC with ``Z`` (a naive datetime is taken as UTC); date -> ``YYYY-MM-DD``;
   time -> ``HH:MM:SS``; UUID -> its string;
-* list, tuple and dict -> compact JSON text, as seed 001 serializes collection and object-list parameters;
+* list, tuple and dict -> compact JSON text, as Creatio's guide to the process service serializes collection and object-list parameters;
 * None -> the parameter is left out, so the process keeps its default value. An empty string would not do:
   Creatio cannot convert ``""`` to a number, date, GUID or boolean parameter.
 * Anything else (sets, bytes, arbitrary objects, NaN) is refused with :class:`CreatioValidationError`.
@@ -187,10 +187,10 @@ def decode_execute_result(response: ApiResponse, operation: str = "execute proce
        (either namespace spelling; a JSON body is taken as the wrapper's text). ``i:nil="true"`` or an empty
        element is None. The text is XML-unescaped.
     3. The text is parsed as JSON (``null`` gives None). Text that is not JSON is returned as a plain string.
-    4. A resulting string that looks like JSON (starts with ``{`` or ``[``) is parsed once more, so seed 000's
+    4. A resulting string that looks like JSON (starts with ``{`` or ``[``) is parsed once more, so the documented
        object list becomes a list of dicts; if that fails the string is returned unchanged.
 
-    A trailing comma before ``]`` or ``}`` (seed 000 and 002 show one) is tolerated: a strictly invalid
+    A trailing comma before ``]`` or ``}`` (Creatio's ProcessEngineService documentation and reference both show one) is tolerated: a strictly invalid
     document is retried without such commas before it is given up as plain text.
     """
     if not response.content.strip():

@@ -1,7 +1,7 @@
 """Single records in more than one call: a create that is safe to repeat, an upsert, and an update that never
 creates.
 
-What a bare PATCH of an Id no record has does is the site's: seed 003 documents an update creating the record
+What a bare PATCH of an Id no record has does is the site's: the WSO2 Creatio connector reference documents an update creating the record
 with that Id, and OData's protocol answers 404 (``docs/creatio-notes/where-the-sources-are-silent.md``). The calls
 here give the same result on both kinds of site, by reading the record's Id before they write.
 
@@ -63,7 +63,7 @@ class UpsertAction(str, enum.Enum):
 def upsert(
     client: CallExecutor, entity: str, record_id: str | uuid.UUID, data: Mapping[str, Any]
 ) -> UpsertAction:
-    """Update the record, or create it with that Id when it does not exist (seed 003's update semantics), and
+    """Update the record, or create it with that Id when it does not exist (the WSO2 connector reference's update semantics), and
     say which it did.
 
     The record's Id is read first: a bare PATCH would create a missing record on a site that creates on update

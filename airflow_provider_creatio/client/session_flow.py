@@ -25,7 +25,9 @@ from typing import Any, Generic, TypeAlias, TypeVar
 
 from airflow_provider_creatio.client.auth import SecretSink, make_auth
 from airflow_provider_creatio.client.config import CreatioConfig
+from airflow_provider_creatio.client.errors import CreatioError
 from airflow_provider_creatio.client.filter_nodes import check_filter_nodes
+from airflow_provider_creatio.client.hints import explain
 from airflow_provider_creatio.client.http import ApiResponse, Call
 from airflow_provider_creatio.client.responses import (
     error_for_response,
@@ -119,7 +121,15 @@ class SessionFlows:
     def execute(self, call: Call[T]) -> Flow[T]:
         """Send ``call`` on the session, logging in first if no usable session exists, and parse its answer. If
         the session is rejected, log in again (unless a caller that saw the same rejected session already did: the
-        generation tells) and send the call once more; a second rejection is an error."""
+        generation tells) and send the call once more; a second rejection is an error. A refusal that points at a
+        misspelt column or the wrong URL layout gets a hint (:mod:`.hints`)."""
+        try:
+            return (yield from self._execute(call))
+        except CreatioError as error:
+            yield from explain(error, call.request, self.config.net_core, self._execute)
+            raise
+
+    def _execute(self, call: Call[T]) -> Flow[T]:
         for name, value in call.request.params:
             if name == "$filter":  # refused here, before a login or any request, rather than by Creatio
                 check_filter_nodes(

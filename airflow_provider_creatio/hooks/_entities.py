@@ -62,7 +62,7 @@ class EntityCallsMixin:
         self, entity: str, record_id: RecordId, data: Mapping[str, Any], *, must_exist: bool = False
     ) -> None:
         """PATCH the given columns. Of a missing record, a bare PATCH does what the site does: creates it with
-        that Id (seed 003) or raises ``CreatioNotFoundError`` (a 404). ``must_exist`` reads the record's Id first
+        that Id (the WSO2 Creatio connector reference) or raises ``CreatioNotFoundError`` (a 404). ``must_exist`` reads the record's Id first
         and raises ``CreatioNotFoundError`` on every site, with nothing written."""
         from airflow_provider_creatio.client import odata, records
 
@@ -164,6 +164,7 @@ class EntityCallsMixin:
         )
 
     def count_records(self, entity: str, filter: Filter = None) -> int:
+        """How many records of ``entity`` match ``filter`` (all of them without one), as the site counts them."""
         from airflow_provider_creatio.client import odata
 
         return self.call(odata.count_records(entity, filter))

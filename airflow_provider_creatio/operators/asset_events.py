@@ -77,9 +77,17 @@ class AssetEventsMixin:
         outlet_events = context.get("outlet_events")
         if outlet_events is None:
             return False
+        declared = next((o for o in self.outlets if isinstance(o, Asset) and o.uri == uri), None)
+        if declared is not None:  # Airflow knows it (this task mentions it): nothing to look up
+            outlet_events[declared].extra.update(extra)
+            self.log.info("Asset event: %s %s", uri, extra)
+            return True
         ref = Asset.ref(uri=uri)
         try:
-            event = outlet_events[ref]  # looked up through the api-server: the active asset with this URI
+            # Looked up through the api-server: the active asset with this URI. For an asset no DAG mentions,
+            # Airflow's supervisor logs "Asset not found" at error level: the Task SDK (3.3.2) has no lookup
+            # that does not, and no other silent way to learn whether an asset exists.
+            event = outlet_events[ref]
         except AirflowRuntimeError as err:
             if getattr(err.error.error, "value", None) != "ASSET_NOT_FOUND":
                 raise

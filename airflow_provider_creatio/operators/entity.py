@@ -190,7 +190,7 @@ class CreatioGetEntityOperator(CreatioEntityOperator):
 class CreatioUpdateEntityOperator(CreatioEntityOperator):
     """Change columns of one record (PATCH).
 
-    What a PATCH of a missing record does is the site's: seed 003 documents Creatio creating the record with that
+    What a PATCH of a missing record does is the site's: the WSO2 Creatio connector reference documents Creatio creating the record with that
     Id, and a site that follows OData's protocol answers 404, which fails the task. With ``must_exist`` the record
     is read first (one GET of its Id) and a missing one fails the task on every site, with nothing written; the
     upsert operator creates a missing record on every site and says which it did.
@@ -223,7 +223,7 @@ class CreatioUpdateEntityOperator(CreatioEntityOperator):
 
 
 class CreatioUpsertEntityOperator(CreatioEntityOperator):
-    """Update one record, or create it with that Id when it does not exist (seed 003's update semantics).
+    """Update one record, or create it with that Id when it does not exist (the WSO2 connector reference's update semantics).
 
     :param record_id: the record's Id. Templated.
     :param data: the columns to write. Templated.

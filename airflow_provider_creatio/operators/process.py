@@ -17,10 +17,10 @@ the whole run, deferrable or not (it says so in its log). For a long process, st
 ``result_parameters`` and follow it with ``wait_for_completion`` and ``deferrable`` (or ``CreatioProcessSensor``),
 and let the process write what it produces to a record that a later task reads.
 
-``method="auto"`` uses ``Execute`` (GET, seed 000's form) for fire-and-forget starts whose parameters fit in a URL,
+``method="auto"`` uses ``Execute`` (GET, the ProcessEngineService documentation's form) for fire-and-forget starts whose parameters fit in a URL,
 and ``RunProcess`` (POST) whenever outputs are asked, the run is followed, or the parameters are large: ``Execute``
 can return an output even when the process then failed, and only ``RunProcess`` gives the process id and
-``processStatus``. ``method="execute"`` forces seed 000's exact GET (one output at most, no verdict). The verdict
+``processStatus``. ``method="execute"`` forces the ProcessEngineService documentation's exact GET (one output at most, no verdict). The verdict
 is ``processStatus``: a run answering ``success: true`` with status Error fails the task, with
 ``SysProcessLog.ErrorDescription`` in the message.
 

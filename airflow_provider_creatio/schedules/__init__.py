@@ -1,6 +1,6 @@
 """Declarative process schedules: a YAML or JSON file lists Creatio processes to run, and each entry becomes a DAG.
 
-Seed 004 shows what users of process schedulers write: ``name``, ``values``, ``quartzDef``, ``startDate``,
+The scheduler API shows what users of process schedulers write: ``name``, ``values``, ``quartzDef``, ``startDate``,
 ``endDate``, ``runOnce``, ``runImmediately`` and ``retryCount``. Here Airflow does the scheduling. A DAG file
 (``example_dags/example_creatio_schedules.py``) does::
 

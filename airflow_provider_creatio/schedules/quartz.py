@@ -1,6 +1,6 @@
 """Quartz cron expressions, converted exactly to the five-field cron that Airflow schedules, or refused.
 
-Creatio's scheduler add-ons and other vendors' process schedulers (seed 004) describe a schedule with a Quartz
+Creatio's scheduler add-ons and other vendors' process schedulers (the scheduler API) describe a schedule with a Quartz
 expression: ``seconds minutes hours day-of-month month day-of-week [year]``. Airflow's cron timetables take the
 five unix fields (``minutes hours day-of-month month day-of-week``) and have minute resolution. This module turns
 the first into the second when, and only when, both fire at exactly the same wall-clock times; anything else is
@@ -11,7 +11,7 @@ What is accepted:
 * numbers, ``*``, ranges (``8-18``), lists (``1,15``), steps (``0/15``, ``*/5``, ``3-20/2``) and Quartz's
   wrap-around ranges (``22-2`` in hours, ``FRI-MON`` in day-of-week), in every field;
 * month names ``JAN``-``DEC`` and day names ``SUN``-``SAT``, in any letter case, plus the two-letter day names
-  ``SU MO TU WE TH FR SA`` (seed 004 writes ``FR``; Quartz itself does not accept them, but each one names a single
+  ``SU MO TU WE TH FR SA`` (the scheduler API writes ``FR``; Quartz itself does not accept them, but each one names a single
   day, so reading them cannot change the meaning);
 * Quartz day-of-week numbers 1-7 = SUN-SAT, shifted to cron's 0-6 = SUN-SAT;
 * ``?`` alone in day-of-month or day-of-week. Quartz demands exactly one ``?``; this module is lenient in one

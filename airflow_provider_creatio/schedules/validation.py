@@ -9,9 +9,9 @@ Keys of an entry (anything else is an error):
 ``quartzDef``             Quartz cron expression, converted by :mod:`airflow_provider_creatio.schedules.quartz`
                           (required unless ``runOnce`` is Y, refused when it is)
 ``startDate``             first moment a run may happen (inclusive)
-``endDate``               the moment from which the process is not run again (exclusive, seed 004's words)
+``endDate``               the moment from which the process is not run again (exclusive, the scheduler API's words)
 ``runOnce``               Y/N or a boolean (default N)
-``runImmediately``        Y/N or a boolean (default N); seed 004 also spells it ``run immediately``
+``runImmediately``        Y/N or a boolean (default N); the scheduler API also spells it ``run immediately``
 ``retryCount``            task retries, an integer >= 0 or a string of digits (default 0)
 ``dag_id``                default ``creatio_<name>``; set it when one process has several entries
 ``creatio_conn_id``       Airflow connection id (default: the operator's default, ``creatio_default``)
@@ -56,7 +56,7 @@ _KEYS = (
     "tags",
     "timezone",
 )
-_ALIASES = {"run immediately": "runImmediately"}  # seed 004's request body spells it so
+_ALIASES = {"run immediately": "runImmediately"}  # the scheduler API's request body spells it so
 _DAG_ID_RE = re.compile(r"[A-Za-z0-9_.\-]{1,250}")  # Airflow's rule for ids
 _TAG_MAX_LENGTH = 100  # Airflow's column size for DAG tags
 _DATE_RE = re.compile(

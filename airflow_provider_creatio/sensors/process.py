@@ -1,4 +1,4 @@
-"""CreatioProcessSensor: wait for a Creatio process instance to finish (seed 004's status check, the Creatio way)."""
+"""CreatioProcessSensor: wait for a Creatio process instance to finish (the scheduler API's status check, the Creatio way)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 class CreatioProcessSensor(CreatioHookMixin, FirstLookMixin, BaseSensorOperator):  # type: ignore[misc]
     """Wait until a process instance (``SysProcessLog`` row) is Completed; fail fast on Error or Canceled.
 
-    Seed 004's scheduler reports WAITING, RUNNING and SUCCEEDED; Creatio's process log says Running (which may
+    The scheduler API reports WAITING, RUNNING and SUCCEEDED; Creatio's process log says Running (which may
     also mean waiting on a user task), Completed, Error and Canceled. The sensor succeeds on Completed and fails
     at once, with ``ErrorDescription``, on Error or Canceled.
 

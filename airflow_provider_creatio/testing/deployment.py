@@ -448,6 +448,14 @@ class AirflowDeployment:
                 found.setdefault(component, set()).add(task)
         return found
 
+    def task_logs(self, dag_id: str, run_id: str) -> dict[str, list[Path]]:
+        """Task (``task[map_index]`` for mapped ones) -> its log files of the run, every attempt and every
+        triggerer's log of its waits, in every component's home."""
+        logs: dict[str, list[Path]] = {}
+        for _component, task, path in self._run_logs(dag_id, run_id, "attempt=*.log*"):
+            logs.setdefault(task, []).append(path)
+        return logs
+
     def failure_report(self, dag_id: str, run_id: str, tail: int = 3000) -> dict[str, str]:
         """Failed task (``task[map_index]``) -> the end of its task logs, every attempt: what a test prints when a
         run it expected to succeed did not, so that CI's output alone says why."""

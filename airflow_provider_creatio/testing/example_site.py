@@ -1,4 +1,4 @@
-"""The Creatio site the example DAGs expect: the emulator's seed data, plus the custom reporting object of the
+"""The Creatio site the example DAGs expect: the emulator's starting data, plus the custom reporting object of the
 nightly contact sync and three contacts changed just now for it to find. ``make demo`` and the deployment tier
 prepare an emulator with it, through the emulator's admin API and the client, as any integration would."""
 
@@ -39,7 +39,7 @@ def _admin(url: str, action: str, body: object) -> None:
 
 
 def prepare_example_site(url: str, settings: EmulatorSettings | None = None) -> None:
-    """Reset the emulator at ``url`` (serving ``settings``, default: the CLI's) to its seed data, add the custom
+    """Reset the emulator at ``url`` (serving ``settings``, default: the CLI's) to its starting data, add the custom
     entity, and create the changed contacts as the emulator's user."""
     settings = settings or EmulatorSettings()
     _admin(url, "settings", {"custom_entities": CUSTOM_ENTITIES})

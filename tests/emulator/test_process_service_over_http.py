@@ -17,8 +17,8 @@ import requests
 
 from airflow_provider_creatio.testing.emulator import EmulatorServer, EmulatorSettings
 from airflow_provider_creatio.testing.emulator.demo_processes import (
+    DOCUMENTED_CONTACTS,
     PARTIAL_RESULT_ERROR_TEXT,
-    SEED_000_CONTACTS,
 )
 from airflow_provider_creatio.testing.emulator.process_definitions import ProcessFailure, WaitingElement
 from airflow_provider_creatio.testing.emulator.process_engine import ProcessEngine
@@ -141,7 +141,7 @@ def test_execute_object_list_is_json_inside_a_json_string_like_seed_000(pes: Pro
 
     text = decode_execute(answer)
     assert isinstance(text, str)
-    assert json.loads(text) == list(SEED_000_CONTACTS)
+    assert json.loads(text) == list(DOCUMENTED_CONTACTS)
 
 
 def test_execute_passes_query_values_as_typed_inputs(pes: ProcessApi) -> None:
@@ -264,7 +264,7 @@ def test_run_process_accepts_json_typed_values_too(pes: ProcessApi) -> None:
 def test_run_process_returns_collections_as_json_text(pes: ProcessApi) -> None:
     answer = pes.run("CustomProcess", {"processParam": "1"}, ["CustomProcessResult"])
 
-    assert json.loads(answer["resultParameterValues"]["CustomProcessResult"]) == [SEED_000_CONTACTS[0]]
+    assert json.loads(answer["resultParameterValues"]["CustomProcessResult"]) == [DOCUMENTED_CONTACTS[0]]
 
 
 def test_run_process_without_result_names_returns_running_at_once(pes: ProcessApi) -> None:

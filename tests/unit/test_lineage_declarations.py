@@ -17,21 +17,30 @@ CONTACT = "creatio://mysite.creatio.com/Contact"
 
 
 class OutletEvents(dict[Any, Any]):
-    """The Task SDK's outlet events: an asset reference resolves to the asset Airflow knows with that URI."""
+    """The Task SDK's outlet events: an asset is its own key, and an asset reference is looked up (``lookups``
+    counts them), resolving to the asset Airflow knows with that URI; both are kept by (name, uri), as the SDK
+    keeps them by their unique key (an Asset is not hashable before Airflow 3.2)."""
 
     def __init__(self, known: dict[str, Asset], error: str = "ASSET_NOT_FOUND") -> None:
         super().__init__()
         self.known, self.error = known, error
+        self.lookups = 0
 
-    def __missing__(self, ref: Any) -> Any:
+    def __getitem__(self, key: Any) -> Any:
+        asset = key if isinstance(key, Asset) else self._look_up(key)
+        unique = (asset.name, asset.uri)
+        if unique not in self:
+            self[unique] = type("Accessor", (), {"key": asset, "extra": {}})()
+        return super().__getitem__(unique)
+
+    def _look_up(self, ref: Any) -> Asset:
         from airflow.sdk.exceptions import ErrorType
         from airflow.sdk.execution_time.comms import ErrorResponse
 
+        self.lookups += 1
         if ref.uri not in self.known:
             raise AirflowRuntimeError(ErrorResponse(error=ErrorType(self.error), detail={"uri": ref.uri}))
-        asset = self.known[ref.uri]
-        accessor = self[ref] = type("Accessor", (), {"key": asset, "extra": {}})()
-        return accessor
+        return self.known[ref.uri]
 
 
 @pytest.mark.parametrize(
@@ -91,13 +100,14 @@ def test_a_known_asset_gets_the_event_and_becomes_an_outlet() -> None:
 
 
 def test_an_outlet_the_user_declared_gets_the_extra_and_no_second_event() -> None:
-    mine = Asset(CONTACT)
+    mine = Asset(name="crm contacts", uri=CONTACT)
     task = CreatioCreateEntityOperator(task_id="t", entity="Contact", data={}, outlets=[mine])
     events = OutletEvents({CONTACT: mine})
 
     assert task.emit_asset({"outlet_events": events}, CONTACT, {"records": 1})  # type: ignore[arg-type]
     assert task.outlets == [mine]
-    assert [accessor.extra for accessor in events.values()] == [{"records": 1}]
+    assert [(accessor.key, accessor.extra) for accessor in events.values()] == [(mine, {"records": 1})]
+    assert events.lookups == 0  # the task mentions it, so Airflow knows it: nothing to ask
 
 
 def test_an_asset_no_dag_mentions_gets_no_event(

@@ -46,7 +46,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--patch-missing",
         choices=PATCH_MISSING,
         default="create",
-        help="a PATCH of an Id no record has: create it with that Id (seed 003), or answer 404",
+        help="a PATCH of an Id no record has: create it with that Id (the WSO2 Creatio connector reference), or answer 404",
     )
     parser.add_argument(
         "--max-filter-nodes", type=_limit, default=100, help="MaxNodeCount of a $filter (0: no limit)"

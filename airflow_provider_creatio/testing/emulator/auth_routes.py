@@ -38,7 +38,7 @@ def login_answer(code: int, message: str = "") -> dict[str, Any]:
 
 
 def _user_name_cookie(user: str) -> str:
-    # Creatio writes the user name as character codes joined by "|" (seed 003 shows "UserName=83": an "S").
+    # Creatio writes the user name as character codes joined by "|" (the WSO2 Creatio connector reference shows "UserName=83": an "S").
     return "|".join(str(ord(char)) for char in user)
 
 

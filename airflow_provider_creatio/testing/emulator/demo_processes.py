@@ -1,40 +1,13 @@
 """The processes every emulator serves out of the box (``register_demo_processes``), for tests and example DAGs.
 
-Parameters are ``name: type``; inputs that are left out take the default shown. Collections travel as JSON text.
-
-``UsrFullNameProcess`` (seed 004)
-    in ``UserName: text``, ``UserSurname: text`` -> out ``FullName: text`` (the two joined by a space).
-``CustomProcess`` (seed 000)
-    in ``processParam: int`` (at most that many records; all when left out) -> out ``CustomProcessResult:
-    collection``, seed 000's object list ``[{"Id", "Name", "Phone"}, ...]`` (four contacts).
-``UsrOrderTotalsProcess`` (two outputs)
-    in ``Quantity: int = 0``, ``UnitPrice: float = 0`` -> out ``Total: float``, ``IsLargeOrder: bool`` (Total >= 1000).
-``UsrLongProcess``
-    in ``DurationSeconds: float = 1`` -> sleeps that long (cancellable) -> out ``SleptSeconds: float``.
-``UsrFailingProcess``
-    in ``ErrorText: text = "Attempted to divide by zero."`` -> fails; ``SysProcessLog.ErrorDescription`` is ErrorText.
-``UsrPartialResultErrorProcess``
-    no input -> sets ``PartialResult: text`` ("computed before the error"), then fails with ErrorDescription
-    ``Element "ScriptTask1" failed after setting PartialResult.``: RunProcess answers success true with
-    processStatus 3, and Execute still returns the output.
-``UsrApprovalProcess``
-    in ``RequestName: text`` -> waits on element ``ApproveRequest`` ("Approve the request") until
-    ``ExecProcElByUId`` runs it -> out ``Decision: text`` ("Approved: <RequestName>").
-``UsrCreateContactProcess``
-    in ``ContactName: text``, ``Phone: text = ""`` -> creates a Contact -> out ``ContactId: guid``.
-``UsrCaseFollowUpProcess``
-    in ``CaseId: guid`` -> if the Case's status is resolved, creates an Activity "Follow up on case <Number>"
-    linked to the case, its contact and account -> out ``FollowUpCreated: bool``, ``ActivityId: guid`` (null when
-    none was created). Fails with ErrorDescription ``Case <id> not found.`` for an unknown case.
-``UsrCaseEscalationProcess``
-    in ``CaseId: guid`` -> creates an Activity "Escalate case <Number>" linked to the case, unless the case has
-    one already (running it twice for a case escalates once) -> out ``Escalated: bool`` (whether this run created
-    it), ``ActivityId: guid``. Fails with ErrorDescription ``Case <id> not found.`` for an unknown case.
+Their parameters come from the definitions registered below and what they do from ``ABOUT``; the table in
+docs/guides/emulator.md is generated from both (``scripts/generate_docs.py``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_creatio.testing.emulator.process_definitions import (
@@ -74,8 +47,8 @@ DEFAULT_ERROR_TEXT = "Attempted to divide by zero."
 PARTIAL_RESULT_ERROR_TEXT = 'Element "ScriptTask1" failed after setting PartialResult.'
 APPROVAL_ELEMENT = WaitingElement("ApproveRequest", "Approve the request")
 
-# Seed 000's answer, without its trailing comma.
-SEED_000_CONTACTS: tuple[dict[str, str], ...] = (
+# The ProcessEngineService documentation's answer, without its trailing comma.
+DOCUMENTED_CONTACTS: tuple[dict[str, str], ...] = (
     {"Id": "c38d46fd-e405-491a-a508-01bb9760eecc", "Name": "Valerie E. Murphy", "Phone": "3090"},
     {"Id": "516bc5b4-a79a-4e1d-9894-0566617012d1", "Name": "Sharyn Mccraney", "Phone": "+1 33867 411 85 76"},
     {"Id": "41b67c9e-7c14-487c-a217-057fd3735ba1", "Name": "Shela Andry", "Phone": "+1 33985 177 50 37"},
@@ -83,14 +56,58 @@ SEED_000_CONTACTS: tuple[dict[str, str], ...] = (
 )
 
 
+@dataclass(frozen=True)
+class About:
+    """What a demo process does, how long it runs and how it fails, in a user's words (the parameters, outputs,
+    waiting elements and a configured error description are read from its definition)."""
+
+    does: str
+    runs: str = "at once"
+    fails: str = "never"
+
+
+ABOUT: Mapping[str, About] = {
+    FULL_NAME: About("joins UserName and UserSurname with a space (the scheduler API's example)"),
+    CUSTOM: About(
+        "answers the object list of Creatio's ProcessEngineService documentation (four contacts with Id, Name "
+        "and Phone), at most processParam of them"
+    ),
+    ORDER_TOTALS: About("Total = Quantity x UnitPrice; IsLargeOrder when Total >= 1000"),
+    LONG: About("sleeps DurationSeconds, then answers them", runs="DurationSeconds (cancellable)"),
+    FAILING: About("nothing but fail", fails="always, with ErrorText as its ErrorDescription"),
+    PARTIAL_RESULT_ERROR: About(
+        "sets PartialResult, then fails: RunProcess answers success true with processStatus 3, and Execute "
+        "still returns the output"
+    ),
+    APPROVAL: About(
+        "waits until ExecProcElByUId runs its element, then answers Decision `Approved: <RequestName>`",
+        runs="until its element is run",
+    ),
+    CREATE_CONTACT: About(
+        "creates a Contact with ContactName and Phone",
+        fails="without ContactName: `ContactName is required.`",
+    ),
+    CASE_FOLLOW_UP: About(
+        "if the Case's status is resolved, creates an Activity `Follow up on case <Number>` linked to the case, "
+        "its contact and account (ActivityId null when none was created)",
+        fails="for an unknown case: `Case <id> not found.`",
+    ),
+    CASE_ESCALATION: About(
+        "creates an Activity `Escalate case <Number>` linked to the case, unless it has one already (running it "
+        "twice escalates once); Escalated says whether this run created it",
+        fails="for an unknown case: `Case <id> not found.`",
+    ),
+}
+
+
 def full_name(ctx: ProcessContext) -> Mapping[str, Any]:
     parts = (ctx.inputs["UserName"], ctx.inputs["UserSurname"])
     return {"FullName": " ".join(part for part in parts if part)}
 
 
-def seed_000_contacts(ctx: ProcessContext) -> Mapping[str, Any]:
+def documented_contacts(ctx: ProcessContext) -> Mapping[str, Any]:
     limit = ctx.inputs["processParam"]
-    contacts = [dict(contact) for contact in SEED_000_CONTACTS]
+    contacts = [dict(contact) for contact in DOCUMENTED_CONTACTS]
     return {"CustomProcessResult": contacts if limit is None else contacts[: max(limit, 0)]}
 
 
@@ -159,7 +176,7 @@ def case_escalation(ctx: ProcessContext) -> Mapping[str, Any]:
 
 
 def register_demo_processes(engine: ProcessEngine) -> None:
-    """Register (or re-register) every demo process listed in this module's docstring."""
+    """Register (or re-register) every demo process (``DEMO_PROCESSES``)."""
     engine.define(
         FULL_NAME,
         full_name,
@@ -169,10 +186,10 @@ def register_demo_processes(engine: ProcessEngine) -> None:
     )
     engine.define(
         CUSTOM,
-        seed_000_contacts,
+        documented_contacts,
         inputs=[Parameter("processParam", "int")],
         outputs=[Parameter("CustomProcessResult", "collection")],
-        caption="Contacts with phones (seed 000)",
+        caption="Contacts with phones (Creatio's ProcessEngineService documentation)",
     )
     engine.define(
         ORDER_TOTALS,

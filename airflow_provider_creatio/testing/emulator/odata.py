@@ -161,7 +161,7 @@ def _dispatch(store: EntityStore, settings: EmulatorSettings, request: ODataRequ
 def _patch(
     store: EntityStore, settings: EmulatorSettings, entity: str, record_id: str, changes: Mapping[str, Any]
 ) -> None:
-    """Update the record; of an Id no record has, create the record with that Id, as seed 003 documents an update
+    """Update the record; of an Id no record has, create the record with that Id, as the WSO2 Creatio connector reference documents an update
     doing, unless ``settings.patch_missing`` is ``"404"`` (OData's answer for a missing entity)."""
     try:
         store.update(entity, record_id, changes)

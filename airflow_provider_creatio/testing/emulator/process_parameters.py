@@ -45,7 +45,7 @@ def convert_input(parameter: Parameter, value: Any) -> Any:
     """The typed value of an input sent as a query-string text or a JSON value; ParameterValueError if it does not fit.
 
     Texts are read the way Creatio's string-keyed ``parameterValues`` are: numbers in invariant form,
-    ``true``/``false``, ISO 8601 dates, and JSON text for collections (seed 001).
+    ``true``/``false``, ISO 8601 dates, and JSON text for collections (Creatio's guide to the process service).
     """
     try:
         return _CONVERTERS[parameter.type](value)
@@ -112,7 +112,7 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
 
 
 def wire_value(parameter: Parameter | None, value: Any) -> Any:
-    """An output value as the service answers it: collections as JSON text (seed 000), the rest as JSON values."""
+    """An output value as the service answers it: collections as JSON text (Creatio's ProcessEngineService documentation), the rest as JSON values."""
     if value is None or parameter is None:
         return value
     if parameter.type == "collection":

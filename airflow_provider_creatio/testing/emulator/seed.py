@@ -1,7 +1,7 @@
-"""The emulator's starting data: Contact, Account, Case (with seed 003's sample records), CaseStatus, CasePriority, City,
+"""The emulator's starting data: Contact, Account, Case (with the WSO2 connector reference's sample records), CaseStatus, CasePriority, City,
 Activity, and ContactCommunication with its CommunicationType lookup.
 
-Column sets follow seed 003's payloads and its sample Contact response. Ids named in seed 003 are kept; the
+Column sets follow the WSO2 connector reference's payloads and its sample Contact response. Ids named in the WSO2 Creatio connector reference are kept; the
 other fixed ids are CaseStatus's standard Creatio ids and a few chosen here (see docs/creatio-notes/emulator-seed-data.md).
 """
 

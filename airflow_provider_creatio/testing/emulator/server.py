@@ -191,6 +191,6 @@ class EmulatorServer:
         self.state.faults.script(path_regex, statuses, retry_after=retry_after, method=method)
 
     def reset(self) -> None:
-        """Fresh seed data, empty log, no sessions, tokens, extra OAuth clients or scripted faults. Settings are
+        """Fresh starting data, empty log, no sessions, tokens, extra OAuth clients or scripted faults. Settings are
         kept."""
         self.state.reset()

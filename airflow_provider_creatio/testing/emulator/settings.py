@@ -32,7 +32,7 @@ class EmulatorSettings:
     login page) or ``"html"`` (200 with the login page). ``max_page_size`` caps every OData list, whatever ``$top``
     says. ``custom_entities`` maps an entity name (``Usr...``) to ``{column: kind}``, kinds as in
     ``store.Column`` with lookups written ``"lookup:<Entity>"``. ``base_path`` serves the whole site under a
-    virtual directory (``/7.15.1.1295_SalesEnterprise``, as in seed 000); empty: at the root. ``database``
+    virtual directory (``/7.15.1.1295_SalesEnterprise``, as in Creatio's ProcessEngineService documentation); empty: at the root. ``database``
     (``"mssql"`` or ``"postgresql"``) is how ``$orderby=Id`` and ``Id gt <guid>`` order GUIDs: SQL Server's
     uniqueidentifier order (last six bytes first) or PostgreSQL's byte order (the text's order).
     ``guid_ordering`` false refuses ``gt``/``ge``/``lt``/``le`` on GUIDs with a 400, as an OData layer without an
@@ -42,7 +42,7 @@ class EmulatorSettings:
     limits (``MaxNodeCount``, ``MaxOrderByNodeCount``, ``MaxExpansionDepth``) with their defaults; a query over
     one is refused with the validator's message, and None switches that check off
     (``docs/creatio-notes/odata-query-limits.md``). ``patch_missing`` is what a PATCH of an Id no record has
-    does: ``"create"`` creates the record with that Id, as seed 003 documents an update doing (the default), and
+    does: ``"create"`` creates the record with that Id, as the WSO2 Creatio connector reference documents an update doing (the default), and
     ``"404"`` answers 404 as OData's protocol does for a missing entity
     (``docs/creatio-notes/where-the-sources-are-silent.md``).
     """

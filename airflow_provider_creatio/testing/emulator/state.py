@@ -45,7 +45,7 @@ class EmulatorState:
             install(self.store)
 
     def reset(self) -> None:
-        """Fresh seed data (and registered schemas), empty log, no sessions, tokens, registered OAuth clients or
+        """Fresh starting data (and registered schemas), empty log, no sessions, tokens, registered OAuth clients or
         scripted faults."""
         with self.store.lock:
             self.store.clear(self.settings.seed)

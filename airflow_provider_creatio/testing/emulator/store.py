@@ -32,7 +32,7 @@ from airflow_provider_creatio.testing.emulator.values import (
 
 Row = Mapping[str, Any]
 Record = dict[str, Any]
-# The Supervisor's contact id in seed 003's sample response: the author of every record the emulator writes.
+# The Supervisor's contact id in the WSO2 connector reference's sample response: the author of every record the emulator writes.
 DEFAULT_USER_ID = "410006e1-ca4e-4502-a9ec-e54d922d2c00"
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 KINDS = ("guid", "text", "int", "float", "bool", "datetime", "lookup")
 ZERO_GUID = "00000000-0000-0000-0000-000000000000"
-# .NET's DateTime.MinValue: how Creatio writes an empty date (seed 003's BirthDate).
+# .NET's DateTime.MinValue: how Creatio writes an empty date (the WSO2 connector reference's BirthDate).
 YEAR_ONE = "0001-01-01T00:00:00Z"
 
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
