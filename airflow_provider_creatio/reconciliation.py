@@ -6,7 +6,7 @@ snapshot of Ids as a streaming merge of two sorted lists, so memory stays flat w
 
 * the scan arrives in the server's key order (which depends on its database's GUID order), so it is first sorted
   into the snapshot's order (plain lower-case text order) in runs of :data:`SORT_RUN` Ids kept in temporary files
-  and merged back (an external sort);
+  and merged back (an external sort, :class:`IdSorter`, which also takes the Ids a run wrote to its files);
 * a snapshot is a gzip text file of lower-case Ids, one per line, in that order; a line that is no GUID, or comes
   before the line above it, makes the snapshot corrupt, which is an error, never a silent false deletion;
 * an Id in the previous snapshot and not in the current scan is a deletion; an Id new in the scan (created since,
@@ -31,31 +31,44 @@ from airflow_provider_creatio.formats.location import opened_for_write, storage_
 SORT_RUN = 100_000  # Ids sorted in memory at a time (about 10 MB), before they go to a temporary file
 
 
+class IdSorter:
+    """Takes Ids (GUIDs in any letter case and order) one at a time and gives them back as lower-case text in
+    ascending order, without repeats, holding at most ``run_size`` of them in memory: each full run is sorted into
+    a file of ``folder``, and the files are merged back (an external sort)."""
+
+    def __init__(self, folder: Path, files: contextlib.ExitStack, run_size: int) -> None:
+        self._folder = folder
+        self._files = files  # closes the run files when the sorter's block ends
+        self._run_size = run_size
+        self._run: list[str] = []
+        self._runs: list[Path] = []
+
+    def add(self, value: str) -> None:
+        self._run.append(validation.parse_guid(value, "Id"))
+        if len(self._run) >= self._run_size:
+            self._spill()
+
+    def sorted(self) -> Iterator[str]:
+        """Every Id added, in order, once (read from the run files as the merge goes)."""
+        self._spill()
+        readers = [
+            _lines(self._files.enter_context(path.open("rt", encoding="ascii"))) for path in self._runs
+        ]
+        return _unique(heapq.merge(*readers))
+
+    def _spill(self) -> None:
+        if self._run:
+            path = self._folder / f"run-{len(self._runs)}"
+            path.write_text("".join(f"{value}\n" for value in sorted(self._run)), encoding="ascii")
+            self._runs.append(path)
+            self._run = []
+
+
 @contextlib.contextmanager
-def sorted_ids(ids: Iterable[str], run_size: int = SORT_RUN) -> Iterator[Iterator[str]]:
-    """``ids`` (GUIDs in any letter case and order) as lower-case text in ascending order, without repeats,
-    holding at most ``run_size`` of them in memory; the temporary files go when the block ends."""
-    with tempfile.TemporaryDirectory(prefix="creatio-ids-") as folder:
-        runs = [_run_file(Path(folder) / f"run-{n}", run) for n, run in enumerate(_runs(ids, run_size))]
-        with contextlib.ExitStack() as stack:
-            readers = [_lines(stack.enter_context(path.open("rt", encoding="ascii"))) for path in runs]
-            yield _unique(heapq.merge(*readers))
-
-
-def _runs(ids: Iterable[str], size: int) -> Iterator[list[str]]:
-    run: list[str] = []
-    for value in ids:
-        run.append(validation.parse_guid(value, "Id"))
-        if len(run) >= size:
-            yield sorted(run)
-            run = []
-    if run:
-        yield sorted(run)
-
-
-def _run_file(path: Path, run: list[str]) -> Path:
-    path.write_text("".join(f"{value}\n" for value in run), encoding="ascii")
-    return path
+def id_sorter(run_size: int = SORT_RUN) -> Iterator[IdSorter]:
+    """An :class:`IdSorter` whose temporary files go when the block ends."""
+    with tempfile.TemporaryDirectory(prefix="creatio-ids-") as folder, contextlib.ExitStack() as files:
+        yield IdSorter(Path(folder), files, run_size)
 
 
 def _lines(handle: IO[str]) -> Iterator[str]:

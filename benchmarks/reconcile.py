@@ -29,25 +29,22 @@ def measure(emulator: Emulator, count: int) -> dict[str, float]:
         existing = scan()
         gone = [str(uuid.uuid4()) for _ in range(int(count * DELETED_SHARE))]
         previous = f"file://{folder}/previous.txt.gz"
-        with (
-            reconciliation.sorted_ids(existing + gone) as ordered,
-            reconciliation.snapshot_writer(previous) as keep,
-        ):
-            for value in ordered:
+        with reconciliation.id_sorter() as sorter, reconciliation.snapshot_writer(previous) as keep:
+            for value in existing + gone:
+                sorter.add(value)
+            for value in sorter.sorted():
                 keep(value)
 
         def reconcile() -> int:
-            current = (
-                record["Id"]
-                for record in paging.iter_keyset(client, "Contact", select=["Id"], page_size=MAX_PAGE_SIZE)
-            )
+            """What the extract does after its part files: scan, sort, merge, write the new snapshot."""
             with (
-                reconciliation.sorted_ids(current) as ordered,
+                reconciliation.id_sorter() as sorter,
                 reconciliation.snapshot_writer(f"file://{folder}/current.txt.gz") as keep,
             ):
-                return sum(
-                    1 for _ in reconciliation.removed(reconciliation.read_snapshot(previous), ordered, keep)
-                )
+                for record in paging.iter_keyset(client, "Contact", select=["Id"], page_size=MAX_PAGE_SIZE):
+                    sorter.add(record["Id"])
+                old = reconciliation.read_snapshot(previous)
+                return sum(1 for _ in reconciliation.removed(old, sorter.sorted(), keep))
 
         requests_before = emulator.stats()["requests"]
         seconds, (deleted, rows) = timed(lambda: rows_read(emulator, reconcile))

@@ -6,13 +6,12 @@ runs (the keyset helpers imported here need only the validation the operators im
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import re
-import tempfile
 from collections.abc import Iterator, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_creatio._compat import AirflowException
 from airflow_provider_creatio.assets import storage_uri
@@ -27,6 +26,7 @@ if TYPE_CHECKING:
     from airflow_provider_creatio._compat import Context
     from airflow_provider_creatio.client.odata import Columns, Filter
     from airflow_provider_creatio.formats import FileFormat, ValueKind, WrittenFile
+    from airflow_provider_creatio.reconciliation import IdSorter
 
 DEFAULT_MAX_RECORDS_PER_FILE = 100_000
 PART_PREFIX = "part"
@@ -135,6 +135,7 @@ class CreatioToObjectStorageOperator(CreatioEntityOperator):
         return f"creatio_extract_watermark__{self.dag_id}__{self.task_id}"
 
     def run(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_creatio import reconciliation
         from airflow_provider_creatio.formats import FileFormat, write_files
 
         file_format = FileFormat.resolve(self.format)
@@ -146,21 +147,20 @@ class CreatioToObjectStorageOperator(CreatioEntityOperator):
             )
         window = self._window(context) if self.incremental else None
         folder = self.path.rstrip("/")
-        with tempfile.TemporaryDirectory(prefix="creatio-written-ids-") as scratch:
-            written_ids = Path(scratch) / "ids"
-            with written_ids.open("w", encoding="ascii") as ids_out:
-                written = write_files(
-                    _noting_ids(self._records(filter, window), ids_out if self.deletes else None),
-                    lambda number: f"{folder}/{_part_name(number, file_format)}",
-                    file_format,
-                    max_records_per_file=self.max_records_per_file,
-                    kinds=None if file_format is FileFormat.JSONL else self._kinds(window is not None),
-                    conn_id=self.storage_conn_id,
-                )
-            self._remove_stale_parts(folder, len(written), file_format)
-            deleted = (
-                self._reconcile(context, filter, folder, file_format, written_ids) if self.deletes else None
+        with contextlib.ExitStack() as stack:
+            # With deletes, every Id the run writes goes into its snapshot too (see _reconcile).
+            seen = stack.enter_context(reconciliation.id_sorter()) if self.deletes else None
+            records = self._records(filter, window)
+            written = write_files(
+                records if seen is None else _noting_ids(records, seen),
+                lambda number: f"{folder}/{_part_name(number, file_format)}",
+                file_format,
+                max_records_per_file=self.max_records_per_file,
+                kinds=None if file_format is FileFormat.JSONL else self._kinds(window is not None),
+                conn_id=self.storage_conn_id,
             )
+            self._remove_stale_parts(folder, len(written), file_format)
+            deleted = None if seen is None else self._reconcile(context, filter, folder, file_format, seen)
         count = sum(file.count for file in written)
         mark = None if window is None else window[1]
         if window is not None:
@@ -182,7 +182,7 @@ class CreatioToObjectStorageOperator(CreatioEntityOperator):
         return result
 
     def _reconcile(
-        self, context: Context, filter: Filter, folder: str, file_format: FileFormat, written_ids: Path
+        self, context: Context, filter: Filter, folder: str, file_format: FileFormat, seen: IdSorter
     ) -> list[WrittenFile]:
         """Write the tombstones of the records deleted since the last run, and this run's Id snapshot; the Variable
         names the new snapshot only once both are written. A rerun compares with the snapshot its run started
@@ -199,16 +199,12 @@ class CreatioToObjectStorageOperator(CreatioEntityOperator):
         snapshot = f"{folder}/{snapshot_name(context['run_id'])}"
         seen_at = utc_iso(context["dag_run"].run_after)
         old = reconciliation.read_snapshot(previous, self.storage_conn_id) if previous else iter(())
-        with (
-            written_ids.open(encoding="ascii") as also_written,
-            reconciliation.sorted_ids(
-                itertools.chain(self._ids(filter), (line.rstrip("\n") for line in also_written))
-            ) as current,
-            reconciliation.snapshot_writer(snapshot, self.storage_conn_id) as keep,
-        ):
+        for value in self._ids(filter):
+            seen.add(value)
+        with reconciliation.snapshot_writer(snapshot, self.storage_conn_id) as keep:
             gone = (
                 {"Id": value, "DeletionSeenAt": seen_at}
-                for value in reconciliation.removed(old, current, keep)
+                for value in reconciliation.removed(old, seen.sorted(), keep)
             )
             tombstones = self._write_tombstones(gone, folder, file_format)
         new_state = {"run_id": context["run_id"], "snapshot": snapshot, "previous": previous}
@@ -360,11 +356,10 @@ class CreatioToObjectStorageOperator(CreatioEntityOperator):
             number += 1
 
 
-def _noting_ids(records: Iterator[dict[str, Any]], out: TextIO | None) -> Iterator[dict[str, Any]]:
-    """``records``, each record's Id also written to ``out`` (when given) as it passes."""
+def _noting_ids(records: Iterator[dict[str, Any]], seen: IdSorter) -> Iterator[dict[str, Any]]:
+    """``records``, each record's Id also added to ``seen`` as it passes."""
     for record in records:
-        if out is not None:
-            out.write(f"{record['Id']}\n")
+        seen.add(str(record["Id"]))
         yield record
 
 

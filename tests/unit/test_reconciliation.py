@@ -17,10 +17,12 @@ def guids(count: int, seed: int = 7) -> list[str]:
     return [str(uuid.UUID(int=rng.getrandbits(128))).upper() for _ in range(count)]
 
 
-def test_the_external_sort_gives_every_id_once_in_lower_case_order_across_many_runs() -> None:
+def test_the_sorter_gives_every_id_once_in_lower_case_order_across_many_runs() -> None:
     values = guids(1_000)
-    with reconciliation.sorted_ids(values + values[:10], run_size=64) as ordered:
-        assert list(ordered) == sorted({value.lower() for value in values})
+    with reconciliation.id_sorter(run_size=64) as sorter:
+        for value in values + values[:10]:
+            sorter.add(value)
+        assert list(sorter.sorted()) == sorted({value.lower() for value in values})
 
 
 def test_removed_yields_what_the_new_list_lacks_and_hands_on_every_new_id() -> None:
@@ -51,10 +53,10 @@ def peak(count):
     values = [str(uuid.UUID(int=rng.getrandbits(128))).upper() for _ in range(count)]
     location = f"file://{folder}/ids-{count}.txt.gz"
     tracemalloc.start()
-    with reconciliation.sorted_ids(iter(values), run_size=1_000) as ordered, reconciliation.snapshot_writer(
-        location
-    ) as keep:
-        assert list(reconciliation.removed(iter(()), ordered, keep)) == []
+    with reconciliation.id_sorter(run_size=1_000) as sorter, reconciliation.snapshot_writer(location) as keep:
+        for value in values:
+            sorter.add(value)
+        assert list(reconciliation.removed(iter(()), sorter.sorted(), keep)) == []
     top = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert list(reconciliation.read_snapshot(location)) == sorted(value.lower() for value in values)
