@@ -170,9 +170,8 @@ class CreatioRunProcessOperator(ResumableJobMixin, AssetEventsMixin, CreatioHook
     def execute(self, context: Context) -> Any:
         try:
             result = self.execute_resumable(context) if self.wait_for_completion else self._start(context)
-        except (
-            CreatioOutcomeUnknownError
-        ) as err:  # the process may be running: a retry could start a second one
+        except CreatioOutcomeUnknownError as err:
+            # The process may be running: an automatic retry could start a second one.
             raise AirflowFailException(str(err)) from err
         finally:
             self.keep_run_facts()
@@ -204,10 +203,13 @@ class CreatioRunProcessOperator(ResumableJobMixin, AssetEventsMixin, CreatioHook
 
     def _remember(self, context: Context, process_id: str) -> None:
         """The run this task started or follows: for on_kill, the log link, lineage and the ``process_id`` XCom."""
-        self.process_id = process_id
-        self.process_log_url = process_log_url(self.hook.config.base_url, process_id)
+        self._name_run(process_id)
         context["ti"].xcom_push(key="process_id", value=process_id)
         self.log.info("Process %s: instance %s (%s)", self.process_name, process_id, self.process_log_url)
+
+    def _name_run(self, process_id: str) -> None:
+        self.process_id = process_id
+        self.process_log_url = process_log_url(self.hook.config.base_url, process_id)
 
     # ---- ResumableJobMixin: the followed run, which a retry finds in the task state store
 
@@ -276,10 +278,7 @@ class CreatioRunProcessOperator(ResumableJobMixin, AssetEventsMixin, CreatioHook
         from airflow_provider_creatio.client import process_log
 
         process_id, status = str(event.get("process_id") or ""), event.get("status")
-        self.process_id, self.process_log_url = (
-            process_id,
-            process_log_url(self.hook.config.base_url, process_id),
-        )
+        self._name_run(process_id)
         try:
             if status not in ("success", "timeout", "failure", "execution_timeout"):
                 raise AirflowException(event.get("message") or f"unexpected trigger event {event!r}")
