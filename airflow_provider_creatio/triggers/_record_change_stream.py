@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from airflow_provider_creatio._compat import SharedStreamProducer
 
 if TYPE_CHECKING:
+    from airflow.sdk.execution_time.context import AssetStateStoreAccessors
     from airflow.triggers.shared_stream import AdvanceItem
 
     from airflow_provider_creatio.client.changes import ChangeBatch, Mark
@@ -79,11 +80,65 @@ class VariableMarkStore:
             return False, None
         return True, Mark.from_dict(value.get("mark"))
 
+    def value(self, mark: Mark | None) -> dict[str, Any]:
+        return {"entity": self.entity, "mark": None if mark is None else mark.to_dict()}
+
     async def save(self, mark: Mark | None) -> None:
         from airflow_provider_creatio.marks import write_mark
 
-        value = {"entity": self.entity, "mark": None if mark is None else mark.to_dict()}
-        await asyncio.to_thread(write_mark, self.key, value, "CreatioRecordChangeTrigger high-water mark")
+        description = "CreatioRecordChangeTrigger high-water mark"
+        await asyncio.to_thread(write_mark, self.key, self.value(mark), description)
+
+
+class AssetMarkStore:
+    """The mark in the state store of the watched asset (Airflow 3.3+), under the watch's Variable name.
+
+    The first load of a watch upgraded from a provider that kept the mark in the Variable finds nothing here and
+    carries the Variable's mark over (written here at once, before any event): the upgrade delivers nothing twice
+    and skips nothing. The Variable is left as it was (it is read no more). A trigger that watches several assets
+    has no single store to read a mark back from after a restart: it keeps the mark in the Variable.
+    """
+
+    def __init__(self, accessors: AssetStateStoreAccessors, variable: VariableMarkStore) -> None:
+        self.accessors: AssetStateStoreAccessors | None = accessors
+        self.variable = variable
+
+    async def load(self) -> tuple[bool, Mark | None]:
+        from airflow_provider_creatio.client.changes import Mark
+
+        if self.accessors is not None:
+            try:
+                value = await self.accessors.aget(self.variable.key)
+            except ValueError:  # several watched assets: AssetStateStoreAccessors names no single one
+                log.info(
+                    "The %s watch serves several assets: its mark stays in the Variable %s",
+                    self.variable.entity,
+                    self.variable.key,
+                )
+                self.accessors = None
+            else:
+                if isinstance(value, dict):
+                    return True, Mark.from_dict(value.get("mark"))
+                return await self._carry_over()
+        return await self.variable.load()
+
+    async def _carry_over(self) -> tuple[bool, Mark | None]:
+        written, mark = await self.variable.load()
+        if written:
+            log.info(
+                "The %s mark moves from the Variable %s to the asset state store: %s",
+                self.variable.entity,
+                self.variable.key,
+                mark,
+            )
+            await self.save(mark)
+        return written, mark
+
+    async def save(self, mark: Mark | None) -> None:
+        if self.accessors is None:
+            await self.variable.save(mark)
+        else:
+            await self.accessors.aset(self.variable.key, self.variable.value(mark))
 
 
 class RecordChangeProducer(SharedStreamProducer):  # type: ignore[misc]

@@ -10,8 +10,9 @@ keeps the mark behind every save that may still be committing: Creatio stamps ``
 Delivery (docs/guides/event-driven.md):
 
 - Airflow 3.3+: a shared stream in ack mode. The producer (:mod:`._record_change_stream`) polls from a durable mark
-  kept in an Airflow Variable, and writes a batch's mark there only after Airflow has stored the asset event that
-  carries it. After a triggerer restart, the batches not yet stored come again: at least once, none skipped.
+  kept in the watched asset's state store (carried over from the Variable earlier versions kept it in), and writes
+  a batch's mark there only after Airflow has stored the asset event that carries it. After a triggerer restart,
+  the batches not yet stored come again: at least once, none skipped.
 - Airflow 3.0 to 3.2 (no shared streams): :meth:`run` keeps the mark in memory and moves it after yielding the
   event. A triggerer restart starts again from ``since``, or, without it, from the newest record at that moment:
   changes made while no triggerer ran are then passed over.
@@ -29,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_creatio._compat import BaseEventTrigger, TriggerEvent
 
 if TYPE_CHECKING:
+    from airflow.sdk.execution_time.context import AssetStateStoreAccessors
+
     from airflow_provider_creatio._compat import SharedStreamProducer
     from airflow_provider_creatio.client.changes import ChangeBatch, Mark
     from airflow_provider_creatio.hooks._async import AsyncCreatioCalls
@@ -38,6 +41,10 @@ DEFAULT_CLOCK_MARGIN = dt.timedelta(seconds=30)
 # The arguments that say what is watched: they name the durable mark. The others (poll_interval, clock_margin,
 # ids_limit, page_size, hook_params) only tune how, so changing one continues the watch from its mark.
 WATCHED_ARGUMENTS = ("creatio_conn_id", "entity", "filter", "since")
+# The state stores of the assets each trigger watches, by the trigger's identity (Airflow 3.3+). The triggerer
+# gives them to the trigger instance, but builds the shared stream's producer from the trigger's kwargs alone
+# (create_shared_stream_producer); both run in the one trigger-runner process, so the producer finds them here.
+_WATCHED_ASSET_STORES: dict[str, AssetStateStoreAccessors] = {}
 
 
 class CreatioRecordChangeTrigger(BaseEventTrigger):  # type: ignore[misc]
@@ -130,13 +137,27 @@ class CreatioRecordChangeTrigger(BaseEventTrigger):  # type: ignore[misc]
         return watch_identity(self.serialize())
 
     def mark_variable(self) -> str:
-        """The Airflow Variable that holds this watch's durable high-water mark (Airflow 3.3+), named by what is
-        watched only (:data:`WATCHED_ARGUMENTS`): a trigger tuned differently continues from the same mark."""
+        """The key of this watch's durable high-water mark (Airflow 3.3+) in the asset state store, and the name of
+        the Variable that held it before (and holds it for a trigger of several assets). Named by what is watched
+        only (:data:`WATCHED_ARGUMENTS`): a trigger tuned differently continues from the same mark."""
         classpath, kwargs = self.serialize()
         watched = {name: kwargs[name] for name in WATCHED_ARGUMENTS}
         return MARK_VARIABLE_PREFIX + watch_identity((classpath, watched))
 
     # ------------------------------------------------------------------ Airflow 3.3+: shared stream, ack mode
+
+    _asset_state_store: AssetStateStoreAccessors | None = None
+
+    @property
+    def asset_state_store(self) -> AssetStateStoreAccessors | None:
+        """The watched assets' state stores, set by the triggerer (Airflow 3.3+); kept for this watch's producer."""
+        return self._asset_state_store
+
+    @asset_state_store.setter
+    def asset_state_store(self, accessors: AssetStateStoreAccessors | None) -> None:
+        self._asset_state_store = accessors
+        if accessors is not None:  # None comes from BaseEventTrigger.__init__, before the arguments are set
+            _WATCHED_ASSET_STORES[self.identity()] = accessors
 
     def shared_stream_key(self) -> Hashable | None:
         # Every argument, not only the watched ones: one trigger per key (Airflow stores one trigger per class and
@@ -147,12 +168,17 @@ class CreatioRecordChangeTrigger(BaseEventTrigger):  # type: ignore[misc]
     @classmethod
     def create_shared_stream_producer(cls, kwargs: dict[str, Any]) -> SharedStreamProducer:
         from airflow_provider_creatio.triggers._record_change_stream import (
+            AssetMarkStore,
+            MarkStore,
             RecordChangeProducer,
             VariableMarkStore,
         )
 
         trigger = cls(**kwargs)
-        return RecordChangeProducer(trigger, VariableMarkStore(trigger.mark_variable(), trigger.entity))
+        variable = VariableMarkStore(trigger.mark_variable(), trigger.entity)
+        accessors = _WATCHED_ASSET_STORES.get(trigger.identity())
+        store: MarkStore = variable if accessors is None else AssetMarkStore(accessors, variable)
+        return RecordChangeProducer(trigger, store)
 
     async def filter_shared_stream(self, shared_stream: AsyncIterator[Any]) -> AsyncIterator[TriggerEvent]:
         # Pulling the next raw event closes the last one's binding window: yield each event before pulling on.

@@ -22,6 +22,7 @@ SUBJECT = "deployment watch"
 TRIGGER = CreatioRecordChangeTrigger(
     entity="Case", filter={"Subject": SUBJECT}, poll_interval=5, clock_margin=1, ids_limit=3
 )
+ASSET = "deployment_watched_cases"  # the watched asset, whose state store keeps the mark
 LIMIT = 300.0  # seconds; generous for a busy machine: the assertions count polls, not seconds
 
 
@@ -78,9 +79,16 @@ def wait_for_polls(site: Site, count: int) -> None:
     site.airflow.wait_for(f"{count} more polls", lambda: polls(site) >= target, LIMIT)
 
 
-def mark_variable(site: Site) -> dict[str, Any]:
-    variable = site.airflow.api("GET", f"/api/v2/variables/{TRIGGER.mark_variable()}")
-    return dict(json.loads(variable["value"]))
+def asset_state_path(site: Site) -> str:
+    """The REST path of the watch's mark in the watched asset's state store."""
+    assets = site.airflow.api("GET", f"/api/v2/assets?name_pattern={ASSET}")["assets"]
+    [asset_id] = [asset["id"] for asset in assets if asset["name"] == ASSET]
+    return f"/api/v2/assets/{asset_id}/state-store/{TRIGGER.mark_variable()}"
+
+
+def stored_mark(site: Site) -> dict[str, Any]:
+    """The watch's durable mark, as the asset state store holds it."""
+    return dict(site.airflow.api("GET", asset_state_path(site))["value"])
 
 
 def test_the_watcher_polls_and_nothing_changed_starts_no_run(site: Site) -> None:
@@ -89,12 +97,12 @@ def test_the_watcher_polls_and_nothing_changed_starts_no_run(site: Site) -> None
     before = run_ids(site)
     wait_for_polls(site, 4)
     assert run_ids(site) == before
-    assert mark_variable(site)["entity"] == "Case"  # the start, kept before any event
+    assert stored_mark(site)["entity"] == "Case"  # the start, kept before any event
 
 
 def test_a_new_record_starts_a_run_within_two_polls_with_its_payload(site: Site) -> None:
     before = set(run_ids(site))
-    mark_before = mark_variable(site)
+    mark_before = stored_mark(site)
     created = add_cases(site, 4)
     polls_at_create = polls(site)
     site.airflow.wait_for("a run", lambda: bool(set(run_ids(site)) - before), LIMIT)
@@ -114,9 +122,7 @@ def test_a_new_record_starts_a_run_within_two_polls_with_its_payload(site: Site)
     assert payload["mark"]["Id"] in created
     assert payload["after"] == mark_before["mark"]  # the batch starts after the stored mark
     # The durable mark moves to the event's once Airflow stored the event.
-    site.airflow.wait_for(
-        "the mark to advance", lambda: mark_variable(site)["mark"] == payload["mark"], LIMIT
-    )
+    site.airflow.wait_for("the mark to advance", lambda: stored_mark(site)["mark"] == payload["mark"], LIMIT)
 
 
 def restart_triggerer_around(site: Site, change: Any) -> None:
@@ -158,3 +164,43 @@ def test_a_change_read_by_a_killed_triggerer_comes_again_or_was_stored(site: Sit
     second: list[str] = []
     restart_triggerer_around(site, lambda: second.extend(add_cases(site, 1)))
     wait_until_delivered(site, before, {first, *second})
+
+
+def test_a_watch_upgraded_from_a_variable_mark_delivers_every_change_once(site: Site) -> None:
+    """An earlier provider version kept the mark in a Variable. With the triggerer down, the state store's mark
+    is removed and the Variable holds the mark of a delivered case (``old``), as after that version's last event;
+    ``after`` is made after it. The new triggerer carries the Variable's mark over: ``after`` comes, ``old`` does
+    not. A second restart then goes on from the asset state store, not from the Variable (still at ``old``): no
+    change comes twice, and one made while the triggerer was down comes once."""
+    airflow, before = site.airflow, set(run_ids(site))
+    [old] = add_cases(site, 1)
+    wait_until_delivered(site, before, {old})
+    airflow.wait_for("the mark to reach it", lambda: stored_mark(site)["mark"]["Id"] == old, LIMIT)
+    since_old = set(run_ids(site))
+    variable = {"entity": "Case", "mark": stored_mark(site)["mark"]}
+    after: list[str] = []
+
+    def downgrade_the_mark() -> None:
+        airflow.api("DELETE", asset_state_path(site), expect=204)
+        airflow.api(
+            "POST", "/api/v2/variables", {"key": TRIGGER.mark_variable(), "value": json.dumps(variable)}
+        )
+        after.extend(add_cases(site, 2))
+
+    restart_triggerer_around(site, downgrade_the_mark)
+    wait_until_delivered(site, since_old, set(after))
+    airflow.wait_for("the carried mark to move", lambda: stored_mark(site)["mark"]["Id"] in after, LIMIT)
+    last: list[str] = []
+    restart_triggerer_around(site, lambda: last.extend(add_cases(site, 1)))
+    wait_until_delivered(site, since_old, {*after, *last})
+    wait_for_polls(site, 2)  # time for a redelivery to show
+
+    mine = {old, *after, *last}  # a test before this one may have had a batch of its own delivered twice
+    runs = sorted(set(run_ids(site)) - since_old)
+    ids = [case_id for run_id in runs for payload in run_payloads(site, run_id) for case_id in payload["ids"]]
+    assert sorted(case_id for case_id in ids if case_id in mine) == sorted(
+        [*after, *last]
+    )  # once, not ``old``
+    variable_path = f"/api/v2/variables/{TRIGGER.mark_variable()}"
+    assert json.loads(airflow.api("GET", variable_path)["value"]) == variable  # never written again
+    airflow.api("DELETE", variable_path, expect=204)
