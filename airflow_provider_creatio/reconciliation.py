@@ -21,14 +21,27 @@ import heapq
 import io
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from airflow_provider_creatio.client import validation
 from airflow_provider_creatio.client.errors import CreatioFileError
 from airflow_provider_creatio.formats.location import opened_for_write, storage_path
 
 SORT_RUN = 100_000  # Ids sorted in memory at a time (about 10 MB), before they go to a temporary file
+EVENT_LOG_REFUSAL = (
+    "is not available: the sources document how to configure Creatio 8.3.2's delete event log but not how to read "
+    "it (docs/creatio-notes/delete-event-log.md); use 'reconcile'"
+)
+
+
+def check_deletes(value: str | None, argument: str) -> None:
+    """``argument`` (``deletes``, ``include_deletes``) is None or ``"reconcile"``; ``"event_log"`` says why not."""
+    if value == "event_log":
+        raise ValueError(f"{argument}='event_log' {EVENT_LOG_REFUSAL}")
+    if value not in (None, "reconcile"):
+        raise ValueError(f"{argument} must be None or 'reconcile', got {value!r}")
 
 
 class IdSorter:
@@ -140,3 +153,64 @@ def removed(previous: Iterable[str], current: Iterable[str], keep: Callable[[str
     while old is not None:
         yield old
         old = next(before, None)
+
+
+@dataclass
+class DeletionBatch:
+    """The deletions one scan found, compared with the snapshot before it, in the style of a change batch: how
+    many, the first ``ids_limit`` Ids, and the scans that bound it (``after``: when the previous snapshot's scan
+    began, ``mark``: when this one began). ``snapshot`` is this scan's snapshot; ``listing`` a file of every
+    deleted Id (one per line, gzip), None when there is none."""
+
+    mark: str
+    snapshot: str
+    listing: str
+    after: str | None = None
+    ids_limit: int = 100
+    count: int = 0
+    ids: list[str] = field(default_factory=list)
+
+    def add(self, value: str) -> None:
+        self.count += 1
+        if len(self.ids) < self.ids_limit:
+            self.ids.append(value)
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "deleted_count": self.count,
+            "deleted_ids": list(self.ids),
+            "deleted_truncated": self.count > len(self.ids),
+            "deleted_after": self.after,
+            "deleted_mark": self.mark,
+            "deleted_uri": self.listing if self.count else None,
+        }
+
+    def state(self) -> dict[str, str]:
+        """What the next scan compares with: kept once the deletions are delivered."""
+        return {"snapshot": self.snapshot, "scanned_at": self.mark}
+
+
+def no_deletions(scanned_at: str | None) -> dict[str, Any]:
+    """The deletion part of an event that carries changes only: nothing deleted since the last scan."""
+    return {
+        "deleted_count": 0,
+        "deleted_ids": [],
+        "deleted_truncated": False,
+        "deleted_after": scanned_at,
+        "deleted_mark": scanned_at,
+        "deleted_uri": None,
+    }
+
+
+def compare_with_snapshot(
+    seen: IdSorter, previous: str | None, batch: DeletionBatch, conn_id: str | None = None
+) -> None:
+    """Write ``batch.snapshot`` from ``seen`` and the Ids of ``previous`` that ``seen`` lacks to ``batch`` and its
+    listing (removed again when there is none). No previous snapshot: nothing is deleted."""
+    old = read_snapshot(previous, conn_id) if previous else iter(())
+    with snapshot_writer(batch.snapshot, conn_id) as keep, snapshot_writer(batch.listing, conn_id) as listed:
+        for value in removed(old, seen.sorted(), keep):
+            batch.add(value)
+            listed(value)
+    if not batch.count:
+        storage_path(batch.listing, conn_id).unlink(missing_ok=True)

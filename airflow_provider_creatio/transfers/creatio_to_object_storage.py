@@ -20,6 +20,7 @@ from airflow_provider_creatio.client.errors import CreatioValidationError
 from airflow_provider_creatio.client.keyset import CREATED_COLUMN, filter_date_time, parse_date_time
 from airflow_provider_creatio.client.validation import utc_iso
 from airflow_provider_creatio.operators.entity import CreatioEntityOperator
+from airflow_provider_creatio.reconciliation import check_deletes
 from airflow_provider_creatio.templated import as_filter
 
 if TYPE_CHECKING:
@@ -112,7 +113,7 @@ class CreatioToObjectStorageOperator(CreatioEntityOperator):
         super().__init__(**kwargs)
         if max_records_per_file < 1:
             raise ValueError(f"max_records_per_file must be at least 1, got {max_records_per_file}")
-        check_deletes(deletes)
+        check_deletes(deletes, "deletes")
         self.deletes = deletes
         self.path = path
         self.format = format
@@ -371,13 +372,3 @@ def snapshot_name(run_id: str) -> str:
     """The Id snapshot of a run, named by the run: a folder every run writes into keeps the snapshot it compares
     with until the new one is complete."""
     return f"ids-{_UNSAFE_IN_NAME.sub('_', run_id)}.txt.gz"
-
-
-def check_deletes(deletes: str | None) -> None:
-    if deletes == "event_log":
-        raise ValueError(
-            "deletes='event_log' is not available: the sources document how to configure Creatio 8.3.2's delete "
-            "event log but not how to read it (docs/creatio-notes/delete-event-log.md); use deletes='reconcile'"
-        )
-    if deletes not in (None, "reconcile"):
-        raise ValueError(f"deletes must be None or 'reconcile', got {deletes!r}")

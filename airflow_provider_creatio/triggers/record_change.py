@@ -24,6 +24,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import json
+import uuid
 from collections.abc import AsyncIterator, Hashable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from airflow_provider_creatio._compat import SharedStreamProducer
     from airflow_provider_creatio.client.changes import ChangeBatch, Mark
     from airflow_provider_creatio.hooks._async import AsyncCreatioCalls
+    from airflow_provider_creatio.reconciliation import DeletionBatch
 
 MARK_VARIABLE_PREFIX = "creatio_record_change_mark__"
 DEFAULT_CLOCK_MARGIN = dt.timedelta(seconds=30)
@@ -68,10 +70,22 @@ class CreatioRecordChangeTrigger(BaseEventTrigger):  # type: ignore[misc]
     :param ids_limit: at most this many Ids in one event's ``ids`` (``truncated`` says when there were more).
     :param page_size: records per request (keyset pages, never ``$skip``), at most 20,000.
     :param hook_params: CreatioHook overrides (``retry_attempts``, ``timeout``...), plain JSON values.
+    :param include_deletes: None (the default) or ``"reconcile"``: also report the records deleted, found by a
+        key-only scan of the matching Ids every ``deletes_interval`` seconds, compared with the snapshot of Ids the
+        last scan kept under ``snapshot_path`` (Airflow 3.3+: the snapshot moves on only once Airflow stored the
+        event that reports its deletions). ``"event_log"`` is refused, as by the extract.
+    :param deletes_interval: seconds between two scans for deletions (the first comes with the first poll).
+    :param snapshot_path: the folder (an ``ObjectStoragePath`` URI) for the Id snapshots and the lists of deleted
+        Ids; needed with ``include_deletes``.
+    :param storage_conn_id: the Airflow connection for ``snapshot_path`` (None: the scheme's default).
 
     Event payload (the asset event's ``extra["payload"]``): ``{"count": n, "ids": [...], "truncated": bool,
     "after": {"ModifiedOn": "...", "Id": "..."} | None, "mark": {"ModifiedOn": "...", "Id": "..."}}``: the batch
     is the changes after ``after`` (the previous mark) up to ``mark`` (the last change's). No change, no event.
+    With ``include_deletes``, every payload also has ``deleted_count``, ``deleted_ids`` (at most ``ids_limit``),
+    ``deleted_truncated``, ``deleted_after`` and ``deleted_mark`` (when the scans before and of this batch began)
+    and ``deleted_uri`` (a gzip file of every deleted Id, one per line, or None): the records deleted between the
+    two scans. A scan that finds deletions makes an event even with no change (``count`` 0).
     ``creatio_conn_id``, ``entity``, ``filter`` and ``since`` say what is watched and name the durable mark:
     changing one starts a new watch. The other arguments tune it: changing one continues from the stored mark.
     """
@@ -88,10 +102,19 @@ class CreatioRecordChangeTrigger(BaseEventTrigger):  # type: ignore[misc]
         ids_limit: int = 100,
         page_size: int = 1000,
         hook_params: dict[str, Any] | None = None,
+        include_deletes: str | None = None,
+        deletes_interval: float = 3600.0,
+        snapshot_path: str | None = None,
+        storage_conn_id: str | None = None,
     ) -> None:
         super().__init__()
         from airflow_provider_creatio.client import keyset, odata, validation
         from airflow_provider_creatio.client.changes import Mark
+        from airflow_provider_creatio.reconciliation import check_deletes
+
+        check_deletes(include_deletes, "include_deletes")
+        if include_deletes is not None:
+            _check_deletes_arguments(deletes_interval, snapshot_path)
 
         validation.check_entity_name(entity)
         odata.build_filter(filter)  # a bad filter fails the DAG file, not the triggerer
@@ -110,7 +133,14 @@ class CreatioRecordChangeTrigger(BaseEventTrigger):  # type: ignore[misc]
         self.ids_limit = ids_limit
         self.page_size = page_size
         self.hook_params = hook_params
+        self.include_deletes = include_deletes
+        self.deletes_interval = float(deletes_interval)
+        self.snapshot_path = None if snapshot_path is None else snapshot_path.rstrip("/")
+        self.storage_conn_id = storage_conn_id
         self._start: Mark | None = None if since is None else Mark(since)
+        self._failed_scan: dt.datetime | None = (
+            None  # when this instance's last scan for deletions began, if failed
+        )
         # Whether polls page with GUID comparison: until the site refuses it once, then never again in this run.
         self._guid_comparison = True
 
@@ -127,6 +157,10 @@ class CreatioRecordChangeTrigger(BaseEventTrigger):  # type: ignore[misc]
                 "ids_limit": self.ids_limit,
                 "page_size": self.page_size,
                 "hook_params": self.hook_params,
+                "include_deletes": self.include_deletes,
+                "deletes_interval": self.deletes_interval,
+                "snapshot_path": self.snapshot_path,
+                "storage_conn_id": self.storage_conn_id,
             },
         )
 
@@ -168,16 +202,16 @@ class CreatioRecordChangeTrigger(BaseEventTrigger):  # type: ignore[misc]
     @classmethod
     def create_shared_stream_producer(cls, kwargs: dict[str, Any]) -> SharedStreamProducer:
         from airflow_provider_creatio.triggers._record_change_stream import (
-            AssetMarkStore,
-            MarkStore,
+            AssetWatchStore,
             RecordChangeProducer,
-            VariableMarkStore,
+            VariableWatchStore,
+            WatchStore,
         )
 
         trigger = cls(**kwargs)
-        variable = VariableMarkStore(trigger.mark_variable(), trigger.entity)
+        variable = VariableWatchStore(trigger.mark_variable())
         accessors = _WATCHED_ASSET_STORES.get(trigger.identity())
-        store: MarkStore = variable if accessors is None else AssetMarkStore(accessors, variable)
+        store: WatchStore = variable if accessors is None else AssetWatchStore(accessors, variable)
         return RecordChangeProducer(trigger, store)
 
     async def filter_shared_stream(self, shared_stream: AsyncIterator[Any]) -> AsyncIterator[TriggerEvent]:
@@ -234,6 +268,55 @@ class CreatioRecordChangeTrigger(BaseEventTrigger):  # type: ignore[misc]
         self._guid_comparison = batch.guid_comparison
         return batch
 
+    async def read_deletions(
+        self, creatio: AsyncCreatioCalls, previous: Mapping[str, str] | None
+    ) -> DeletionBatch | None:
+        """A scan for deletions, when ``include_deletes`` asks for one and ``deletes_interval`` has passed since
+        the last one kept (``previous``) and since this instance's last failed one: every matching Id, compared with
+        the snapshot of ``previous``. None when none is due. The first scan (no ``previous``) finds none."""
+        from airflow_provider_creatio.client import odata
+        from airflow_provider_creatio.client.validation import utc_iso
+        from airflow_provider_creatio.reconciliation import DeletionBatch, compare_with_snapshot, id_sorter
+
+        now = utc_now()
+        if self.include_deletes is None or not self._scan_due(previous, now):
+            return None
+        self._failed_scan = now  # until it ends well: a scan that fails is tried again an interval later
+        name = f"{now:%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}"
+        batch = DeletionBatch(
+            mark=utc_iso(now),
+            snapshot=f"{self.snapshot_path}/ids-{name}.txt.gz",
+            listing=f"{self.snapshot_path}/deleted-{name}.txt.gz",
+            after=None if previous is None else previous["scanned_at"],
+            ids_limit=self.ids_limit,
+        )
+        with id_sorter() as seen:
+            filter = odata.build_filter(self.filter)
+            async for ids in creatio.iter_ids(
+                self.entity, filter=filter, guid_comparison=self._guid_comparison
+            ):
+                for value in ids:
+                    seen.add(value)
+            snapshot = None if previous is None else previous["snapshot"]
+            await asyncio.to_thread(compare_with_snapshot, seen, snapshot, batch, self.storage_conn_id)
+        self._failed_scan = None
+        return batch
+
+    def _scan_due(self, previous: Mapping[str, str] | None, now: dt.datetime) -> bool:
+        from airflow_provider_creatio.client.keyset import parse_date_time
+
+        interval = dt.timedelta(seconds=self.deletes_interval)
+        last = [self._failed_scan] if self._failed_scan is not None else []
+        if previous is not None:
+            last.append(parse_date_time(previous["scanned_at"]))
+        return not last or now >= max(last) + interval
+
+    def forget_snapshot(self, scan: Mapping[str, str]) -> None:
+        """Remove the snapshot of a scan no later scan compares with."""
+        from airflow_provider_creatio.formats.location import storage_path
+
+        storage_path(scan["snapshot"], self.storage_conn_id).unlink(missing_ok=True)
+
     def poll_filter(self, now: dt.datetime) -> str:
         """The ``$filter`` of a poll at ``now``: the watch's filter and ``ModifiedOn lt <now - clock_margin>``."""
         from airflow_provider_creatio.client import odata
@@ -245,6 +328,20 @@ class CreatioRecordChangeTrigger(BaseEventTrigger):  # type: ignore[misc]
 def utc_now() -> dt.datetime:
     """The triggerer's clock, which the margin is taken from (tests set it)."""
     return dt.datetime.now(dt.timezone.utc)
+
+
+def _check_deletes_arguments(interval: float, snapshot_path: str | None) -> None:
+    if not hasattr(BaseEventTrigger, "create_shared_stream_producer"):
+        raise ValueError(
+            "include_deletes needs Airflow 3.3 or later: it keeps its snapshot of Ids only once Airflow stored the "
+            "event that reports the deletions, which takes a shared stream in ack mode"
+        )
+    if not snapshot_path:
+        raise ValueError(
+            "include_deletes needs snapshot_path: the folder where the snapshots of Ids are kept"
+        )
+    if interval <= 0:
+        raise ValueError(f"deletes_interval must be positive, got {interval}")
 
 
 def _margin(value: dt.timedelta | float) -> dt.timedelta:

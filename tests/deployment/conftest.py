@@ -24,7 +24,7 @@ DAG_FILES = HERE / "dag_files"
 PASSWORD = "Deploy-Pw-3f9a61c2-never-log-me"
 CLIENT_SECRET = "Deploy-Cs-7e20b4d8-never-log-me"
 # The DAG files of asset-scheduled DAGs: in the ``scheduling`` deployment only.
-SCHEDULED_DAG_FILES = ("deployment_record_change.py", "deployment_assets.py")
+SCHEDULED_DAG_FILES = ("deployment_record_change.py", "deployment_record_deletes.py", "deployment_assets.py")
 
 
 @dataclass
@@ -115,6 +115,8 @@ def scheduling(tmp_path_factory: pytest.TempPathFactory) -> Site:
     env = {
         connection_env_name("creatio_default"): emulator_connection_json(creatio),
         "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "True",
+        # Where deployment_record_deletes.py's watcher keeps its snapshots of Ids.
+        "CREATIO_DEPLOYMENT_SNAPSHOTS": str(root / "snapshots"),
     }
     airflow = _TIER.enter_context(AirflowDeployment(root / "airflow", dags, env=env))
     return Site(airflow, creatio)

@@ -15,9 +15,9 @@ import pytest
 from airflow_provider_creatio import marks
 from airflow_provider_creatio.client.changes import Mark
 from airflow_provider_creatio.triggers._record_change_stream import (
-    AssetMarkStore,
+    AssetWatchStore,
     RecordChangeProducer,
-    VariableMarkStore,
+    VariableWatchStore,
 )
 from airflow_provider_creatio.triggers.record_change import CreatioRecordChangeTrigger
 
@@ -59,13 +59,12 @@ def watch() -> CreatioRecordChangeTrigger:
     return CreatioRecordChangeTrigger(entity="Case", filter={"Subject": "asset store"})
 
 
-def store_of(accessors: Accessors) -> AssetMarkStore:
-    trigger = watch()
-    return AssetMarkStore(accessors, VariableMarkStore(trigger.mark_variable(), "Case"))  # type: ignore[arg-type]
+def store_of(accessors: Accessors) -> AssetWatchStore:
+    return AssetWatchStore(accessors, VariableWatchStore(watch().mark_variable()))  # type: ignore[arg-type]
 
 
-def kept_mark(value: dict[str, Any]) -> Mark | None:
-    return Mark.from_dict(value["mark"])
+def state(mark: Mark) -> dict[str, Any]:
+    return {"entity": "Case", "mark": mark.to_dict()}
 
 
 async def test_the_mark_is_read_and_written_in_the_asset_state_store(variables: dict[str, str]) -> None:
@@ -73,37 +72,37 @@ async def test_the_mark_is_read_and_written_in_the_asset_state_store(variables: 
     store = store_of(accessors)
     key = watch().mark_variable()
 
-    assert await store.load() == (False, None)
-    await store.save(NEW)
+    assert await store.load() is None
+    await store.save(state(NEW))
 
-    assert kept_mark(accessors.values[key]) == NEW and accessors.values[key]["entity"] == "Case"
-    assert await store.load() == (True, NEW)
+    assert accessors.values[key] == state(NEW)
+    assert await store.load() == state(NEW)
     assert variables == {}  # no Variable written
 
 
 async def test_a_variable_mark_is_carried_over_once_and_then_left_alone(variables: dict[str, str]) -> None:
     key = watch().mark_variable()
-    variables[key] = json.dumps({"entity": "Case", "mark": OLD.to_dict()})
+    variables[key] = json.dumps(state(OLD))
     accessors = Accessors()
     store = store_of(accessors)
 
-    assert await store.load() == (True, OLD)  # where the upgraded watch goes on from
-    assert kept_mark(accessors.values[key]) == OLD  # copied before any event
+    assert await store.load() == state(OLD)  # where the upgraded watch goes on from
+    assert accessors.values[key] == state(OLD)  # copied before any event
 
-    await store.save(NEW)
-    assert await store.load() == (True, NEW)  # the store, not the Variable, from now on
-    assert json.loads(variables[key])["mark"] == OLD.to_dict()
+    await store.save(state(NEW))
+    assert await store.load() == state(NEW)  # the store, not the Variable, from now on
+    assert json.loads(variables[key]) == state(OLD)
 
 
 async def test_a_watch_of_several_assets_keeps_its_mark_in_the_variable(variables: dict[str, str]) -> None:
     store = store_of(Accessors(assets=2))
     key = watch().mark_variable()
 
-    assert await store.load() == (False, None)
-    await store.save(NEW)
+    assert await store.load() is None
+    await store.save(state(NEW))
 
-    assert json.loads(variables[key])["mark"] == NEW.to_dict()
-    assert await store.load() == (True, NEW)
+    assert json.loads(variables[key]) == state(NEW)
+    assert await store.load() == state(NEW)
 
 
 def test_the_producer_gets_the_store_the_triggerer_gave_its_trigger() -> None:
@@ -116,6 +115,6 @@ def test_the_producer_gets_the_store_the_triggerer_gave_its_trigger() -> None:
         CreatioRecordChangeTrigger(entity="Contact").serialize()[1]
     )
 
-    assert isinstance(producer, RecordChangeProducer) and isinstance(producer.store, AssetMarkStore)
+    assert isinstance(producer, RecordChangeProducer) and isinstance(producer.store, AssetWatchStore)
     assert producer.store.accessors is accessors
-    assert isinstance(other, RecordChangeProducer) and isinstance(other.store, VariableMarkStore)
+    assert isinstance(other, RecordChangeProducer) and isinstance(other.store, VariableWatchStore)

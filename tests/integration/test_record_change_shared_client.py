@@ -12,13 +12,13 @@ from airflow_provider_creatio.triggers.record_change import CreatioRecordChangeT
 
 class MemoryMarkStore:
     def __init__(self) -> None:
-        self.written, self.mark = True, None  # a stored mark of None: every case is a change
+        self.state: dict[str, Any] = {"entity": "Contact", "mark": None}  # no mark: every record is a change
 
-    async def load(self) -> tuple[bool, Any]:
-        return self.written, self.mark
+    async def load(self) -> dict[str, Any]:
+        return self.state
 
-    async def save(self, mark: Any) -> None:
-        self.mark = mark
+    async def save(self, state: dict[str, Any]) -> None:
+        self.state = state
 
 
 async def first_change(watcher: CreatioRecordChangeTrigger) -> dict[str, Any]:

@@ -33,19 +33,24 @@ pytestmark = pytest.mark.usefixtures("triggerer_clock")
 
 
 class MemoryMarkStore:
-    """The durable mark, in memory, with every write kept."""
+    """The watch's durable state, in memory: ``written``, its ``mark`` and ``deletes``, and every mark saved."""
 
     def __init__(self) -> None:
         self.written = False
         self.mark: Mark | None = None
+        self.deletes: dict[str, str] | None = None
         self.saves: list[Mark | None] = []
 
-    async def load(self) -> tuple[bool, Mark | None]:
-        return self.written, self.mark
+    async def load(self) -> dict[str, Any] | None:
+        if not self.written:
+            return None
+        state: dict[str, Any] = {"entity": "Case", "mark": None if self.mark is None else self.mark.to_dict()}
+        return state if self.deletes is None else {**state, "deletes": self.deletes}
 
-    async def save(self, mark: Mark | None) -> None:
-        self.written, self.mark = True, mark
-        self.saves.append(mark)
+    async def save(self, state: dict[str, Any]) -> None:
+        self.written, self.mark = True, Mark.from_dict(state["mark"])
+        self.deletes = state.get("deletes")
+        self.saves.append(self.mark)
 
 
 def trigger(**kwargs: Any) -> CreatioRecordChangeTrigger:
@@ -101,7 +106,8 @@ async def test_no_change_no_event_then_one_event_per_batch(
     await polled(creatio_connection, 4)  # the start's look for the newest case, then polls
     assert not waiting.done()
     created = add_cases(creatio_connection, 3)
-    payload, (_, mark) = await waiting
+    payload, delivery = await waiting
+    mark = delivery.mark
     assert payload["count"] == 3 and payload["truncated"] is False
     assert sorted(payload["ids"]) == sorted(created)
     assert payload["mark"] == mark.to_dict() and mark.id == payload["ids"][-1]
@@ -160,7 +166,8 @@ async def test_changes_sharing_one_modified_on_come_once_each(
     store.written, store.mark = True, Mark("2031-01-01T00:00:00Z")
     producer = RecordChangeProducer(trigger(page_size=2, ids_limit=10), store)
     stream = producer.open_stream()
-    payload, (_, mark) = await next_event(stream)
+    payload, delivery = await next_event(stream)
+    mark = delivery.mark
     assert sorted(payload["ids"]) == sorted(tie) and payload["count"] == 5
     assert mark.modified_on == TIE
     more = add_cases(creatio_connection, 1, ModifiedOn="2031-05-01T10:00:00.1234568Z")
@@ -228,7 +235,7 @@ async def test_the_mark_never_moves_back(creatio_connection: Any, store: MemoryM
     add_cases(creatio_connection, 1, ModifiedOn="2031-03-01T00:00:00Z")
     _, broker = await next_event(stream)
     await producer.advance([AdvanceItem(broker, ACKED)])
-    older = (broker[0], Mark("2031-02-01T00:00:00Z", broker[1].id))
+    older = broker._replace(mark=Mark("2031-02-01T00:00:00Z", broker[1].id))
     await producer.advance([AdvanceItem(older, ACKED)])
     assert store.saves == [broker[1]]
     await stream.aclose()
@@ -280,7 +287,8 @@ async def test_a_late_commit_behind_a_later_stamp(
     old = add_cases(creatio_connection, 1, ModifiedOn=stamp(40))
     later = add_cases(creatio_connection, 1, ModifiedOn=stamp(5))
     stream = producer.open_stream()
-    payload, (_, mark) = await next_event(stream)
+    payload, delivery = await next_event(stream)
+    mark = delivery.mark
     assert parse_date_time(mark.modified_on) < NOW - dt.timedelta(seconds=clock_margin)  # behind the bound
     late = add_cases(creatio_connection, 1, ModifiedOn=stamp(10))  # its commit comes after the poll
     triggerer_clock.now = NOW + dt.timedelta(seconds=60)
