@@ -123,8 +123,8 @@ class Gate:
                 await drop_connection(send)
             else:
                 served = True
-                answer = self.working(cost, damaging(draw, request, self.state, send_noting_status))
-                await self.serve(scope, receive, answer, caller)
+                answer = damaging(draw, request, self.state, send_noting_status)
+                await self.serve(scope, receive, answer, caller, cost)
         finally:
             self.state.log.record(
                 LoggedRequest(
@@ -144,23 +144,25 @@ class Gate:
                 )
             )
 
-    async def serve(self, scope: Scope, receive: Receive, send: Send, caller: Caller | None) -> None:
+    async def serve(
+        self, scope: Scope, receive: Receive, send: Send, caller: Caller | None, cost: RequestCost
+    ) -> None:
         """The site's requests are served by the server model; the identity server is a site of its own."""
         if self.service == "identity":
             await self.app(scope, receive, send)
             return
-        async with self.state.server.serving(self.state.settings, caller.session if caller else None):
-            await self.app(scope, receive, send)
+        async with self.state.server.serving(
+            self.state.settings, caller.session if caller else None
+        ) as started:
+            await self.app(scope, receive, self.working(cost, started, send))
 
-    def working(self, cost: RequestCost, send: Send) -> Send:
+    def working(self, cost: RequestCost, started: float, send: Send) -> Send:
         """A ``send`` that does the request's work (holding its worker) before the answer starts: by then the
         endpoint has filled in what the request read and wrote."""
-        if self.service == "identity":
-            return send
 
         async def send_after_work(message: Message) -> None:
             if message["type"] == "http.response.start":
-                await self.state.server.work(self.state.settings, cost)
+                await self.state.server.work(self.state.settings, cost, started)
             await send(message)
 
         return send_after_work

@@ -113,8 +113,9 @@ class ServerModel:
             self._session_peak = max(self._serving.values(), default=0)
 
     @asynccontextmanager
-    async def serving(self, settings: EmulatorSettings, session: str | None) -> AsyncIterator[None]:
-        """Hold the session's lock (blocking mode), then a worker (model on), while the request is served."""
+    async def serving(self, settings: EmulatorSettings, session: str | None) -> AsyncIterator[float]:
+        """Hold the session's lock (blocking mode), then a worker (model on), while the request is served; yields
+        the (monotonic) time its service started, for :meth:`work`."""
         arrived = time.monotonic()
         workers = settings.server_workers if model_on(settings) else None
         async with AsyncExitStack() as stack:
@@ -123,9 +124,10 @@ class ServerModel:
                 waited = await stack.enter_async_context(self._session_turn(session))
             if workers is not None:
                 waited = await stack.enter_async_context(_held(self._workers, workers)) or waited
-            self._begin(session, time.monotonic() - arrived if waited else 0.0)
+            started = time.monotonic()
+            self._begin(session, started - arrived if waited else 0.0)
             try:
-                yield
+                yield started
             finally:
                 self._end(session)
 
@@ -140,14 +142,18 @@ class ServerModel:
             if lock.idle:
                 self._sessions.pop(session, None)
 
-    async def work(self, settings: EmulatorSettings, cost: RequestCost) -> None:
-        """Do the request's work while it holds its worker: counted as configured, slept without blocking."""
+    async def work(self, settings: EmulatorSettings, cost: RequestCost, started: float) -> None:
+        """Do the request's work while it holds its worker: counted as configured, and slept (without blocking)
+        for what the emulator's own handling since ``started`` did not already take, so that a worker is held for
+        the work and the ceiling is the model's, not the model's plus the emulator's."""
         seconds = work_seconds(settings, cost)
         if seconds <= 0:
             return
         with self._stats_lock:
             self._work += seconds
-        await asyncio.sleep(seconds)
+        remaining = seconds - (time.monotonic() - started)
+        if remaining > 0:
+            await asyncio.sleep(remaining)
 
     def _begin(self, session: str | None, queued: float) -> None:
         with self._stats_lock:
