@@ -7,6 +7,7 @@ import requests
 from emulator_helpers import LOGIN, login
 
 from airflow_provider_creatio.testing.emulator import EmulatorServer
+from airflow_provider_creatio.testing.emulator.log import utc_day
 
 CONTACT = "/0/odata/Contact(12d21632-8b20-45d9-942f-20fcbbf2957c)"
 API_ACCOUNT = "e6574af1-3e92-4099-958e-e798f52ee016"
@@ -145,19 +146,32 @@ def test_admin_requests_and_stats(creatio: EmulatorServer, api: requests.Session
         "sent_csrf",
         "agent",
         "rows_read",
+        "user",
+        "api_calls",
     }
     assert set(log[0]) == fields
     assert log[0]["agent"] == "python-requests"
     assert (log[1]["auth"], log[1]["sent_cookies"], log[1]["sent_csrf"]) == ("cookie", True, True)
     assert (log[0]["rows_read"], log[1]["rows_read"]) == (0, 0)  # only lists and counts are costed
+    assert [(entry["user"], entry["api_calls"]) for entry in log] == [("", 0), ("Supervisor", 1)]
+    today = log[1]["timestamp"]
     assert stats == {
         "logins": 1,
         "requests": 2,
         "per_path": {LOGIN: 1, CONTACT: 1},
         "rows_read": 0,
+        "api_calls": {"Supervisor": {utc_day(today): 1}},
         "sessions": 1,
         "tokens_issued": 0,
         "tokens_live": 0,
+        "server": {
+            "work_seconds": 0.0,
+            "queued": 0,
+            "queue_seconds": 0.0,
+            "max_queue_seconds": 0.0,
+            "peak_concurrency": 1,
+            "peak_session_concurrency": 1,
+        },
     }
     assert creatio.count() == 2  # admin calls are not logged
 

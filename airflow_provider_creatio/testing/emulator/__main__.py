@@ -14,7 +14,12 @@ import threading
 from types import FrameType
 
 from airflow_provider_creatio.testing.emulator.server import EmulatorServer
-from airflow_provider_creatio.testing.emulator.settings import EXPIRY_FORMS, PATCH_MISSING, EmulatorSettings
+from airflow_provider_creatio.testing.emulator.settings import (
+    EXPIRY_FORMS,
+    PATCH_MISSING,
+    SESSION_MODES,
+    EmulatorSettings,
+)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -60,7 +65,44 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--max-expansion-depth", type=_limit, default=2, help="MaxExpansionDepth of an $expand (0: no limit)"
     )
+    _add_server_model(parser)
     return parser.parse_args(argv)
+
+
+def _add_server_model(parser: argparse.ArgumentParser) -> None:
+    """The server model's options (docs/guides/emulator.md, "The server model"); all off by default."""
+    group = parser.add_argument_group("server model")
+    group.add_argument("--server-request-work", type=float, default=0.0, help="seconds of work per request")
+    group.add_argument(
+        "--server-read-work-per-record",
+        type=float,
+        default=0.0,
+        help="seconds of work per row a read returns",
+    )
+    group.add_argument(
+        "--server-write-work-per-record", type=float, default=0.0, help="seconds of work per record written"
+    )
+    group.add_argument(
+        "--server-workers", type=int, default=8, help="workers that do the work (used when any work is set)"
+    )
+    group.add_argument(
+        "--session-mode",
+        choices=SESSION_MODES,
+        default="nonblocking",
+        help="blocking: the requests of one session are served one at a time",
+    )
+    group.add_argument(
+        "--max-read-memory-mb",
+        type=float,
+        default=None,
+        help="MaxMemoryUsageToGetDataViaEntityCollection: a larger collection read answers 500 (default: none)",
+    )
+    group.add_argument(
+        "--api-call-hard-cap",
+        type=int,
+        default=None,
+        help="refuse a user's calls with 429 past this many in a UTC day (default: never; Creatio's caps are soft)",
+    )
 
 
 def _limit(text: str) -> int | None:
@@ -87,6 +129,13 @@ def main(argv: list[str] | None = None) -> None:
         max_orderby_clauses=args.max_orderby_clauses,
         max_expansion_depth=args.max_expansion_depth,
         patch_missing=args.patch_missing,
+        server_request_work=args.server_request_work,
+        server_read_work_per_record=args.server_read_work_per_record,
+        server_write_work_per_record=args.server_write_work_per_record,
+        server_workers=args.server_workers,
+        session_mode=args.session_mode,
+        max_read_memory_mb=args.max_read_memory_mb,
+        api_call_hard_cap=args.api_call_hard_cap,
     )
     stop = threading.Event()
 

@@ -49,7 +49,7 @@ def routes(state: EmulatorState) -> list[Route]:
         return _ok([entry.as_json() for entry in state.log.snapshot()])
 
     async def stats(_request: Request) -> Response:
-        return _ok({**state.log.stats(), "sessions": state.auth.session_count(), **state.identity.stats()})
+        return _ok(state.stats())
 
     async def get_settings(_request: Request) -> Response:
         return _ok(state.settings.public_view())

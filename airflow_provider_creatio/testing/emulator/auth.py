@@ -105,6 +105,13 @@ class AuthRegistry:
             session.csrf = _token()
             return session.csrf
 
+    def owner(self, cookies: Mapping[str, str]) -> tuple[str, str] | None:
+        """The user of the session the cookies name and a key for that session (one key for both of its cookies),
+        or None; unlike ``check``, this counts no use."""
+        with self._lock:
+            session = self._find(cookies)
+        return None if session is None else (session.user, session.session_id)
+
     def expire_all(self) -> None:
         """End every session now."""
         with self._lock:

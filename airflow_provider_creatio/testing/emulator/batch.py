@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from airflow_provider_creatio.testing.emulator.log import RequestCost
 from airflow_provider_creatio.testing.emulator.multipart import (
     Answer,
     MultipartError,
@@ -47,8 +48,10 @@ def handle_batch(
     settings: EmulatorSettings,
     outer: ODataRequest,
     odata_roots: Callable[[], tuple[str, ...]],
+    cost: RequestCost,
 ) -> Reply:
-    """Answer a ``$batch``; ``odata_roots()`` are the OData root paths the current layout serves."""
+    """Answer a ``$batch``; ``odata_roots()`` are the OData root paths the current layout serves. Each
+    sub-request run is added to ``cost``: an operation of its own, as Creatio's quota counts it."""
     multipart = media_type(outer.headers) == "multipart/mixed"
     try:
         items = _checked(_multipart_requests(outer) if multipart else _json_requests(outer.body))
@@ -59,6 +62,7 @@ def handle_batch(
     locations: dict[str, str] = {}  # Content-ID -> Location of what it created, for "$<id>" references
     for item in items:
         reply = _run_one(store, settings, outer, item, odata_roots(), locations=locations)
+        cost.add(reply)
         answered.append((item, reply))
         if "Location" in reply.headers:
             locations[str(item.get("id"))] = reply.headers["Location"]

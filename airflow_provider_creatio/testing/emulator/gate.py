@@ -4,11 +4,15 @@
    ``faults`` setting): the one seam where injected faults answer instead of Creatio, or damage its answer;
 2. public paths (login, logout, login pages) go straight to their routes;
 3. paths the current layout does not serve get the routing 404 (``/odata`` on a .NET Framework site);
-4. everything else needs a session cookie with a matching BPMCSRF header, or a bearer token.
+4. everything else needs a session cookie with a matching BPMCSRF header, or a bearer token; past
+   ``api_call_hard_cap`` the caller's calls are refused;
+5. what passes is served by the server model (``server_model.py``): its session's turn (blocking mode), a worker,
+   and the request's work before the answer starts.
 
 The identity server has a gate of its own (``service="identity"``): faults apply, and its one route is public.
 Each answer is logged (service, method, path, status, credential kind, whether cookies or a BPMCSRF header came
-with it, and the client's product name). The admin endpoints bypass the gate entirely.
+with it, the client's product name, the caller and the API calls it counts). The admin endpoints bypass the gate
+entirely.
 """
 
 from __future__ import annotations
@@ -22,9 +26,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from airflow_provider_creatio.testing.emulator.auth import Verdict
 from airflow_provider_creatio.testing.emulator.faults import Draw, Fault
-from airflow_provider_creatio.testing.emulator.log import COST, LoggedRequest, RequestCost
+from airflow_provider_creatio.testing.emulator.log import (
+    COST,
+    LoggedRequest,
+    RequestCost,
+    seconds_to_next_utc_day,
+)
 from airflow_provider_creatio.testing.emulator.replies import (
     Reply,
+    api_call_cap_reached,
     auth_failed,
     bearer_rejected,
     csrf_rejected,
@@ -34,7 +44,7 @@ from airflow_provider_creatio.testing.emulator.replies import (
     routing_error,
 )
 from airflow_provider_creatio.testing.emulator.settings import EmulatorSettings
-from airflow_provider_creatio.testing.emulator.state import EmulatorState
+from airflow_provider_creatio.testing.emulator.state import Caller, EmulatorState
 
 ADMIN_PREFIX = "/__emulator__"
 LOGIN_PATH = "/ServiceModel/AuthService.svc/Login"
@@ -101,6 +111,10 @@ class Gate:
         if draw.expire_sessions:
             self.state.expire_credentials()
         reply, credential = self.screen(request, draw)
+        caller = self.state.caller(request) if reply is None and credential != "none" else None
+        if caller is not None:
+            reply = self.over_cap(caller)
+        served = False
         try:
             if reply is not None:
                 await reply.to_response()(scope, receive, send_noting_status)
@@ -108,7 +122,9 @@ class Gate:
                 status = 0
                 await drop_connection(send)
             else:
-                await self.app(scope, receive, damaging(draw, request, self.state, send_noting_status))
+                served = True
+                answer = damaging(draw, request, self.state, send_noting_status)
+                await self.serve(scope, receive, answer, caller, cost)
         finally:
             self.state.log.record(
                 LoggedRequest(
@@ -123,8 +139,46 @@ class Gate:
                     sent_csrf="bpmcsrf" in request.headers,
                     agent=request.headers.get("user-agent", "").split("/")[0].strip(),
                     rows_read=cost.rows_read,
+                    user=caller.user if caller else "",
+                    api_calls=self.api_calls(scope["path"], cost) if served and caller else 0,
                 )
             )
+
+    async def serve(
+        self, scope: Scope, receive: Receive, send: Send, caller: Caller | None, cost: RequestCost
+    ) -> None:
+        """The site's requests are served by the server model; the identity server is a site of its own."""
+        if self.service == "identity":
+            await self.app(scope, receive, send)
+            return
+        async with self.state.server.serving(
+            self.state.settings, caller.session if caller else None
+        ) as started:
+            await self.app(scope, receive, self.working(cost, started, send))
+
+    def working(self, cost: RequestCost, started: float, send: Send) -> Send:
+        """A ``send`` that does the request's work (holding its worker) before the answer starts: by then the
+        endpoint has filled in what the request read and wrote."""
+
+        async def send_after_work(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                await self.state.server.work(self.state.settings, cost, started)
+            await send(message)
+
+        return send_after_work
+
+    def over_cap(self, caller: Caller) -> Reply | None:
+        """The refusal of a call past ``api_call_hard_cap`` (the calls counted this UTC day), or None."""
+        cap = self.state.settings.api_call_hard_cap
+        if cap is None or self.state.log.api_calls_today(caller.user) < cap:
+            return None
+        return api_call_cap_reached(cap, caller.user, seconds_to_next_utc_day())
+
+    def api_calls(self, path: str, cost: RequestCost) -> int:
+        """What a served call counts against the quota: its OData operations (each of a $batch), or one call
+        to any other service (ProcessEngineService...), as Creatio counts custom web services."""
+        odata = any(path == root or path.startswith(f"{root}/") for root in self.state.odata_roots())
+        return cost.operations if odata else 1
 
     def screen(self, request: HTTPConnection, draw: Draw) -> tuple[Reply | None, str]:
         """An answer that replaces normal handling (or None), and the credential kind for the log."""

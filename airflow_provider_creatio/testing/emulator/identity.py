@@ -94,6 +94,12 @@ class IdentityServer:
                 entry = None
         return entry is not None
 
+    def client_of(self, token: str) -> str | None:
+        """The client id a token was issued to, or None for a token unknown here."""
+        with self._lock:
+            entry = self._tokens.get(token)
+        return None if entry is None else entry[0]
+
     def expire_tokens(self) -> int:
         """Make every issued token expire now; how many were live."""
         with self._lock:

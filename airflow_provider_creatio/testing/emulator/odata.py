@@ -25,6 +25,7 @@ from airflow_provider_creatio.testing.emulator.odata_query import (
     project,
 )
 from airflow_provider_creatio.testing.emulator.odata_range import plan_range
+from airflow_provider_creatio.testing.emulator.ram_limit import over_limit
 from airflow_provider_creatio.testing.emulator.replies import (
     ODATA_JSON,
     TEXT,
@@ -52,6 +53,7 @@ from airflow_provider_creatio.testing.emulator.store import (
 from airflow_provider_creatio.testing.emulator.values import ZERO_GUID, normalize_guid
 
 ODATA_HEADERS = {"OData-Version": "4.0"}
+_WRITES = ("POST", "PATCH", "PUT", "DELETE")
 _ENTITY_SEGMENT = re.compile(r"(?P<entity>[A-Za-z_]\w*)(?:\((?P<key>[^()]*)\))?")
 _NAME = re.compile(r"[A-Za-z_]\w*")
 
@@ -122,7 +124,8 @@ def handle(store: EntityStore, settings: EmulatorSettings, request: ODataRequest
         reply = odata_error(404, str(exc))
     except StoreError as exc:  # unknown column, bad value
         reply = odata_error(400, str(exc))
-    return replace(reply, headers={**ODATA_HEADERS, **reply.headers})
+    written = int(request.method in _WRITES and reply.status < 400)
+    return replace(reply, headers={**ODATA_HEADERS, **reply.headers}, records_written=written)
 
 
 def _dispatch(store: EntityStore, settings: EmulatorSettings, request: ODataRequest) -> Reply:
@@ -238,9 +241,8 @@ def _read(
     if record is None:
         raise RecordNotFoundError(entity, record_id)
     shown = project(store, record, select, expand)
-    return Reply(
-        200, _entity_body(store, entity, shown, request.root_url, select is None), media_type=ODATA_JSON
-    )
+    body = _entity_body(store, entity, shown, request.root_url, select is None)
+    return Reply(200, body, media_type=ODATA_JSON, rows_returned=1)
 
 
 def _read_property(
@@ -263,9 +265,9 @@ def _read_property(
     if value is None:
         return Reply(204)
     if resource.raw_value:
-        return Reply(200, text=_raw_text(value), media_type=TEXT)
+        return Reply(200, text=_raw_text(value), media_type=TEXT, rows_returned=1)
     context = f"{request.root_url}/$metadata#{entity}({record_id})/{name}"
-    return Reply(200, {"@odata.context": context, "value": value}, media_type=ODATA_JSON)
+    return Reply(200, {"@odata.context": context, "value": value}, media_type=ODATA_JSON, rows_returned=1)
 
 
 def _read_navigation(
@@ -309,8 +311,12 @@ def _list(store: EntityStore, settings: EmulatorSettings, entity: str, request: 
         counted = store.query(entity, where, top=0, ids=ids, cache_key=(filter_text, ""))
         rows_read += counted.read
         body["@odata.count"] = str(counted.total) if _ieee754(request) else counted.total
-    body["value"] = [project(store, row, query.select, query.expand) for row in result.rows]
-    return Reply(200, body, media_type=ODATA_JSON, rows_read=rows_read)
+    rows = [project(store, row, query.select, query.expand) for row in result.rows]
+    refusal = over_limit(settings.max_read_memory_mb, rows)
+    if refusal is not None:
+        return replace(refusal, rows_read=rows_read)
+    body["value"] = rows
+    return Reply(200, body, media_type=ODATA_JSON, rows_read=rows_read, rows_returned=len(rows))
 
 
 def _count(store: EntityStore, settings: EmulatorSettings, entity: str, request: ODataRequest) -> Reply:

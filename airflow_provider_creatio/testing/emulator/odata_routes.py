@@ -38,12 +38,13 @@ def _endpoint(state: EmulatorState, root: str) -> Callable[[Request], Awaitable[
             body=await request.body(),
             root_url=f"{request.url.scheme}://{request.url.netloc}{state.settings.base_path}{root}",
         )
+        cost = request.scope.get(COST, RequestCost())  # the gate logs it and charges the server's work
         if odata_request.path != "$batch":
             reply = handle(state.store, state.settings, odata_request)
-            request.scope.get(COST, RequestCost()).rows_read = reply.rows_read  # the gate logs it
+            cost.add(reply)
             return reply.to_response()
         if request.method != "POST":
             return method_not_allowed(request.method).to_response()
-        return handle_batch(state.store, state.settings, odata_request, state.odata_roots).to_response()
+        return handle_batch(state.store, state.settings, odata_request, state.odata_roots, cost).to_response()
 
     return endpoint

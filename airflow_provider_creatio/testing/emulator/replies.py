@@ -44,6 +44,8 @@ class Reply:
     media_type: str = JSON
     headers: Mapping[str, str] = field(default_factory=dict)
     rows_read: int = 0  # rows the answer cost the database (see store.QueryResult.read)
+    rows_returned: int = 0  # rows a read answers with (the server's read work)
+    records_written: int = 0  # records a write stored, changed or deleted (the server's write work)
 
     def to_response(self) -> Response:
         if self.text is not None:
@@ -131,3 +133,23 @@ def generic_error(status: int) -> Reply:
     except ValueError:
         phrase = "Error"
     return aspnet_error(status, f"{status} {phrase}: An error has occurred.", "System.Web.HttpException")
+
+
+def ram_limit_reached(limit_mb: float) -> Reply:
+    """A read past ``MaxMemoryUsageToGetDataViaEntityCollection``, in Creatio's words (academy "RAM consumption
+    limit"), as an OData error like the site's other 500s."""
+    return odata_error(
+        500, f"Request processing terminated because it reached the RAM consumption limit of {limit_mb:g} MB."
+    )
+
+
+def api_call_cap_reached(cap: int, user: str, retry_after: int) -> Reply:
+    """The emulator's answer past ``api_call_hard_cap``: Creatio's caps are soft and its wire is silent on them,
+    so status and words are the emulator's choice (docs/creatio-notes/api-call-quota.md). Retry-After is the time
+    left until the count resets at 00:00 UTC."""
+    reply = aspnet_error(
+        429,
+        f"The daily limit of {cap} API calls for user '{user}' has been reached. The count resets at 00:00 UTC.",
+        "System.Web.HttpException",
+    )
+    return Reply(reply.status, reply.body, headers={"Retry-After": str(retry_after)})

@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 from types import TracebackType
+from typing import Any
 
 import uvicorn
 
@@ -156,6 +157,11 @@ class EmulatorServer:
     def count(self, method: str | None = None, path_contains: str | None = None) -> int:
         """How many logged requests match the method (any case) and contain ``path_contains`` in their path."""
         return self.state.log.count(method, path_contains)
+
+    def stats(self) -> dict[str, Any]:
+        """The admin endpoint's ``GET stats``: requests, rows read, ``api_calls`` (``{user: {UTC day: calls}}``),
+        sessions, tokens, and ``server`` (work, queueing and peak concurrency of the server model)."""
+        return self.state.stats()
 
     @property
     def login_count(self) -> int:

@@ -17,6 +17,8 @@ ExpiryForm = Literal["401", "302", "html"]
 EXPIRY_FORMS: tuple[str, ...] = ("401", "302", "html")
 PatchMissing = Literal["create", "404"]
 PATCH_MISSING: tuple[str, ...] = ("create", "404")
+SessionMode = Literal["nonblocking", "blocking"]
+SESSION_MODES: tuple[str, ...] = ("nonblocking", "blocking")
 
 
 class SettingsError(ValueError):
@@ -45,6 +47,16 @@ class EmulatorSettings:
     does: ``"create"`` creates the record with that Id, as the WSO2 Creatio connector reference documents an update doing (the default), and
     ``"404"`` answers 404 as OData's protocol does for a missing entity
     (``docs/creatio-notes/where-the-sources-are-silent.md``).
+
+    The server model (``server_model.py``; all off by default): ``server_request_work`` seconds per request,
+    ``server_read_work_per_record`` per row a read returns and ``server_write_work_per_record`` per record written
+    (each write of a ``$batch`` counts), done by a pool of ``server_workers`` workers that is used while any work
+    setting is above 0. ``session_mode`` ``"blocking"`` serves the requests of one session (cookie session or
+    bearer token) one at a time, as ASP.NET session state does; ``"nonblocking"`` side by side.
+    ``max_read_memory_mb`` is Creatio's ``MaxMemoryUsageToGetDataViaEntityCollection``: a collection GET whose rows
+    would take more (``ram_limit.read_memory_mb``) answers 500; None: no limit. ``api_call_hard_cap`` refuses a
+    user's calls with 429 once that many were counted this UTC day (Creatio's caps are soft: the emulator's choice,
+    for tests); None: never (``docs/creatio-notes/api-call-quota.md``).
     """
 
     username: str = "Supervisor"
@@ -67,6 +79,13 @@ class EmulatorSettings:
     max_orderby_clauses: int | None = 5
     max_expansion_depth: int | None = 2
     patch_missing: PatchMissing = "create"
+    server_request_work: float = 0.0
+    server_read_work_per_record: float = 0.0
+    server_write_work_per_record: float = 0.0
+    server_workers: int = 8
+    session_mode: SessionMode = "nonblocking"
+    max_read_memory_mb: float | None = None
+    api_call_hard_cap: int | None = None
     # Seeded random faults (faults.ChaosSpec fields); empty: none. Never on by default.
     faults: dict[str, Any] = field(default_factory=dict)
 
@@ -93,6 +112,10 @@ class EmulatorSettings:
 
 def _is_seconds(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+
+
+def _is_positive_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
 
 
 def _is_int(value: object) -> bool:
@@ -145,6 +168,13 @@ _CHECKS: dict[str, tuple[Callable[[object], bool], str]] = {
     "max_orderby_clauses": (lambda v: v is None or _is_positive_int(v), "null or an integer > 0"),
     "max_expansion_depth": (lambda v: v is None or _is_positive_int(v), "null or an integer > 0"),
     "patch_missing": (lambda v: v in PATCH_MISSING, "one of create, 404"),
+    "server_request_work": (_is_seconds, "seconds >= 0"),
+    "server_read_work_per_record": (_is_seconds, "seconds >= 0"),
+    "server_write_work_per_record": (_is_seconds, "seconds >= 0"),
+    "server_workers": (_is_positive_int, "an integer > 0"),
+    "session_mode": (lambda v: v in SESSION_MODES, "one of nonblocking, blocking"),
+    "max_read_memory_mb": (lambda v: v is None or _is_positive_number(v), "null or megabytes > 0"),
+    "api_call_hard_cap": (lambda v: v is None or _is_positive_int(v), "null or an integer > 0"),
     "custom_entities": (
         _is_entity_map,
         'an object {entity: {column: kind}}, kinds as in Column, "lookup:<Entity>"',

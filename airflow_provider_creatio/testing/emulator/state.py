@@ -9,6 +9,8 @@ identity server: the OAuth clients and the bearer tokens it issued.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from starlette.requests import HTTPConnection
 
@@ -17,6 +19,7 @@ from airflow_provider_creatio.testing.emulator.faults import ChaosPlan, FaultPla
 from airflow_provider_creatio.testing.emulator.identity import IdentityServer
 from airflow_provider_creatio.testing.emulator.log import RequestLog
 from airflow_provider_creatio.testing.emulator.seed import install_seed
+from airflow_provider_creatio.testing.emulator.server_model import ServerModel
 from airflow_provider_creatio.testing.emulator.settings import EmulatorSettings
 from airflow_provider_creatio.testing.emulator.store import EntityStore
 from airflow_provider_creatio.testing.emulator.values import GUID_ORDERS
@@ -24,6 +27,15 @@ from airflow_provider_creatio.testing.emulator.values import GUID_ORDERS
 ODATA_ROOTS = ("/0/odata", "/odata")
 SERVICE_ROOTS = ("/0/ServiceModel", "/ServiceModel")
 SchemaInstaller = Callable[[EntityStore], None]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who a request that passed the gate calls as: the user its API calls count for, and its session (the key of
+    a cookie session, or the bearer token itself), which the blocking session mode serves one request at a time."""
+
+    user: str
+    session: str
 
 
 class EmulatorState:
@@ -35,6 +47,7 @@ class EmulatorState:
         self.identity = IdentityServer()
         self.faults = FaultPlan()
         self.chaos = ChaosPlan()
+        self.server = ServerModel()
         self._installers: list[SchemaInstaller] = []
         install_seed(self.store, self.settings)
 
@@ -55,6 +68,7 @@ class EmulatorState:
             for install in self._installers:
                 install(self.store)
         self.log.clear()
+        self.server.clear()
         self.auth.expire_all()
         self.identity.clear()
         self.faults.clear()
@@ -67,6 +81,26 @@ class EmulatorState:
         if token is not None:
             return Verdict.BEARER if self.identity.accepts(token) else Verdict.BAD_TOKEN
         return self.auth.check(self.settings, request.headers, request.cookies)
+
+    def caller(self, request: HTTPConnection) -> Caller | None:
+        """Who an admitted request calls as (None for a login, which has no session yet). A bearer call counts for
+        its OAuth client: Creatio runs it as the user bound to the client, which the emulator does not model."""
+        token = bearer_token(request.headers)
+        if token is not None:
+            client = self.identity.client_of(token)
+            return None if client is None else Caller(client, token)
+        owner = self.auth.owner(request.cookies)
+        return None if owner is None else Caller(*owner)
+
+    def stats(self) -> dict[str, Any]:
+        """The counters of the admin endpoint ``GET stats``: requests, rows read, API calls per user and UTC day,
+        sessions, tokens, and what the server model saw (``server``)."""
+        return {
+            **self.log.stats(),
+            "sessions": self.auth.session_count(),
+            **self.identity.stats(),
+            "server": self.server.stats(),
+        }
 
     def expire_credentials(self) -> None:
         """End every session and make every bearer token expire, now."""
