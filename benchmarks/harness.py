@@ -35,6 +35,7 @@ class Scale:
     load_records: int  # records loaded from a file by ObjectStorageToCreatioOperator
     stream_sizes: tuple[int, ...]
     extract_sizes: tuple[int, ...]
+    parallel_extract_records: int
     triggers: int
     trigger_window: float  # seconds of steady polling that are counted
     load_seconds: float  # seconds of load per headroom measurement
@@ -48,6 +49,7 @@ FULL = Scale(
     load_records=100_000,
     stream_sizes=(10_000, 50_000, 100_000),
     extract_sizes=(100_000, 1_000_000),
+    parallel_extract_records=1_000_000,
     triggers=1000,
     trigger_window=10.0,
     load_seconds=3.0,
@@ -60,6 +62,7 @@ QUICK = Scale(
     load_records=2_500,
     stream_sizes=(1_000, 2_000, 4_000),
     extract_sizes=(2_000, 4_000),
+    parallel_extract_records=4_000,
     triggers=50,
     trigger_window=1.0,
     load_seconds=0.5,
@@ -133,6 +136,10 @@ class Emulator:
         """Fresh seed data, empty log, no sessions; then ``settings`` (``faults={}`` turns latency off)."""
         self._admin("POST", "settings", {"faults": {}, **settings})
         self._admin("POST", "reset")
+
+    def settings(self, **settings: Any) -> None:
+        """Change ``settings`` and nothing else (the data and the log stay)."""
+        self._admin("POST", "settings", settings)
 
     def insert(self, entity: str, records: list[dict[str, Any]], chunk: int = 20_000) -> None:
         for start in range(0, len(records), chunk):

@@ -10,7 +10,9 @@ import contextlib
 import datetime as dt
 import itertools
 import re
+import threading
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_creatio._compat import AirflowException
@@ -25,6 +27,7 @@ from airflow_provider_creatio.templated import as_filter
 
 if TYPE_CHECKING:
     from airflow_provider_creatio._compat import Context
+    from airflow_provider_creatio.client.key_ranges import KeyRange
     from airflow_provider_creatio.client.odata import Columns, Filter
     from airflow_provider_creatio.formats import FileFormat, ValueKind, WrittenFile
     from airflow_provider_creatio.reconciliation import IdSorter
@@ -72,6 +75,11 @@ class CreatioToObjectStorageOperator(CreatioEntityOperator):
         run's ``run_after``) beside the part files, and this run's snapshot (``ids-<run id>.txt.gz``) replaces the last one
         once every file is written. The first run reports none. docs/guides/transfers.md, "Deletes", has the cost
         and what reconciliation cannot see.
+    :param parallelism: read this many ranges at once (1 to 32; default 1, one ordered stream). The ranges are
+        slices of ``CreatedOn`` (``ModifiedOn`` within an incremental window) between its first and last value,
+        found with two one-record requests, plus one range for records without a value; each is keyset-paged on
+        its own and written to files of its own, ``part-RR-NNNNN.<format>`` (range, file): every record once, and
+        a rerun with the same arguments writes the same names. The ranges share the task's session.
 
     XCom: ``{"uris": [...], "count": n, "high_water_mark": "<ISO 8601>" | None, "window": [start | None, end] | None}``,
     and with ``deletes``: ``"deleted": n, "deleted_uris": [...]``.
@@ -108,9 +116,13 @@ class CreatioToObjectStorageOperator(CreatioEntityOperator):
         guid_comparison: bool = True,
         storage_conn_id: str | None = None,
         deletes: str | None = None,
+        parallelism: int = 1,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        from airflow_provider_creatio.client.key_ranges import check_parallelism
+
+        self.parallelism = check_parallelism(parallelism)
         if max_records_per_file < 1:
             raise ValueError(f"max_records_per_file must be at least 1, got {max_records_per_file}")
         check_deletes(deletes, "deletes")
@@ -137,7 +149,7 @@ class CreatioToObjectStorageOperator(CreatioEntityOperator):
 
     def run(self, context: Context) -> dict[str, Any]:
         from airflow_provider_creatio import reconciliation
-        from airflow_provider_creatio.formats import FileFormat, write_files
+        from airflow_provider_creatio.formats import FileFormat
 
         file_format = FileFormat.resolve(self.format)
         filter = as_filter(self.filter)
@@ -151,16 +163,13 @@ class CreatioToObjectStorageOperator(CreatioEntityOperator):
         with contextlib.ExitStack() as stack:
             # With deletes, every Id the run writes goes into its snapshot too (see _reconcile).
             seen = stack.enter_context(reconciliation.id_sorter()) if self.deletes else None
-            records = self._records(filter, window)
-            written = write_files(
-                records if seen is None else _noting_ids(records, seen),
-                lambda number: f"{folder}/{_part_name(number, file_format)}",
-                file_format,
-                max_records_per_file=self.max_records_per_file,
-                kinds=None if file_format is FileFormat.JSONL else self._kinds(window is not None),
-                conn_id=self.storage_conn_id,
-            )
-            self._remove_stale_parts(folder, len(written), file_format)
+            kinds = None if file_format is FileFormat.JSONL else self._kinds(window is not None)
+            if self.parallelism == 1:
+                written = self._write_part(self._records(filter, window), folder, PART_PREFIX, kinds, seen)
+                self._remove_range_parts(folder, file_format, first=0)
+            else:
+                written = self._write_ranges(filter, window, folder, kinds, seen)
+                self._remove_stale_parts(folder, 0, file_format)
             deleted = None if seen is None else self._reconcile(context, filter, folder, file_format, seen)
         count = sum(file.count for file in written)
         mark = None if window is None else window[1]
@@ -181,6 +190,102 @@ class CreatioToObjectStorageOperator(CreatioEntityOperator):
                 deleted=sum(file.count for file in deleted), deleted_uris=[file.uri for file in deleted]
             )
         return result
+
+    def _write_part(
+        self,
+        records: Iterator[dict[str, Any]],
+        folder: str,
+        prefix: str,
+        kinds: dict[str, ValueKind] | None,
+        seen: IdSorter | _LockedSorter | None,
+    ) -> list[WrittenFile]:
+        """One stream of records into the files ``<prefix>-00000.<format>``..., and no stale ones beyond."""
+        from airflow_provider_creatio.formats import FileFormat, write_files
+
+        file_format = FileFormat.resolve(self.format)
+        written = write_files(
+            records if seen is None else _noting_ids(records, seen),
+            lambda number: f"{folder}/{_part_name(number, file_format, prefix)}",
+            file_format,
+            max_records_per_file=self.max_records_per_file,
+            kinds=kinds,
+            conn_id=self.storage_conn_id,
+        )
+        self._remove_stale_parts(folder, len(written), file_format, prefix)
+        return written
+
+    def _write_ranges(
+        self,
+        filter: Filter,
+        window: tuple[str | None, str] | None,
+        folder: str,
+        kinds: dict[str, ValueKind] | None,
+        seen: IdSorter | None,
+    ) -> list[WrittenFile]:
+        """The records in ``parallelism`` key ranges read side by side, each into files of its own."""
+        from airflow_provider_creatio.client import odata
+        from airflow_provider_creatio.formats import FileFormat
+
+        column = CHANGE_COLUMN if window is not None else CREATED_COLUMN
+        conditions = odata.build_filter(filter)
+        if window is not None:
+            conditions = change_window(conditions, *window)
+        ranges = self._key_ranges(column, conditions, window)
+        if not ranges:  # nothing matches
+            return self._write_part(iter(()), folder, f"{PART_PREFIX}-00", kinds, seen)
+        noting = None if seen is None else _LockedSorter(seen)
+
+        def write(number: int) -> list[WrittenFile]:
+            part = ranges[number]
+            records = self.hook.iter_keyset(
+                self.entity,
+                filter=" and ".join(f"({c})" for c in (conditions, part.condition) if c),
+                select=self.select,
+                expand=self.expand,
+                column=part.column,
+                page_size=self.page_size,
+                guid_comparison=self.guid_comparison,
+            )
+            return self._write_part(records, folder, f"{PART_PREFIX}-{number:02d}", kinds, noting)
+
+        with ThreadPoolExecutor(self.parallelism, thread_name_prefix="creatio-extract") as pool:
+            parts = list(pool.map(write, range(len(ranges))))
+        self._remove_range_parts(folder, FileFormat.resolve(self.format), first=len(ranges))
+        self.log.info(
+            "Read %d %s ranges of %s, %d at a time", len(ranges), self.entity, column, self.parallelism
+        )
+        return [file for part in parts for file in part]
+
+    def _key_ranges(
+        self, column: str, conditions: str | None, window: tuple[str | None, str] | None
+    ) -> list[KeyRange]:
+        """The ranges of ``column`` to read (:mod:`.client.key_ranges`): from the window's start (or the first
+        value, one request) to its end, or to now for ``CreatedOn``; and, for ``CreatedOn``, whether records
+        without one exist (one more request). None when nothing matches."""
+        from airflow_provider_creatio.client.key_ranges import KeyRange, first_call, key_ranges, null_call
+
+        start = None if window is None else window[0]
+        if start is None:
+            start = _value(self.hook.call(first_call(self.entity, column, conditions)).records, column)
+        nulls = window is None and bool(self.hook.call(null_call(self.entity, column, conditions)).records)
+        null_column = None if self.guid_comparison else CHANGE_COLUMN
+        if start is None:
+            return [KeyRange(f"{column} eq null", null_column)] if nulls else []
+        end = window[1] if window is not None else filter_date_time(dt.datetime.now(dt.timezone.utc))
+        if parse_date_time(end) < parse_date_time(start):
+            end = start  # a first value ahead of this worker's clock: one range from it
+        return key_ranges(column, (start, end), self.parallelism, nulls=nulls, null_column=null_column)
+
+    def _remove_range_parts(self, folder: str, file_format: FileFormat, first: int) -> None:
+        """The range files of an earlier run read in more ranges (or in ranges, when this one was not)."""
+        from airflow_provider_creatio.formats import storage_path
+
+        number = first
+        while storage_path(
+            f"{folder}/{_part_name(0, file_format, f'{PART_PREFIX}-{number:02d}')}", self.storage_conn_id
+        ).exists():
+            self._remove_stale_parts(folder, 0, file_format, f"{PART_PREFIX}-{number:02d}")
+            number += 1
 
     def _reconcile(
         self, context: Context, filter: Filter, folder: str, file_format: FileFormat, seen: IdSorter
@@ -269,15 +374,20 @@ class CreatioToObjectStorageOperator(CreatioEntityOperator):
 
         schema = self.hook.get_entity_schema(self.entity)
         names = odata.listed_items(self.select, "select") or list(schema.column_names)
-        cursor = [
-            "Id",
-            CHANGE_COLUMN if incremental else CREATED_COLUMN if not self.guid_comparison else "Id",
-        ]
-        names += [name for name in dict.fromkeys(cursor) if name not in names]
+        names += [name for name in self._cursor_columns(incremental) if name not in names]
         kinds = kinds_for_entity(schema, names)
         for expanded in odata.listed_items(self.expand, "expand"):
             kinds[expanded.split("(")[0]] = ValueKind.JSON
         return kinds
+
+    def _cursor_columns(self, incremental: bool) -> list[str]:
+        """The columns the reads add to every record for their keyset cursors (:meth:`_keyset_column`; in ranges,
+        the range column, and for the records without a value in it, ``ModifiedOn`` without GUID comparison)."""
+        if incremental:
+            return ["Id", CHANGE_COLUMN]
+        if self.parallelism > 1:
+            return ["Id", CREATED_COLUMN] + ([] if self.guid_comparison else [CHANGE_COLUMN])
+        return ["Id"] if self.guid_comparison else ["Id", CREATED_COLUMN]
 
     def _keyset_column(self, incremental: bool) -> str | None:
         """The date column pages turn on (after Id): ModifiedOn for a window; for a full extract none (Id alone),
@@ -357,7 +467,28 @@ class CreatioToObjectStorageOperator(CreatioEntityOperator):
             number += 1
 
 
-def _noting_ids(records: Iterator[dict[str, Any]], seen: IdSorter) -> Iterator[dict[str, Any]]:
+class _LockedSorter:
+    """An :class:`IdSorter` that the ranges' threads add to one at a time."""
+
+    def __init__(self, sorter: IdSorter) -> None:
+        self._sorter = sorter
+        self._lock = threading.Lock()
+
+    def add(self, value: str) -> None:
+        with self._lock:
+            self._sorter.add(value)
+
+
+def _value(records: Sequence[dict[str, Any]], column: str) -> str | None:
+    """The column's value in a one-record answer; None when there is no record or no value (the empty answer of
+    a read that matches nothing, or a null sorted to that end)."""
+    value = records[0].get(column) if records else None
+    return None if value is None else str(value)
+
+
+def _noting_ids(
+    records: Iterator[dict[str, Any]], seen: IdSorter | _LockedSorter
+) -> Iterator[dict[str, Any]]:
     """``records``, each record's Id also added to ``seen`` as it passes."""
     for record in records:
         seen.add(str(record["Id"]))

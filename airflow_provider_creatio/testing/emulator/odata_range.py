@@ -1,11 +1,14 @@
 """Index range reads: which list requests a SQL database answers by seeking an index instead of scanning.
 
-A request qualifies when it orders by an indexed key, ascending, without ``$skip``, and its ``$filter`` bounds the
-key's leading column (keyset paging): ``Id gt <guid>`` for ``$orderby=Id``; ``ModifiedOn gt T``, ``ModifiedOn ge T``,
-``(ModifiedOn gt T) or (ModifiedOn eq T and Id gt <guid>)``, and an upper bound ``ModifiedOn lt/le U``, for
-``$orderby=ModifiedOn,Id`` (CreatedOn likewise). The rest of the filter is checked row by row as the seek walks, and
-every row walked counts as read. The emulator's indexes (its choice: Creatio's own depend on the site's database)
-are the primary key ``Id`` and ``(CreatedOn, Id)`` and ``(ModifiedOn, Id)``.
+A request qualifies when it orders by an indexed key, ascending, without ``$skip``, and has a ``$filter``. The
+filter's bounds on the key's leading column set where the walk starts and stops (keyset paging): ``Id gt <guid>``
+for ``$orderby=Id``; ``ModifiedOn gt T``, ``ModifiedOn ge T``, ``(ModifiedOn gt T) or (ModifiedOn eq T and Id gt
+<guid>)``, an upper bound ``ModifiedOn lt/le U`` and ``ModifiedOn eq T`` (``eq null`` too: nulls sort first), for
+``$orderby=ModifiedOn,Id`` (CreatedOn likewise). Without a lower bound the walk starts at the index's first row, as
+a database's ordered index scan does for a ``$top`` in index order. The rest of the filter is checked row by row as
+the walk goes, and every row walked counts as read; the walk stops at ``$top`` matches or the range's end. The
+emulator's indexes (its choice: Creatio's own depend on the site's database) are the primary key ``Id`` and
+``(CreatedOn, Id)`` and ``(ModifiedOn, Id)``.
 """
 
 from __future__ import annotations
@@ -81,6 +84,10 @@ def _bounds(
             lower.append((keyset, True))
         elif compared is None:
             residual = True
+        elif compared[0] == "eq":
+            value = compared[1]
+            lower.append(((value,), False))
+            upper.append(((value, _AFTER_ALL) if pair else (value,), pair))
         elif compared[0] in ("gt", "ge"):
             op, value = compared
             # Id alone: the key has one part; (C, Id): gt C skips every Id of C, ge C starts at its first
@@ -91,9 +98,7 @@ def _bounds(
         else:
             op, value = compared
             upper.append(((value,) if op == "lt" or not pair else (value, _AFTER_ALL), op == "lt" or pair))
-    if not lower:
-        return None
-    start, start_open = max(lower, key=lambda bound: (bound[0], bound[1]))
+    start, start_open = max(lower, key=lambda bound: (bound[0], bound[1])) if lower else (None, False)
     stop, stop_open = min(upper, key=lambda bound: (bound[0], not bound[1])) if upper else (None, False)
     return KeyRange(start, start_open, stop, stop_open), residual
 
@@ -118,9 +123,13 @@ def _compared(store: EntityStore, column: str, node: Node) -> tuple[str, tuple[A
     """``column <op> literal`` as (op, key part), or None."""
     if not isinstance(node, Compare) or node.left != Path((column,)) or not isinstance(node.right, Literal):
         return None
+    if node.op not in ("eq", "gt", "ge", "lt", "le"):
+        return None  # ne bounds nothing: checked row by row
     literal = node.right
     if literal.kind == "guid":
         return node.op, (1, store.guid_key(str(literal.value).lower()))
     if literal.kind == "datetime":
         return node.op, (1, datetime_ticks(normalize_datetime(literal.value)))
+    if literal.kind == "null" and node.op == "eq":
+        return node.op, (0,)
     return None

@@ -1,0 +1,84 @@
+"""Split a read into ranges of a date column that can be read side by side, each one keyset-paged on its own.
+
+The span runs from the first value of the column among the matching records (one cheap request: the first record
+in index order) to an end the caller knows: the extract's start for ``CreatedOn``, the window's end for
+``ModifiedOn``; it is cut into equal slices. The first range starts at the first value (a lower bound lets the
+server seek its index) and the last is open above, so a record created while the extract runs still falls into
+one. A record whose column is null falls into none of the slices: a second cheap request asks whether there is
+one, and a range of their own reads them (paged on ``Id`` alone). Each record matches exactly one range's filter:
+read whole, the ranges give every record once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass
+
+from airflow_provider_creatio.client import odata
+from airflow_provider_creatio.client.http import Call
+from airflow_provider_creatio.client.keyset import filter_date_time, parse_date_time
+
+MAX_PARALLELISM = 32
+
+
+@dataclass(frozen=True)
+class KeyRange:
+    """One range's condition (and-ed with the read's own filter) and the date column its pages turn on (None:
+    ``Id`` alone)."""
+
+    condition: str
+    column: str | None
+
+
+def first_call(entity: str, column: str, conditions: str | None) -> Call[odata.QueryPage]:
+    """The first matching record with a value in ``column``, in (``column``, ``Id``) order."""
+    return _one(entity, column, _and(conditions, f"{column} ne null"))
+
+
+def null_call(entity: str, column: str, conditions: str | None) -> Call[odata.QueryPage]:
+    """A matching record without a value in ``column``, if there is one."""
+    return _one(entity, column, _and(conditions, f"{column} eq null"))
+
+
+def key_ranges(
+    column: str, span: tuple[str, str], parts: int, *, nulls: bool, null_column: str | None
+) -> list[KeyRange]:
+    """``parts`` ranges of ``column`` from the first moment of ``span``, cut at equal steps up to its last (fewer
+    when the span is too short to cut), the last open above; then, when there are ``nulls``, the range of the
+    records without a value, paged on ``null_column``."""
+    check_parallelism(parts)
+    edges: list[str | None] = [span[0], *_bounds(*span, parts), None]
+    ranges = [KeyRange(_between(column, low, high), column) for low, high in itertools.pairwise(edges)]
+    return ranges + ([KeyRange(f"{column} eq null", null_column)] if nulls else [])
+
+
+def check_parallelism(parts: int) -> int:
+    if isinstance(parts, bool) or not isinstance(parts, int) or not 1 <= parts <= MAX_PARALLELISM:
+        raise ValueError(f"parallelism must be an integer from 1 to {MAX_PARALLELISM}, got {parts!r}")
+    return parts
+
+
+def _bounds(first: str, last: str, parts: int) -> list[str]:
+    """The inner bounds: ``parts - 1`` moments cutting [first, last] into equal slices, without repeats."""
+    low, high = parse_date_time(first), parse_date_time(last)
+    step = (high - low) / parts
+    if step <= dt.timedelta(0):
+        return []
+    cuts = (low + step * number for number in range(1, parts))  # a microsecond is the finest cut
+    return list(dict.fromkeys(filter_date_time(cut) for cut in cuts if cut > low))
+
+
+def _between(column: str, low: str | None, high: str | None) -> str:
+    bounds = [f"{column} ge {low}"] if low else []
+    return " and ".join([*bounds, f"{column} lt {high}"] if high else bounds)
+
+
+def _one(entity: str, column: str, conditions: str) -> Call[odata.QueryPage]:
+    return odata.query_records(
+        entity, filter=conditions, select=["Id", column], orderby=f"{column},Id", top=1
+    )
+
+
+def _and(conditions: str | None, condition: str) -> str:
+    return f"({conditions}) and {condition}" if conditions else condition
