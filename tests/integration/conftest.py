@@ -55,3 +55,14 @@ def triggerer_clock(monkeypatch: pytest.MonkeyPatch) -> TriggererClock:
     clock = TriggererClock(dt.datetime(2032, 1, 1, tzinfo=dt.timezone.utc))
     monkeypatch.setattr(record_change, "utc_now", clock)
     return clock
+
+
+@pytest.fixture
+def variables(monkeypatch: pytest.MonkeyPatch) -> dict[str, dict[str, Any]]:
+    """The Airflow Variables that keep marks and snapshots (:mod:`airflow_provider_creatio.marks`), as a dict."""
+    from airflow_provider_creatio import marks
+
+    kept: dict[str, dict[str, Any]] = {}
+    monkeypatch.setattr(marks, "read_mark", kept.get)
+    monkeypatch.setattr(marks, "write_mark", lambda key, value, description: kept.__setitem__(key, value))
+    return kept

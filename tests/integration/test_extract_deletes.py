@@ -15,20 +15,11 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_creatio import marks
 from airflow_provider_creatio.client.errors import CreatioFileError, CreatioValidationError
 from airflow_provider_creatio.transfers.creatio_to_object_storage import CreatioToObjectStorageOperator
 
 TOTAL = 300
 RUN_AFTER = "2026-12-07T10:00:00Z"
-
-
-@pytest.fixture
-def variables(monkeypatch: pytest.MonkeyPatch) -> dict[str, dict[str, Any]]:
-    kept: dict[str, dict[str, Any]] = {}
-    monkeypatch.setattr(marks, "read_mark", kept.get)
-    monkeypatch.setattr(marks, "write_mark", lambda key, value, description: kept.__setitem__(key, value))
-    return kept
 
 
 @pytest.fixture

@@ -14,19 +14,10 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_creatio import marks
 from airflow_provider_creatio.transfers.creatio_to_object_storage import CreatioToObjectStorageOperator
 
 TOTAL = 2_000
 START = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
-
-
-@pytest.fixture
-def variables(monkeypatch: pytest.MonkeyPatch) -> dict[str, dict[str, Any]]:
-    kept: dict[str, dict[str, Any]] = {}
-    monkeypatch.setattr(marks, "read_mark", kept.get)
-    monkeypatch.setattr(marks, "write_mark", lambda key, value, description: kept.__setitem__(key, value))
-    return kept
 
 
 @pytest.fixture
