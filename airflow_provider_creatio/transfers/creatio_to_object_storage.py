@@ -76,10 +76,11 @@ class CreatioToObjectStorageOperator(CreatioEntityOperator):
         once every file is written. The first run reports none. docs/guides/transfers.md, "Deletes", has the cost
         and what reconciliation cannot see.
     :param parallelism: read this many ranges at once (1 to 32; default 1, one ordered stream). The ranges are
-        slices of ``CreatedOn`` (``ModifiedOn`` within an incremental window) between its first and last value,
-        found with two one-record requests, plus one range for records without a value; each is keyset-paged on
-        its own and written to files of its own, ``part-RR-NNNNN.<format>`` (range, file): every record once, and
-        a rerun with the same arguments writes the same names. The ranges share the task's session.
+        equal slices of ``CreatedOn`` from its first value to the task's start (of ``ModifiedOn`` within an
+        incremental window), the last open above, plus one range for records without a ``CreatedOn`` when a
+        one-record request finds some; each is keyset-paged on its own and written to files of its own,
+        ``part-RR-NNNNN.<format>`` (range, file): every record once, and a rerun with the same arguments writes
+        the same names. The ranges share the task's session.
 
     XCom: ``{"uris": [...], "count": n, "high_water_mark": "<ISO 8601>" | None, "window": [start | None, end] | None}``,
     and with ``deletes``: ``"deleted": n, "deleted_uris": [...]``.

@@ -21,6 +21,7 @@ BENCHMARKS = [
     "bulk_load",
     "extract",
     "reconcile",
+    "parallel_extract",
 ]
 
 
@@ -45,10 +46,12 @@ def test_a_quick_run_produces_every_figure_and_the_behavioural_facts(tmp_path: P
     assert waits["threads_added"] <= 0 and waits["logins_for_all_triggers"] == 1
     assert waits["events_success"] == waits["triggers"] and waits["logouts_after_the_last_trigger"] == 1
     assert results["dag_parse"]["figures"]["heavy_imported_by_provider"] == []
+    assert results["parallel_extract"]["figures"]["parallelism_4"]["peak_concurrency"] >= 2
     assert set(results["headroom"]["figures"]) == {
         "GET one record (a trigger's poll)",
         "$batch of 100 creates (bulk write)",
         "GET a page of 1,000 records (query streaming)",
+        "server model",
     }
 
     written = (tmp_path / "RESULTS.md").read_text()
