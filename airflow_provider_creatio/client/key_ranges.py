@@ -1,12 +1,12 @@
 """Split a read into ranges of a date column that can be read side by side, each one keyset-paged on its own.
 
-The span runs from the first value of the column among the matching records (one cheap request: the first record
-in index order) to an end the caller knows: the extract's start for ``CreatedOn``, the window's end for
-``ModifiedOn``; it is cut into equal slices. The first range starts at the first value (a lower bound lets the
-server seek its index) and the last is open above, so a record created while the extract runs still falls into
-one. A record whose column is null falls into none of the slices: a second cheap request asks whether there is
-one, and a range of their own reads them (paged on ``Id`` alone). Each record matches exactly one range's filter:
-read whole, the ranges give every record once.
+Two cheap requests find the first and the last matching record in (column, ``Id``) order (one record each, an
+index seek on the server); the span between is cut into equal slices. The first range starts at the first value
+and the last is open above, so a record created while the extract runs still falls into one. A record whose
+column is null falls into none of the slices. SQL Server sorts nulls first and PostgreSQL last, so one of the two
+answers shows such a record when there is one: the span is then asked again without them, and a range of their
+own reads them (paged on ``Id`` alone). Each record matches exactly one range's filter: read whole, the ranges give
+every record once.
 """
 
 from __future__ import annotations
@@ -31,14 +31,13 @@ class KeyRange:
     column: str | None
 
 
-def first_call(entity: str, column: str, conditions: str | None) -> Call[odata.QueryPage]:
-    """The first matching record with a value in ``column``, in (``column``, ``Id``) order."""
-    return _one(entity, column, _and(conditions, f"{column} ne null"))
-
-
-def null_call(entity: str, column: str, conditions: str | None) -> Call[odata.QueryPage]:
-    """A matching record without a value in ``column``, if there is one."""
-    return _one(entity, column, _and(conditions, f"{column} eq null"))
+def span_calls(
+    entity: str, column: str, conditions: str | None, *, without_nulls: bool = False
+) -> tuple[Call[odata.QueryPage], Call[odata.QueryPage]]:
+    """The first and the last matching record in (``column``, ``Id``) order (``without_nulls``: of those with a
+    value)."""
+    where = _and(conditions, f"{column} ne null") if without_nulls else conditions
+    return _one(entity, column, where, f"{column},Id"), _one(entity, column, where, f"{column} desc,Id desc")
 
 
 def key_ranges(
@@ -74,10 +73,8 @@ def _between(column: str, low: str | None, high: str | None) -> str:
     return " and ".join([*bounds, f"{column} lt {high}"] if high else bounds)
 
 
-def _one(entity: str, column: str, conditions: str) -> Call[odata.QueryPage]:
-    return odata.query_records(
-        entity, filter=conditions, select=["Id", column], orderby=f"{column},Id", top=1
-    )
+def _one(entity: str, column: str, conditions: str | None, orderby: str) -> Call[odata.QueryPage]:
+    return odata.query_records(entity, filter=conditions, select=["Id", column], orderby=orderby, top=1)
 
 
 def _and(conditions: str | None, condition: str) -> str:

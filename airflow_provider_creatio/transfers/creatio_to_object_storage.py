@@ -76,9 +76,9 @@ class CreatioToObjectStorageOperator(CreatioEntityOperator):
         once every file is written. The first run reports none. docs/guides/transfers.md, "Deletes", has the cost
         and what reconciliation cannot see.
     :param parallelism: read this many ranges at once (1 to 32; default 1, one ordered stream). The ranges are
-        equal slices of ``CreatedOn`` from its first value to the task's start (of ``ModifiedOn`` within an
-        incremental window), the last open above, plus one range for records without a ``CreatedOn`` when a
-        one-record request finds some; each is keyset-paged on its own and written to files of its own,
+        equal slices of ``CreatedOn`` (``ModifiedOn`` within an incremental window) between its first and last
+        value, found with two one-record requests, the last open above, plus one range for records without a
+        value when there are some; each is keyset-paged on its own and written to files of its own,
         ``part-RR-NNNNN.<format>`` (range, file): every record once, and a rerun with the same arguments writes
         the same names. The ranges share the task's session.
 
@@ -231,9 +231,7 @@ class CreatioToObjectStorageOperator(CreatioEntityOperator):
         conditions = odata.build_filter(filter)
         if window is not None:
             conditions = change_window(conditions, *window)
-        ranges = self._key_ranges(column, conditions, window)
-        if not ranges:  # nothing matches
-            return self._write_part(iter(()), folder, f"{PART_PREFIX}-00", kinds, seen)
+        ranges = self._key_ranges(column, conditions)
         noting = None if seen is None else _LockedSorter(seen)
 
         def write(number: int) -> list[WrittenFile]:
@@ -257,25 +255,23 @@ class CreatioToObjectStorageOperator(CreatioEntityOperator):
         )
         return [file for part in parts for file in part]
 
-    def _key_ranges(
-        self, column: str, conditions: str | None, window: tuple[str | None, str] | None
-    ) -> list[KeyRange]:
-        """The ranges of ``column`` to read (:mod:`.client.key_ranges`): from the window's start (or the first
-        value, one request) to its end, or to now for ``CreatedOn``; and, for ``CreatedOn``, whether records
-        without one exist (one more request). None when nothing matches."""
-        from airflow_provider_creatio.client.key_ranges import KeyRange, first_call, key_ranges, null_call
+    def _key_ranges(self, column: str, conditions: str | None) -> list[KeyRange]:
+        """The ranges of ``column`` to read (:mod:`.client.key_ranges`), from two one-record requests (two more
+        when records without a value exist); none when nothing matches."""
+        from airflow_provider_creatio.client.key_ranges import KeyRange, key_ranges, span_calls
 
-        start = None if window is None else window[0]
-        if start is None:
-            start = _value(self.hook.call(first_call(self.entity, column, conditions)).records, column)
-        nulls = window is None and bool(self.hook.call(null_call(self.entity, column, conditions)).records)
+        def span(without_nulls: bool) -> list[str | None]:
+            calls = span_calls(self.entity, column, conditions, without_nulls=without_nulls)
+            return [_value(self.hook.call(call).records, column) for call in calls]
+
+        first, last = span(False)
+        nulls = first is None or last is None
+        if nulls:  # a null sorted to one end, or nothing matches
+            first, last = span(True)
         null_column = None if self.guid_comparison else CHANGE_COLUMN
-        if start is None:
-            return [KeyRange(f"{column} eq null", null_column)] if nulls else []
-        end = window[1] if window is not None else filter_date_time(dt.datetime.now(dt.timezone.utc))
-        if parse_date_time(end) < parse_date_time(start):
-            end = start  # a first value ahead of this worker's clock: one range from it
-        return key_ranges(column, (start, end), self.parallelism, nulls=nulls, null_column=null_column)
+        if first is None or last is None:  # nothing with a value: the nulls alone, if any
+            return [KeyRange(f"{column} eq null", null_column)]
+        return key_ranges(column, (first, last), self.parallelism, nulls=nulls, null_column=null_column)
 
     def _remove_range_parts(self, folder: str, file_format: FileFormat, first: int) -> None:
         """The range files of an earlier run read in more ranges (or in ranges, when this one was not)."""

@@ -302,7 +302,9 @@ def _list(store: EntityStore, settings: EmulatorSettings, entity: str, request: 
     filter_text, orderby = query.cache_key
     plan = plan_range(store, entity, filter_text, orderby, query.skip) if ids is None else None
     if plan is not None:
-        result = store.query_range(entity, plan.sorted_by, plan.bounds, where if plan.residual else None, top)
+        result = store.query_range(
+            entity, plan.sorted_by, plan.bounds, where if plan.residual else None, top, backward=plan.backward
+        )
     else:
         result = store.query(entity, where, query.order, query.skip, top, ids=ids, cache_key=query.cache_key)
     rows_read = result.read

@@ -1,6 +1,7 @@
 """Index range reads: which list requests a SQL database answers by seeking an index instead of scanning.
 
-A request qualifies when it orders by an indexed key, ascending, without ``$skip``, and has a ``$filter``. The
+A request qualifies when it orders by an indexed key, all ascending or all descending (walked from the end),
+without ``$skip``, and has a ``$filter``. The
 filter's bounds on the key's leading column set where the walk starts and stops (keyset paging): ``Id gt <guid>``
 for ``$orderby=Id``; ``ModifiedOn gt T``, ``ModifiedOn ge T``, ``(ModifiedOn gt T) or (ModifiedOn eq T and Id gt
 <guid>)``, an upper bound ``ModifiedOn lt/le U`` and ``ModifiedOn eq T`` (``eq null`` too: nulls sort first), for
@@ -36,25 +37,28 @@ class RangePlan(NamedTuple):
     sorted_by: tuple[str, IndexKey]
     bounds: KeyRange
     residual: bool  # the filter says more than the range: each row walked must still be checked
+    backward: bool  # every column descending: the index is walked from its end, as a backward index scan does
 
 
 def plan_range(
     store: EntityStore, entity: str, filter_text: str, orderby: str, skip: int
 ) -> RangePlan | None:
     """How to answer the request by an index range, or None when it must be scanned (or read with ``$skip``)."""
-    columns = tuple(item.strip() for item in orderby.split(",")) if orderby else ()
-    if skip or columns not in INDEXED_ORDERS or not filter_text:
+    items = [item.split() for item in orderby.split(",")] if orderby else []
+    columns = tuple(words[0] for words in items if words)
+    directions = {len(words) == 2 and words[1] == "desc" for words in items}
+    if skip or columns not in INDEXED_ORDERS or not filter_text or len(directions) != 1:
         return None
     found = _bounds(store, columns, _conjuncts(parse_filter(filter_text)))
     if found is None:
         return None
     bounds, residual = found
-    keys = [key for key, _descending in compile_orderby(store, entity, orderby)]
+    keys = [key for key, _descending in compile_orderby(store, entity, ",".join(columns))]
 
     def index_key(row: Row) -> tuple[Any, ...]:
         return tuple(key(row) for key in keys)
 
-    return RangePlan((",".join(columns), index_key), bounds, residual)
+    return RangePlan((",".join(columns), index_key), bounds, residual, directions == {True})
 
 
 def _conjuncts(node: Node) -> Iterator[Node]:

@@ -357,25 +357,28 @@ class EntityStore:
         bounds: KeyRange,
         where: Callable[[Row], bool] | None,
         top: int,
+        *,
+        backward: bool = False,
     ) -> QueryResult:
-        """The first ``top`` rows of ``bounds`` in index order that ``where`` accepts, as a database's index range
-        seek reads them: each row visited counts as read, and the walk stops at ``top`` matches or the range's end.
-        ``index`` is (its name, its key function); the key must be unique per row (end it with the Id)."""
+        """The first ``top`` rows of ``bounds`` in index order (from its end, ``backward``) that ``where``
+        accepts, as a database's index range seek reads them: each row visited counts as read, and the walk stops
+        at ``top`` matches or the range's other end. ``index`` is (its name, its key function); the key must be
+        unique per row (end it with the Id)."""
         with self.lock:
             keys, rows = self._index(entity, *index)
-            if bounds.start is None:
-                position = 0
-            else:
-                seek = bisect.bisect_right if bounds.start_open else bisect.bisect_left
-                position = seek(keys, bounds.start)
+            first = 0
+            if bounds.start is not None:
+                first = (bisect.bisect_right if bounds.start_open else bisect.bisect_left)(keys, bounds.start)
             end = len(keys)
             if bounds.stop is not None:
                 end = (bisect.bisect_left if bounds.stop_open else bisect.bisect_right)(keys, bounds.stop)
+            walk = range(end - 1, first - 1, -1) if backward else range(first, end)
             page: list[Record] = []
             read = 0
-            while position < end and len(page) < top:
+            for position in walk:
+                if len(page) >= top:
+                    break
                 row = rows[position]
-                position += 1
                 read += 1
                 if where is None or where(row):
                     page.append(dict(row))
