@@ -39,6 +39,15 @@ def as_records(value: object, argument: str = "records") -> list[Any]:
     return list(value)
 
 
+def as_count(value: object, argument: str) -> int:
+    """A count of at least 1 from an int, or from the text a ``{{ ... }}`` template rendered it to (``"8"``)."""
+    from airflow_provider_creatio.client.validation import check_count
+
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    return check_count(value, argument)
+
+
 def as_filter(value: object) -> str | Mapping[str, Any] | None:
     """A filter stays a raw OData string unless it is JSON text of a mapping (a rendered template of a dict)."""
     if isinstance(value, str) and value.lstrip().startswith("{"):

@@ -24,6 +24,7 @@ os.environ["AIRFLOW__LOGGING__LOGGING_LEVEL"] = "ERROR"
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="creatio-bench-airflow-"))
 
 from benchmarks import (
+    bulk_lanes,
     bulk_load,
     bulk_write,
     dag_parse,
@@ -49,6 +50,7 @@ BENCHMARKS = {
     "bulk_load": bulk_load.run,
     "extract": extract.run,
     "reconcile": reconcile.run,
+    "bulk_lanes": bulk_lanes.run,
     "parallel_extract": parallel_extract.run,
 }
 

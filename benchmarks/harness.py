@@ -33,6 +33,7 @@ class Scale:
     bulk_records: int
     query_records: int
     load_records: int  # records loaded from a file by ObjectStorageToCreatioOperator
+    lanes_records: int  # records loaded on one lane and on eight, against the server model
     stream_sizes: tuple[int, ...]
     extract_sizes: tuple[int, ...]
     parallel_extract_records: int
@@ -47,6 +48,7 @@ FULL = Scale(
     bulk_records=1000,
     query_records=25_000,
     load_records=100_000,
+    lanes_records=20_000,
     stream_sizes=(10_000, 50_000, 100_000),
     extract_sizes=(100_000, 1_000_000),
     parallel_extract_records=500_000,
@@ -60,6 +62,7 @@ QUICK = Scale(
     bulk_records=100,
     query_records=2_500,
     load_records=2_500,
+    lanes_records=1_000,
     stream_sizes=(1_000, 2_000, 4_000),
     extract_sizes=(2_000, 4_000),
     parallel_extract_records=4_000,

@@ -1,15 +1,19 @@
 """Bulk writes through ``$batch``: create, update, upsert or delete many records, an outcome for each.
 
-:func:`bulk` takes a *client* (:class:`~.http.CallExecutor`); the ``$batch`` requests and their parsers come from
+:func:`bulk` (a list) and :class:`BulkRun` (a stream, for loads) take a *client* (:class:`~.http.CallExecutor`,
+:class:`~.lanes.Lanes` to send several batches at once); the ``$batch`` requests and their parsers come from
 :mod:`batch`, the existence lookup of an upsert too. Nothing here sends bytes itself, and nothing imports Airflow.
 """
 
 from __future__ import annotations
 
+import threading
 import uuid
-from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from types import TracebackType
 from typing import Any
 
 from airflow_provider_creatio.client import batch, responses, validation
@@ -17,6 +21,7 @@ from airflow_provider_creatio.client.bulk_operation import BulkOperation
 from airflow_provider_creatio.client.errors import CreatioConflictError, CreatioValidationError
 from airflow_provider_creatio.client.filter_nodes import DEFAULT_MAX_FILTER_NODES
 from airflow_provider_creatio.client.http import CallExecutor
+from airflow_provider_creatio.client.lanes import MAX_CONCURRENCY
 
 # The actions of a record outcome that leave the record as the task asked: what a task wrote, for its asset
 # events and lineage.
@@ -182,115 +187,247 @@ def _is_conflict(result: batch.BatchResult) -> bool:
     return isinstance(responses.error_for_response(result.as_response()), CreatioConflictError)
 
 
-class _BulkRun:
-    """Sends one bulk operation batch by batch and keeps an outcome per input record."""
+def _outcome(
+    index: int, record_id: str | None, action: str, status: int | None, error: str | None
+) -> RecordOutcome:
+    return RecordOutcome(index, record_id, action not in ("failed", "skipped"), action, status, error)
+
+
+def _not_sent(index: int, record_id: str | None) -> RecordOutcome:
+    return _outcome(index, record_id, "skipped", None, "not sent: the run stopped")
+
+
+@dataclass
+class _Group:
+    """Records validated and looked up together (the whole list of :func:`bulk`, one chunk of a load): their
+    outcomes by index, given out once every batch of the group is answered."""
+
+    outcomes: dict[int, RecordOutcome] = field(default_factory=dict)
+    unanswered: int = 0  # batches started and not answered yet
+    sealed: bool = False  # every batch of the group has been started
+
+    @property
+    def done(self) -> bool:
+        return self.sealed and not self.unanswered
+
+
+@dataclass(frozen=True)
+class _Answered:
+    """What one lane made of one batch: its records' outcomes and the ``$batch`` calls it took."""
+
+    outcomes: list[RecordOutcome]
+    calls: int
+
+
+class _StopPoint:
+    """The number of the last batch a stopped run may send, set by the first failure that stops it (in any lane):
+    the batches before it are still sent, as they would have been one after the other."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last: int | None = None
+
+    def set(self, last: int) -> None:
+        with self._lock:
+            self._last = last if self._last is None else min(self._last, last)
+
+    def passed(self, batch_number: int) -> bool:
+        """Whether batch ``batch_number`` comes after the stop, so must not be sent."""
+        last = self._last
+        return last is not None and batch_number > last
+
+
+class BulkRun:
+    """One bulk operation, sent batch by batch on up to ``concurrency`` lanes at once, with an outcome per record.
+
+    Feed it with :meth:`outcomes` (once, or once per input file: the stop and ``batch_calls`` carry over), and use
+    it as a context manager, so that its lanes end with it. With ``concurrency`` 1 each batch is sent in the
+    calling thread, one after the other. With more, the batches go to a pool of that many threads while the
+    calling thread validates the next records and looks up the next upserts; at most ``concurrency`` batches are
+    started and not yet collected, so memory stays flat however long the input. ``client`` should then be
+    :class:`~.lanes.Lanes` of the same ``concurrency``, which also bounds the requests in flight, lookups
+    included. Outcomes, retries and Ids do not depend on the lane count; only which of two writes of one Id in
+    one run lands last does."""
 
     def __init__(
         self,
         client: CallExecutor,
-        operation: BulkOperation,
+        operation: BulkOperation | str,
         entity: str,
         *,
-        continue_on_error: bool,
-        missing_ok: bool,
-        max_filter_nodes: int,
+        continue_on_error: bool = True,
+        batch_size: int = batch.MAX_BATCH_SIZE,
+        missing_ok: bool = False,
+        max_filter_nodes: int = DEFAULT_MAX_FILTER_NODES,
+        concurrency: int = 1,
     ) -> None:
         self.client = client
-        self.max_filter_nodes = max_filter_nodes
-        self.operation = operation
+        self.operation = BulkOperation(operation)
         self.entity = validation.check_entity_name(entity)
+        self.batch_size = validation.check_count(batch_size, "batch_size", maximum=batch.MAX_BATCH_SIZE)
+        self.concurrency = validation.check_count(concurrency, "concurrency", maximum=MAX_CONCURRENCY)
         self.continue_on_error = continue_on_error
         self.missing_ok = missing_ok
-        self.report = BulkReport(operation, self.entity)
-        self.outcomes: dict[int, RecordOutcome] = {}
-        self.stopped = False
+        self.max_filter_nodes = max_filter_nodes
+        self.batch_calls = 0
+        self._stop = _StopPoint()
+        self._started = 0  # batches started: the number of the next one
+        self._pool = (
+            ThreadPoolExecutor(self.concurrency, thread_name_prefix="creatio-lane")
+            if self.concurrency > 1
+            else None
+        )
 
-    def prepare(self, records: Sequence[object]) -> list[_Pending]:
-        """Validate every record before anything is sent. Without continue_on_error one bad record stops the
-        whole run before it touches Creatio."""
+    def __enter__(self) -> BulkRun:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Wait for the batches in flight (a failure may leave some uncollected) and end the lanes' threads."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def outcomes(self, groups: Iterable[Sequence[object]]) -> Iterator[RecordOutcome]:
+        """The outcome of every record of ``groups``, in input order, ``index`` counted from 0 over this call. A
+        group is validated, and for an upsert looked up, before its first batch starts. A lane's exception is
+        raised here when its batch's turn comes, once no new batch will start."""
+        waiting: deque[_Group] = deque()  # groups not given out yet, in input order
+        in_flight: deque[tuple[_Group, Future[_Answered]]] = deque()
+        offset = 0
+        for records in groups:
+            group = _Group()
+            waiting.append(group)
+            for chunk in self._batches_of(records, offset, group):
+                while len(in_flight) >= self.concurrency:
+                    self._collect(*in_flight.popleft())
+                    yield from _given_out(waiting)
+                group.unanswered += 1
+                in_flight.append((group, self._start(chunk)))
+            group.sealed = True
+            offset += len(records)
+            yield from _given_out(waiting)
+        while in_flight:
+            self._collect(*in_flight.popleft())
+            yield from _given_out(waiting)
+
+    def _batches_of(self, records: Sequence[object], offset: int, group: _Group) -> Iterator[list[_Pending]]:
+        """The batches of one group; none once the run has stopped. Without continue_on_error one invalid record
+        stops the run before any record of its group touches Creatio."""
+        if self._stop.passed(self._started):
+            group.outcomes.update(
+                (offset + n, _not_sent(offset + n, _safe_id(record))) for n, record in enumerate(records)
+            )
+            return
+        pending = self._prepare(records, offset, group)
+        if self._stop.passed(self._started):
+            group.outcomes.update((item.index, _not_sent(item.index, item.op.record_id)) for item in pending)
+            return
+        if self.operation is BulkOperation.UPSERT and pending:
+            pending = self._decide_upserts(pending)
+        for start in range(0, len(pending), self.batch_size):
+            yield pending[start : start + self.batch_size]
+
+    def _prepare(self, records: Sequence[object], offset: int, group: _Group) -> list[_Pending]:
+        """Every record validated before anything of the group is sent; an invalid one gets its outcome now."""
         pending: list[_Pending] = []
-        for index, record in enumerate(records):
+        for index, record in enumerate(records, offset):
             try:
                 pending.append(_Pending(index, _prepare(self.operation, self.entity, record)))
             except CreatioValidationError as err:
-                self._set_outcome(index, _safe_id(record), "failed", None, err.message)
-                self.stopped = not self.continue_on_error
+                group.outcomes[index] = _outcome(index, _safe_id(record), "failed", None, err.message)
+                if not self.continue_on_error:
+                    self._stop.set(self._started - 1)
         return pending
 
-    def send(self, pending: list[_Pending], batch_size: int) -> None:
-        upserting = self.operation is BulkOperation.UPSERT
-        if upserting and pending and not self.stopped:
-            pending = self._decide_upserts(pending)
-        for start in range(0, len(pending), batch_size):
-            chunk = pending[start : start + batch_size]
-            if self.stopped:
-                for item in chunk:
-                    self._set_outcome(
-                        item.index, item.op.record_id, "skipped", None, "not sent: the run stopped"
-                    )
-                continue
-            retries = self._send(chunk, allow_retry=upserting)
-            if retries:
-                self._send(retries, allow_retry=False)
-
     def _decide_upserts(self, pending: list[_Pending]) -> list[_Pending]:
-        """PATCH for the records that exist, POST with the Id for the others: one lookup for the whole run
-        (a ``$batch`` of GETs per 2,000 records at Creatio's default filter limit), not one per chunk."""
+        """PATCH for the records that exist, POST with the Id for the others: one lookup for the whole group
+        (a ``$batch`` of GETs per 2,000 records at Creatio's default filter limit), not one per batch."""
         ids = [str(item.op.record_id) for item in pending]
         calls = batch.lookup_calls(self.entity, ids, self.max_filter_nodes)
-        self.report.batch_calls += len(calls)
+        self.batch_calls += len(calls)
         present = set().union(*(self.client.execute(call) for call in calls))
         return [
             item if item.op.record_id in present else _Pending(item.index, _as_create(item.op))
             for item in pending
         ]
 
-    def _send(self, chunk: list[_Pending], *, allow_retry: bool) -> list[_Pending]:
-        """One $batch call. Returns the upserts to send again the other way after a lookup went stale."""
-        self.report.batch_calls += 1
+    def _start(self, chunk: list[_Pending]) -> Future[_Answered]:
+        """Start the next batch: on a lane, or (one lane) here and now."""
+        number, self._started = self._started, self._started + 1
+        if self._pool is not None:
+            return self._pool.submit(self._send_batch, number, chunk)
+        answered: Future[_Answered] = Future()
+        answered.set_result(self._send_batch(number, chunk))
+        return answered
+
+    def _collect(self, group: _Group, answered: Future[_Answered]) -> None:
+        result = answered.result()
+        self.batch_calls += result.calls
+        group.outcomes.update((outcome.index, outcome) for outcome in result.outcomes)
+        group.unanswered -= 1
+
+    def _send_batch(self, number: int, chunk: list[_Pending]) -> _Answered:
+        """Batch ``number`` (in a lane's thread), then once more the upserts that raced with another writer. A
+        failure that stops the run (or an exception) keeps the batches after this one from starting."""
+        if self._stop.passed(number):
+            return _Answered([_not_sent(item.index, item.op.record_id) for item in chunk], 0)
+        try:
+            outcomes, retries = self._send(chunk, allow_retry=self.operation is BulkOperation.UPSERT)
+            if retries:
+                outcomes += self._send(retries, allow_retry=False)[0]
+        except BaseException:
+            self._stop.set(number)
+            raise
+        if not self.continue_on_error and not all(outcome.ok for outcome in outcomes):
+            self._stop.set(number)
+        return _Answered(outcomes, 2 if retries else 1)
+
+    def _send(
+        self, chunk: list[_Pending], *, allow_retry: bool
+    ) -> tuple[list[RecordOutcome], list[_Pending]]:
+        """One $batch call: the outcomes, and the upserts to send again the other way after a lookup went stale."""
         results = self.client.execute(batch.batch_call([item.op for item in chunk], self.continue_on_error))
+        outcomes: list[RecordOutcome] = []
         retries: list[_Pending] = []
         for item, result in zip(chunk, results, strict=True):
-            swapped = self._swap_after_race(item, result) if allow_retry else None
+            swapped = _swap_after_race(item, result) if allow_retry else None
             if swapped is not None:
                 retries.append(swapped)
             else:
-                self._apply_result(item, result)
-        return retries
+                outcomes.append(self._outcome_of(item, result))
+        return outcomes, retries
 
-    @staticmethod
-    def _swap_after_race(item: _Pending, result: batch.BatchResult) -> _Pending | None:
-        """The record appeared after the lookup (the create conflicts) or vanished (the update answers 404)."""
-        if item.op.kind is batch.BatchKind.CREATE and _is_conflict(result):
-            return _Pending(item.index, _as_update(item.op))
-        if item.op.kind is batch.BatchKind.UPDATE and result.status == 404:
-            return _Pending(item.index, _as_create(item.op))
-        return None
-
-    def _apply_result(self, item: _Pending, result: batch.BatchResult) -> None:
-        """Set the record's outcome from its part of the batch answer; a failure stops the run unless
-        continue_on_error."""
+    def _outcome_of(self, item: _Pending, result: batch.BatchResult) -> RecordOutcome:
+        """The record's outcome from its part of the batch answer."""
         kind = item.op.kind
         if result.ok:
-            self._set_outcome(item.index, result.record_id, _OK_ACTIONS[kind], result.status, None)
-        elif self.operation is BulkOperation.CREATE and _is_conflict(result):
-            self._set_outcome(item.index, result.record_id, "existed", result.status, None)
-        elif kind is batch.BatchKind.DELETE and result.status == 404 and self.missing_ok:
-            self._set_outcome(item.index, result.record_id, "absent", result.status, None)
-        else:
-            action = "skipped" if result.status is None else "failed"
-            self._set_outcome(item.index, result.record_id, action, result.status, result.error)
-            self.stopped = self.stopped or not self.continue_on_error
+            return _outcome(item.index, result.record_id, _OK_ACTIONS[kind], result.status, None)
+        if self.operation is BulkOperation.CREATE and _is_conflict(result):
+            return _outcome(item.index, result.record_id, "existed", result.status, None)
+        if kind is batch.BatchKind.DELETE and result.status == 404 and self.missing_ok:
+            return _outcome(item.index, result.record_id, "absent", result.status, None)
+        action = "skipped" if result.status is None else "failed"
+        return _outcome(item.index, result.record_id, action, result.status, result.error)
 
-    def _set_outcome(
-        self, index: int, record_id: str | None, action: str, status: int | None, error: str | None
-    ) -> None:
-        ok = action not in ("failed", "skipped")
-        self.outcomes[index] = RecordOutcome(index, record_id, ok, action, status, error)
 
-    def finish(self) -> BulkReport:
-        self.report.outcomes = [self.outcomes[index] for index in sorted(self.outcomes)]
-        return self.report
+def _swap_after_race(item: _Pending, result: batch.BatchResult) -> _Pending | None:
+    """The record appeared after the lookup (the create conflicts) or vanished (the update answers 404)."""
+    if item.op.kind is batch.BatchKind.CREATE and _is_conflict(result):
+        return _Pending(item.index, _as_update(item.op))
+    if item.op.kind is batch.BatchKind.UPDATE and result.status == 404:
+        return _Pending(item.index, _as_create(item.op))
+    return None
+
+
+def _given_out(waiting: deque[_Group]) -> Iterator[RecordOutcome]:
+    """The outcomes of the groups at the front of ``waiting`` that are done, in input order."""
+    while waiting and waiting[0].done:
+        outcomes = waiting.popleft().outcomes
+        yield from (outcomes[index] for index in sorted(outcomes))
 
 
 def bulk(
@@ -303,6 +440,7 @@ def bulk(
     batch_size: int = batch.MAX_BATCH_SIZE,
     missing_ok: bool = False,
     max_filter_nodes: int = DEFAULT_MAX_FILTER_NODES,
+    concurrency: int = 1,
 ) -> BulkReport:
     """Create, update, upsert or delete many records through ``$batch``, ``batch_size`` (at most 100) per call.
 
@@ -315,19 +453,22 @@ def bulk(
     * delete: by Id (records may be bare Ids); a missing record fails unless ``missing_ok``.
 
     With ``continue_on_error`` (``Prefer: continue-on-error``) every record is tried and gets its own outcome;
-    without it the run stops at the first failure and the rest are reported as skipped. Records are validated
-    before anything is sent; an invalid one is reported as failed with the reason and never sent."""
+    without it the run stops at the first failure and the records not sent are reported as skipped (with
+    ``concurrency`` above 1, the batches already in flight still finish). Records are validated before anything
+    is sent; an invalid one is reported as failed with the reason and never sent. ``concurrency``: batches in
+    flight at once (:class:`BulkRun`)."""
     kind = BulkOperation(operation)
     if not isinstance(records, Sequence) or isinstance(records, (str, bytes)):
         raise CreatioValidationError(f"records must be a list, got {type(records).__name__}")
-    size = validation.check_count(batch_size, "batch_size", maximum=batch.MAX_BATCH_SIZE)
-    run = _BulkRun(
+    with BulkRun(
         client,
         kind,
         entity,
         continue_on_error=continue_on_error,
+        batch_size=batch_size,
         missing_ok=missing_ok,
         max_filter_nodes=max_filter_nodes,
-    )
-    run.send(run.prepare(records), size)
-    return run.finish()
+        concurrency=concurrency,
+    ) as run:
+        outcomes = list(run.outcomes([records]))
+    return BulkReport(kind, run.entity, outcomes, run.batch_calls)

@@ -15,6 +15,23 @@ _LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 TOKEN_PATH = "/connect/token"  # noqa: S105 - a URL path, not a password
 
 
+class SessionMode(str, enum.Enum):
+    """How the site serves the requests of one session (Creatio's integration guidance; nothing on the wire tells).
+    It decides how parallel writes share sessions (:mod:`.lanes`)."""
+
+    NONBLOCKING = "nonblocking"  # side by side: parallel requests may share one session
+    BLOCKING = "blocking"  # one at a time (ASP.NET session state): parallel requests need a session each
+
+    @classmethod
+    def parse(cls, value: str | SessionMode) -> SessionMode:
+        """An argument's value, refused with the choices when it is none of them."""
+        try:
+            return cls(value)
+        except ValueError:
+            choices = " or ".join(mode.value for mode in cls)
+            raise CreatioConfigError(f"session_mode must be {choices}, got {value!r}") from None
+
+
 class AuthType(str, enum.Enum):
     FORMS = "forms"  # AuthService.svc/Login, cookies + BPMCSRF
     OAUTH = "oauth"  # OAuth 2.0 client credentials, bearer token
@@ -53,6 +70,7 @@ class CreatioConfig:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     # The site's MaxNodeCount: no $filter over it is sent, and lookups are split to stay within it.
     odata_max_filter_nodes: int = DEFAULT_MAX_FILTER_NODES
+    session_mode: SessionMode = SessionMode.NONBLOCKING
 
     def __post_init__(self) -> None:
         base = _checked_url(

@@ -24,6 +24,7 @@ from airflow_provider_creatio.client import retry, session_flow
 from airflow_provider_creatio.client.config import CreatioConfig
 from airflow_provider_creatio.client.errors import CreatioError
 from airflow_provider_creatio.client.http import ApiResponse, Call
+from airflow_provider_creatio.client.lanes import MAX_CONCURRENCY
 from airflow_provider_creatio.client.retry import FailureKind, TransportFailure
 
 R = TypeVar("R")
@@ -49,6 +50,16 @@ def failure_kind(exc: requests.RequestException) -> FailureKind:
     if isinstance(exc, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)):
         return FailureKind.DROPPED
     return FailureKind.OTHER
+
+
+def _pooled_session() -> requests.Session:
+    """A session that keeps a connection per lane open (requests keeps 10), so parallel writes on one session
+    reuse their connections rather than open and drop one per request."""
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(pool_maxsize=MAX_CONCURRENCY)
+    for scheme in ("https://", "http://"):
+        session.mount(scheme, adapter)
+    return session
 
 
 class CreatioClient:
@@ -78,7 +89,7 @@ class CreatioClient:
         self.config = config
         self._flows = session_flow.SessionFlows(config, on_secret, clock)
         self._owns_session = session is None
-        self._session = session if session is not None else requests.Session()
+        self._session = session if session is not None else _pooled_session()
         self._session.cookies.set_policy(self._flows.auth.cookie_policy())
         self._sleep = sleep or time.sleep
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography

@@ -17,9 +17,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from airflow_provider_creatio.client.lanes import DEFAULT_CONCURRENCY
+
 if TYPE_CHECKING:
-    from airflow_provider_creatio.client.bulk import BulkReport
+    from airflow_provider_creatio.client.bulk import BulkReport, BulkRun
     from airflow_provider_creatio.client.bulk_operation import BulkOperation
+    from airflow_provider_creatio.client.config import SessionMode
     from airflow_provider_creatio.client.http import Call
     from airflow_provider_creatio.client.odata import Columns, Filter, QueryPage
     from airflow_provider_creatio.client.records import CreateOutcome, UpsertAction
@@ -41,6 +44,10 @@ class EntityCallsMixin:
         def client(self) -> CreatioClient: ...
 
         def call(self, call: Call[T]) -> T: ...
+
+        def lane_sessions(
+            self, session_mode: SessionMode | str | None = None
+        ) -> Callable[[int], CreatioClient]: ...
 
     def create_record(
         self, entity: str, data: Mapping[str, Any], record_id: RecordId | None = None
@@ -178,12 +185,17 @@ class EntityCallsMixin:
         continue_on_error: bool = True,
         batch_size: int = 100,
         missing_ok: bool = False,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        session_mode: SessionMode | str | None = None,
     ) -> BulkReport:
-        """Create, update, upsert or delete many records through ``$batch`` (see :func:`client.bulk.bulk`)."""
+        """Create, update, upsert or delete many records through ``$batch`` (see :func:`client.bulk.bulk`), up to
+        ``concurrency`` batches at once, on sessions as ``session_mode`` says (None: the connection's; see
+        :meth:`lane_sessions`). ``concurrency=1`` sends one batch after the other in this thread."""
         from airflow_provider_creatio.client import bulk
+        from airflow_provider_creatio.client.lanes import Lanes
 
         return bulk.bulk(
-            self.client,
+            Lanes(concurrency, self.lane_sessions(session_mode)),
             operation,
             entity,
             records,
@@ -191,6 +203,34 @@ class EntityCallsMixin:
             batch_size=batch_size,
             missing_ok=missing_ok,
             max_filter_nodes=self.client.config.odata_max_filter_nodes,
+            concurrency=concurrency,
+        )
+
+    def bulk_run(
+        self,
+        operation: BulkOperation | str,
+        entity: str,
+        *,
+        continue_on_error: bool = True,
+        batch_size: int = 100,
+        missing_ok: bool = False,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        session_mode: SessionMode | str | None = None,
+    ) -> BulkRun:
+        """A bulk run to stream records through (:class:`client.bulk.BulkRun`; use it in a ``with``), on
+        ``concurrency`` lanes of this hook's sessions (:meth:`lane_sessions`)."""
+        from airflow_provider_creatio.client import bulk
+        from airflow_provider_creatio.client.lanes import Lanes
+
+        return bulk.BulkRun(
+            Lanes(concurrency, self.lane_sessions(session_mode)),
+            operation,
+            entity,
+            continue_on_error=continue_on_error,
+            batch_size=batch_size,
+            missing_ok=missing_ok,
+            max_filter_nodes=self.client.config.odata_max_filter_nodes,
+            concurrency=concurrency,
         )
 
     def watch(

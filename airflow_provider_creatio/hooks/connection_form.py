@@ -190,6 +190,17 @@ FIELDS: tuple[ConnField, ...] = (
         "100",
         default=100,
     ),
+    ConnField(
+        "session_mode",
+        "Session mode",
+        "How the site serves one session's requests. nonblocking: side by side, so parallel bulk writes share "
+        "the task's one session (one login). blocking: one at a time, so each parallel lane logs in with a "
+        "session of its own (as many logins as lanes). Ask the site's administrator; blocking is safe on both.",
+        "choice",
+        "nonblocking",
+        default="nonblocking",
+        choices=("nonblocking", "blocking"),
+    ),
 )
 
 

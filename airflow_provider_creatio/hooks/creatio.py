@@ -7,14 +7,14 @@ encoding) lives in :mod:`airflow_provider_creatio.client`, which has no Airflow 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from airflow_provider_creatio._compat import BaseHook, mask_secret
-from airflow_provider_creatio.client.config import AuthType, CreatioConfig, RetryPolicy
+from airflow_provider_creatio.client.config import AuthType, CreatioConfig, RetryPolicy, SessionMode
 from airflow_provider_creatio.client.errors import CreatioError
 from airflow_provider_creatio.hooks._entities import EntityCallsMixin
 from airflow_provider_creatio.hooks._processes import ProcessCallsMixin
@@ -87,6 +87,9 @@ class CreatioHook(EntityCallsMixin, ProcessCallsMixin, BaseHook):  # type: ignor
             "backoff_initial": backoff_initial,
             "backoff_max": backoff_max,
         }
+        self._lane_clients: dict[
+            int, CreatioClient
+        ] = {}  # blocking lanes' own sessions (lane 0 is ``client``)
 
     # ----------------------------------------------------------------- connection -> configuration
 
@@ -117,6 +120,7 @@ class CreatioHook(EntityCallsMixin, ProcessCallsMixin, BaseHook):  # type: ignor
                 backoff_max=extras["backoff_max"],
             ),
             odata_max_filter_nodes=extras["odata_max_filter_nodes"],
+            session_mode=SessionMode(extras["session_mode"]),
         )
 
     @staticmethod
@@ -153,6 +157,27 @@ class CreatioHook(EntityCallsMixin, ProcessCallsMixin, BaseHook):  # type: ignor
 
         return CreatioClient(self.config, on_secret=register_secret)
 
+    def lane_sessions(self, session_mode: SessionMode | str | None = None) -> Callable[[int], CreatioClient]:
+        """The session of each lane of parallel writes (:class:`~..client.lanes.Lanes`), by ``session_mode`` (None:
+        the connection's). Nonblocking: every lane shares this hook's session, one login. Blocking: lane 0 is
+        this hook's session and each other lane logs in with its own (an OAuth lane gets a token of its own),
+        kept for the hook's life and logged out by :meth:`close`."""
+        client = self.client  # created here, before any lane's thread asks for it
+        mode = SessionMode.parse(session_mode) if session_mode else self.config.session_mode
+        if mode is SessionMode.NONBLOCKING:
+            return lambda _lane: client
+        return self._lane_client
+
+    def _lane_client(self, lane: int) -> CreatioClient:
+        """Lane ``lane``'s own session (the lanes call this under their lock)."""
+        from airflow_provider_creatio.client.transport import CreatioClient
+
+        if lane == 0:
+            return self.client
+        if lane not in self._lane_clients:
+            self._lane_clients[lane] = CreatioClient(self.config, on_secret=register_secret)
+        return self._lane_clients[lane]
+
     def get_conn(self) -> CreatioClient:
         """The session-holding client of this hook (logs in lazily on its first call)."""
         return self.client
@@ -181,7 +206,9 @@ class CreatioHook(EntityCallsMixin, ProcessCallsMixin, BaseHook):  # type: ignor
     # ----------------------------------------------------------------- lifecycle
 
     def close(self) -> None:
-        """Log out (if logged in) and release the HTTP session."""
+        """Log out (if logged in) and release the HTTP sessions, the lanes' too."""
+        while self._lane_clients:
+            self._lane_clients.popitem()[1].close()
         if "client" in self.__dict__:
             self.__dict__.pop("client").close()
 

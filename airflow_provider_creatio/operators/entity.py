@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow_provider_creatio._compat import AirflowException, BaseOperator
 from airflow_provider_creatio.assets import storage_uri
 from airflow_provider_creatio.client.bulk_operation import FAILURE_REPORT_KEY, check_operation
+from airflow_provider_creatio.client.lanes import DEFAULT_CONCURRENCY
 from airflow_provider_creatio.hooks.creatio import CreatioHook
 from airflow_provider_creatio.operators.asset_events import AssetEventsMixin
 from airflow_provider_creatio.operators.base import CreatioHookMixin
-from airflow_provider_creatio.templated import as_filter, as_mapping, as_records
+from airflow_provider_creatio.templated import as_count, as_filter, as_mapping, as_records
 
 if TYPE_CHECKING:
     from airflow_provider_creatio._compat import Context
@@ -394,13 +395,25 @@ class CreatioBulkEntityOperator(CreatioEntityOperator):
     :param batch_size: requests per ``$batch`` call, 1 to 100.
     :param missing_ok: for delete, a record that does not exist counts as done (action ``absent``).
     :param include_results: put the per-record outcomes in XCom (``results``), not only the summary.
+    :param concurrency: ``$batch`` requests in flight at once, 1 to 16 (default 4; 1 sends one after the other).
+        The outcomes are the same whatever the number. Templated.
+    :param session_mode: ``nonblocking`` (the lanes share the task's one session: one login) or ``blocking``
+        (each lane logs in with a session of its own: up to ``concurrency`` logins); by default the connection's
+        ``session_mode`` extra. Templated.
 
     XCom: ``{"operation", "entity", "count", "succeeded", "failed", "actions": {action: count}, "batch_calls",
     "results": [{"index", "Id", "ok", "action", ("status", "error" when failed)}]}``, the load's shape. When the
     task fails, the same value is pushed under the XCom key ``bulk_report`` for inspection.
     """
 
-    template_fields: Sequence[str] = ("entity", "operation", "records", "creatio_conn_id")
+    template_fields: Sequence[str] = (
+        "entity",
+        "operation",
+        "records",
+        "concurrency",
+        "session_mode",
+        "creatio_conn_id",
+    )
     writes_entity = True
     check_columns_by_default = True
 
@@ -414,6 +427,8 @@ class CreatioBulkEntityOperator(CreatioEntityOperator):
         batch_size: int = 100,
         missing_ok: bool = False,
         include_results: bool = True,
+        concurrency: int | str = DEFAULT_CONCURRENCY,
+        session_mode: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -424,6 +439,8 @@ class CreatioBulkEntityOperator(CreatioEntityOperator):
         self.batch_size = batch_size
         self.missing_ok = missing_ok
         self.include_results = include_results
+        self.concurrency = concurrency
+        self.session_mode = session_mode
 
     def run(self, context: Context) -> dict[str, Any]:
         records = as_records(self.records)
@@ -435,6 +452,8 @@ class CreatioBulkEntityOperator(CreatioEntityOperator):
             continue_on_error=self.continue_on_error,
             batch_size=self.batch_size,
             missing_ok=self.missing_ok,
+            concurrency=as_count(self.concurrency, "concurrency"),
+            session_mode=self.session_mode or None,
         )
         tally = report.tally()
         self.rows_written = tally.written

@@ -6,17 +6,19 @@ flow are imported when a task runs.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_creatio._compat import AirflowException
 from airflow_provider_creatio.client.bulk_operation import FAILURE_REPORT_KEY, check_operation
+from airflow_provider_creatio.client.lanes import DEFAULT_CONCURRENCY
 from airflow_provider_creatio.operators.entity import CreatioEntityOperator
+from airflow_provider_creatio.templated import as_count
 
 if TYPE_CHECKING:
     from airflow_provider_creatio._compat import Context, ObjectStoragePath
-    from airflow_provider_creatio.client.bulk import BulkTally, RecordOutcome
-    from airflow_provider_creatio.formats import RecordWriter, ValueKind
+    from airflow_provider_creatio.client.bulk import BulkRun, BulkTally
+    from airflow_provider_creatio.formats import ValueKind
 
 REPORT_SUFFIX = ".report.jsonl"
 _MAX_BATCH_SIZE = (
@@ -27,8 +29,9 @@ _GLOB_CHARACTERS = "*?["
 
 class ObjectStorageToCreatioOperator(CreatioEntityOperator):
     """Create, update, upsert or delete the records of files in object storage (JSON Lines, CSV or Parquet) in
-    an entity, through OData ``$batch``, streamed: one chunk of 2,000 records is held at a time, however large
-    the files, and the whole run uses one Creatio session.
+    an entity, through OData ``$batch``, streamed: about one chunk of 2,000 records and ``concurrency`` batches
+    are held at a time, however large the files. Up to ``concurrency`` batches are sent at once, on the task's
+    one Creatio session (``session_mode`` nonblocking) or on a session per lane (blocking).
 
     The guarantees are the bulk operator's: client-chosen Ids (a rerun creates nothing twice), one existence
     lookup per chunk for an upsert, an outcome per record. Before the first write, every column the files name is
@@ -51,6 +54,11 @@ class ObjectStorageToCreatioOperator(CreatioEntityOperator):
         skipped (never sent).
     :param batch_size: requests per ``$batch`` call, 1 to 100.
     :param missing_ok: for delete, a record that does not exist counts as done (action ``absent``).
+    :param concurrency: ``$batch`` requests in flight at once, 1 to 16 (default 4; 1 sends one after the other).
+        The outcomes and the reports are the same whatever the number. Templated.
+    :param session_mode: ``nonblocking`` (the lanes share the task's one session: one login) or ``blocking``
+        (each lane logs in with a session of its own: up to ``concurrency`` logins); by default the connection's
+        ``session_mode`` extra. Templated.
 
     XCom: the bulk operator's shape, ``{"operation", "entity", "count", "succeeded", "failed", "actions": {action:
     count}, "batch_calls"}``, with ``"files": [{"uri", "report", "count", "failed"}]``; when the task fails, the
@@ -64,6 +72,8 @@ class ObjectStorageToCreatioOperator(CreatioEntityOperator):
         "format",
         "creatio_conn_id",
         "storage_conn_id",
+        "concurrency",
+        "session_mode",
     )
     check_columns_by_default = True
     writes_entity = True
@@ -80,6 +90,8 @@ class ObjectStorageToCreatioOperator(CreatioEntityOperator):
         continue_on_error: bool = True,
         batch_size: int = 100,
         missing_ok: bool = False,
+        concurrency: int | str = DEFAULT_CONCURRENCY,
+        session_mode: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -94,9 +106,10 @@ class ObjectStorageToCreatioOperator(CreatioEntityOperator):
         self.continue_on_error = continue_on_error
         self.batch_size = batch_size
         self.missing_ok = missing_ok
+        self.concurrency = concurrency
+        self.session_mode = session_mode
 
     def run(self, context: Context) -> dict[str, Any]:
-        from airflow_provider_creatio import formats
         from airflow_provider_creatio.client.batch import lookup_ids_per_batch
 
         inputs = self._input_files()
@@ -112,23 +125,46 @@ class ObjectStorageToCreatioOperator(CreatioEntityOperator):
 
         tally = BulkTally(BulkOperation(self.operation), self.entity)
         files = []
-        for source in inputs:
-            report_path = source.with_name(source.name + REPORT_SUFFIX)
-            before = (tally.count, tally.failed)
-            with formats.open_writer(report_path, formats.FileFormat.JSONL) as report:
-                records = formats.read_records(source, self.format, kinds=kinds)
-                for offset, chunk in _numbered(formats.read_chunks(records, chunk_size)):
-                    self._load_chunk(chunk, offset, report, tally, str(source))
-            files.append(
-                {
-                    "uri": str(source),
-                    "report": str(report_path),
-                    "count": tally.count - before[0],
-                    "failed": tally.failed - before[1],
-                }
-            )
-            self.log.info("Loaded %s: %s", source, files[-1])
+        # One run for every file: its lanes (and their sessions) and a stop carry over from file to file.
+        with self.hook.bulk_run(
+            self.operation,
+            self.entity,
+            continue_on_error=self.continue_on_error,
+            batch_size=self.batch_size,
+            missing_ok=self.missing_ok,
+            concurrency=as_count(self.concurrency, "concurrency"),
+            session_mode=self.session_mode or None,
+        ) as run:
+            for source in inputs:
+                files.append(self._load_file(source, run, chunk_size, kinds, tally))
+                self.log.info("Loaded %s: %s", source, files[-1])
+        tally.batch_calls = run.batch_calls
         return self._finish(context, tally, files)
+
+    def _load_file(
+        self,
+        source: ObjectStoragePath,
+        run: BulkRun,
+        chunk_size: int,
+        kinds: dict[str, ValueKind] | None,
+        tally: BulkTally,
+    ) -> dict[str, Any]:
+        """Stream one input through the run, its outcomes into the report beside it, in the file's order."""
+        from airflow_provider_creatio import formats
+
+        report_path = source.with_name(source.name + REPORT_SUFFIX)
+        before = (tally.count, tally.failed)
+        with formats.open_writer(report_path, formats.FileFormat.JSONL) as report:
+            records = formats.read_records(source, self.format, kinds=kinds)
+            for outcome in run.outcomes(formats.read_chunks(records, chunk_size)):
+                report.write(outcome.to_dict())
+                tally.add(outcome, str(source))
+        return {
+            "uri": str(source),
+            "report": str(report_path),
+            "count": tally.count - before[0],
+            "failed": tally.failed - before[1],
+        }
 
     def _input_files(self) -> list[ObjectStoragePath]:
         """The files of every source, in order, each once."""
@@ -181,29 +217,6 @@ class ObjectStorageToCreatioOperator(CreatioEntityOperator):
             return None
         return formats.kinds_for_entity(self.hook.get_entity_schema(self.entity))
 
-    def _load_chunk(
-        self, chunk: list[dict[str, Any]], offset: int, report: RecordWriter, tally: BulkTally, source: str
-    ) -> None:
-        from dataclasses import replace
-
-        if tally.failed and not self.continue_on_error:
-            outcomes = [_skipped(index, record) for index, record in enumerate(chunk)]
-        else:
-            result = self.hook.bulk_records(
-                self.operation,
-                self.entity,
-                chunk,
-                continue_on_error=self.continue_on_error,
-                batch_size=self.batch_size,
-                missing_ok=self.missing_ok,
-            )
-            tally.batch_calls += result.batch_calls
-            outcomes = result.outcomes
-        for outcome in outcomes:
-            placed = replace(outcome, index=outcome.index + offset)
-            report.write(placed.to_dict())
-            tally.add(placed, source)
-
     def _finish(self, context: Context, tally: BulkTally, files: list[dict[str, Any]]) -> dict[str, Any]:
         self.rows_written = tally.written
         value = tally.summary()
@@ -220,20 +233,3 @@ class ObjectStorageToCreatioOperator(CreatioEntityOperator):
 
 def _is_input(path: ObjectStoragePath) -> bool:
     return not (path.name.endswith(REPORT_SUFFIX) or path.name.startswith((".", "_")))
-
-
-def _numbered(chunks: Iterator[list[dict[str, Any]]]) -> Iterator[tuple[int, list[dict[str, Any]]]]:
-    """Each chunk with the position of its first record in the file."""
-    offset = 0
-    for chunk in chunks:
-        yield offset, chunk
-        offset += len(chunk)
-
-
-def _skipped(index: int, record: object) -> RecordOutcome:
-    from airflow_provider_creatio.client.bulk import RecordOutcome
-
-    record_id = record.get("Id") if isinstance(record, dict) else record
-    return RecordOutcome(
-        index, str(record_id) if record_id else None, False, "skipped", None, "not sent: the run stopped"
-    )

@@ -21,6 +21,7 @@ BENCHMARKS = [
     "bulk_load",
     "extract",
     "reconcile",
+    "bulk_lanes",
     "parallel_extract",
 ]
 

@@ -225,8 +225,9 @@ def test_failed_records_fail_the_task_after_every_record_was_tried_and_the_repor
     assert (result["succeeded"], result["failed"], result["files"][0]["failed"]) == (298, 2, 2)
 
 
+@pytest.mark.parametrize("concurrency", [1, 4])
 def test_without_continue_on_error_the_first_failure_stops_the_load_and_the_rest_is_skipped(
-    emulator: EmulatorServer, tmp_path: Path
+    emulator: EmulatorServer, tmp_path: Path, concurrency: int
 ) -> None:
     records = [copy_record(n) for n in range(20_500)]
     records[150]["SourceModifiedOn"] = "yesterday"
@@ -234,12 +235,28 @@ def test_without_continue_on_error_the_first_failure_stops_the_load_and_the_rest
     write_input(source, records, "jsonl")
     emulator.state.log.clear()
 
-    result, _ = load(source=source, operation="create", continue_on_error=False, allow_partial=True)
+    result, _ = load(
+        source=source,
+        operation="create",
+        continue_on_error=False,
+        allow_partial=True,
+        concurrency=concurrency,
+    )
 
-    assert emulator.count("POST", "/$batch") == 2  # the second batch failed; nothing after it was sent
-    assert result["actions"] == {"created": 150, "failed": 1, "skipped": 20_349}
-    assert emulator.store.count(ENTITY) == 150
-    assert len(report_lines(f"{source}.report.jsonl")) == 20_500
+    sent = emulator.count("POST", "/$batch")
+    # The second batch failed. One after the other nothing follows it; with lanes, at most the batches already
+    # in flight beside it (concurrency - 1) were sent, and no batch started after it failed.
+    assert sent == 2 if concurrency == 1 else 2 <= sent <= 1 + concurrency
+    created = 100 * (sent - 1) + 50
+    assert result["actions"] == {"created": created, "failed": 1, "skipped": 20_499 - created}
+    assert result["batch_calls"] == sent
+    assert emulator.store.count(ENTITY) == created
+    lines = report_lines(f"{source}.report.jsonl")
+    assert [line["index"] for line in lines] == list(range(20_500))
+    in_flight = ["created"] * 100 * (sent - 2)
+    unsent = ["skipped"] * (20_500 - 100 * sent)
+    failed_batch = ["created"] * 50 + ["failed"] + ["skipped"] * 49
+    assert [line["action"] for line in lines] == ["created"] * 100 + failed_batch + in_flight + unsent
 
 
 def test_an_unknown_column_is_refused_before_anything_is_written(

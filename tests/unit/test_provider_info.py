@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_creatio._compat import Connection
-from airflow_provider_creatio.client.config import AuthType, CreatioConfig
+from airflow_provider_creatio.client.config import AuthType, CreatioConfig, SessionMode
 from airflow_provider_creatio.client.errors import CreatioConfigError
 from airflow_provider_creatio.get_provider_info import get_provider_info
 from airflow_provider_creatio.hooks.connection_form import FIELDS, LEGACY_PREFIX, ConnField, unknown_extras
@@ -129,6 +129,7 @@ NON_DEFAULTS: dict[str, tuple[object, Callable[[CreatioConfig], bool]]] = {
     "backoff_initial": (0.1, lambda c: c.retry.backoff_initial == 0.1),
     "backoff_max": ("4", lambda c: c.retry.backoff_max == 4.0),
     "odata_max_filter_nodes": ("500", lambda c: c.odata_max_filter_nodes == 500),
+    "session_mode": ("Blocking", lambda c: c.session_mode is SessionMode.BLOCKING),
 }
 # Each field is set on top of these (minus itself): enough for auth_type oauth and for verify off.
 BASE = {"client_id": "id", "client_secret": "s", "allow_insecure": True}
