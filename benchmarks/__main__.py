@@ -30,6 +30,7 @@ from benchmarks import (
     deferrable,
     extract,
     headroom,
+    ram_limit,
     reconcile,
     report,
     round_trips,
@@ -48,6 +49,7 @@ BENCHMARKS = {
     "bulk_load": bulk_load.run,
     "extract": extract.run,
     "reconcile": reconcile.run,
+    "ram_limit": ram_limit.run,
 }
 
 
