@@ -205,6 +205,14 @@ class EntityCallsMixin:
             max_filter_nodes=self.client.config.odata_max_filter_nodes,
         )
 
+    def bulk_api_calls(self, operation: BulkOperation | str, entity: str, records: Sequence[object]) -> int:
+        """The API calls :meth:`bulk_records` would spend on ``records`` (see :func:`client.bulk.api_calls_needed`)."""
+        from airflow_provider_creatio.client import bulk
+
+        return bulk.api_calls_needed(
+            operation, entity, records, max_filter_nodes=self.client.config.odata_max_filter_nodes
+        )
+
     def watch(
         self,
         spec: WatchSpec,

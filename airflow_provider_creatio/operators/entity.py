@@ -131,6 +131,7 @@ class CreatioCreateEntityOperator(CreatioEntityOperator):
     """
 
     template_fields: Sequence[str] = ("entity", "data", "record_id", "creatio_conn_id")
+    api_calls_in_xcom = False  # the XCom is the record
     writes_entity = True
 
     def __init__(
@@ -173,6 +174,7 @@ class CreatioGetEntityOperator(CreatioEntityOperator):
     """
 
     template_fields: Sequence[str] = ("entity", "record_id", "select", "expand", "creatio_conn_id")
+    api_calls_in_xcom = False  # the XCom is the record
 
     def __init__(
         self, *, record_id: str, select: Columns = None, expand: Columns = None, **kwargs: Any
@@ -394,6 +396,9 @@ class CreatioBulkEntityOperator(CreatioEntityOperator):
     :param batch_size: requests per ``$batch`` call, 1 to 100.
     :param missing_ok: for delete, a record that does not exist counts as done (action ``absent``).
     :param include_results: put the per-record outcomes in XCom (``results``), not only the summary.
+    :param max_api_calls: fail before writing anything when the task would spend more API calls than this, as
+        Creatio counts them against the daily quota (one per record, plus an upsert's lookups and the schema
+        read); the error says how many it needs. None: no limit.
 
     XCom: ``{"operation", "entity", "count", "succeeded", "failed", "actions": {action: count}, "batch_calls",
     "results": [{"index", "Id", "ok", "action", ("status", "error" when failed)}]}``, the load's shape. When the
@@ -414,10 +419,12 @@ class CreatioBulkEntityOperator(CreatioEntityOperator):
         batch_size: int = 100,
         missing_ok: bool = False,
         include_results: bool = True,
+        max_api_calls: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.operation = check_operation(operation)
+        self.max_api_calls = max_api_calls
         self.records = records
         self.allow_partial = allow_partial
         self.continue_on_error = continue_on_error
@@ -428,6 +435,9 @@ class CreatioBulkEntityOperator(CreatioEntityOperator):
     def run(self, context: Context) -> dict[str, Any]:
         records = as_records(self.records)
         self.refuse_unknown_columns(data=_record_columns(records))
+        if self.max_api_calls is not None:
+            needed = self.hook.bulk_api_calls(self.operation, self.entity, records)
+            self.refuse_over_api_calls(self.max_api_calls, needed)
         report = self.hook.bulk_records(
             self.operation,
             self.entity,

@@ -51,6 +51,9 @@ class ObjectStorageToCreatioOperator(CreatioEntityOperator):
         skipped (never sent).
     :param batch_size: requests per ``$batch`` call, 1 to 100.
     :param missing_ok: for delete, a record that does not exist counts as done (action ``absent``).
+    :param max_api_calls: fail before writing anything when the load would spend more API calls than this, as
+        Creatio counts them against the daily quota (one per record, plus an upsert's lookups and the schema
+        read); the error says how many it needs. Set, it costs one more pass over the input. None: no limit.
 
     XCom: the bulk operator's shape, ``{"operation", "entity", "count", "succeeded", "failed", "actions": {action:
     count}, "batch_calls"}``, with ``"files": [{"uri", "report", "count", "failed"}]``; when the task fails, the
@@ -80,10 +83,12 @@ class ObjectStorageToCreatioOperator(CreatioEntityOperator):
         continue_on_error: bool = True,
         batch_size: int = 100,
         missing_ok: bool = False,
+        max_api_calls: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         check_operation(operation)
+        self.max_api_calls = max_api_calls
         if not 1 <= batch_size <= _MAX_BATCH_SIZE:
             raise ValueError(f"batch_size must be 1 to {_MAX_BATCH_SIZE}, got {batch_size}")
         self.source = source
@@ -110,6 +115,8 @@ class ObjectStorageToCreatioOperator(CreatioEntityOperator):
         from airflow_provider_creatio.client.bulk import BulkTally
         from airflow_provider_creatio.client.bulk_operation import BulkOperation
 
+        if self.max_api_calls is not None:
+            self.refuse_over_api_calls(self.max_api_calls, self._api_calls_needed(inputs, kinds, chunk_size))
         tally = BulkTally(BulkOperation(self.operation), self.entity)
         files = []
         for source in inputs:
@@ -129,6 +136,20 @@ class ObjectStorageToCreatioOperator(CreatioEntityOperator):
             )
             self.log.info("Loaded %s: %s", source, files[-1])
         return self._finish(context, tally, files)
+
+    def _api_calls_needed(
+        self, inputs: list[ObjectStoragePath], kinds: dict[str, ValueKind] | None, chunk_size: int
+    ) -> int:
+        """The calls the load's writes need, counted chunk by chunk as they will be sent (a pass over the input
+        that writes nothing)."""
+        from airflow_provider_creatio import formats
+
+        needed = 0
+        for source in inputs:
+            records = formats.read_records(source, self.format, kinds=kinds)
+            for chunk in formats.read_chunks(records, chunk_size):
+                needed += self.hook.bulk_api_calls(self.operation, self.entity, chunk)
+        return needed
 
     def _input_files(self) -> list[ObjectStoragePath]:
         """The files of every source, in order, each once."""
