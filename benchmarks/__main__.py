@@ -32,6 +32,7 @@ from benchmarks import (
     extract,
     headroom,
     parallel_extract,
+    ram_limit,
     reconcile,
     report,
     round_trips,
@@ -52,6 +53,7 @@ BENCHMARKS = {
     "reconcile": reconcile.run,
     "bulk_lanes": bulk_lanes.run,
     "parallel_extract": parallel_extract.run,
+    "ram_limit": ram_limit.run,
 }
 
 

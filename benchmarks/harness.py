@@ -140,9 +140,14 @@ class Emulator:
         self._admin("POST", "settings", {"faults": {}, **settings})
         self._admin("POST", "reset")
 
-    def settings(self, **settings: Any) -> None:
-        """Change ``settings`` and nothing else (the data and the log stay)."""
+    def configure(self, **settings: Any) -> None:
+        """Change ``settings`` and keep the data (``max_read_memory_mb=6``...)."""
         self._admin("POST", "settings", settings)
+
+    def requests(self) -> list[dict[str, Any]]:
+        """The request log since the last reset, oldest first (method, path, query, status...)."""
+        logged: list[dict[str, Any]] = self._admin("GET", "requests")
+        return logged
 
     def insert(self, entity: str, records: list[dict[str, Any]], chunk: int = 20_000) -> None:
         for start in range(0, len(records), chunk):

@@ -77,7 +77,7 @@ def measure(emulator: Emulator, parallelism: int, folder: Path) -> dict[str, Any
 def run(bench: Bench) -> Result:
     emulator, count = bench.emulator, bench.scale.parallel_extract_records
     seed(emulator, count)
-    emulator.settings(server_read_work_per_record=READ_WORK, server_workers=WORKERS)
+    emulator.configure(server_read_work_per_record=READ_WORK, server_workers=WORKERS)
     with tempfile.TemporaryDirectory(prefix="creatio-bench-parallel-") as folder:
         one = measure(emulator, 1, Path(folder))
         many = measure(emulator, PARALLELISM, Path(folder))

@@ -122,6 +122,11 @@ class AsyncCreatioClient:
     def login_count(self) -> int:
         return self._flows.login_count
 
+    @property
+    def api_calls(self) -> int:
+        """The calls Creatio counted against the user's daily quota (:mod:`.api_calls`), logins excluded."""
+        return self._flows.api_calls.value
+
     async def __aenter__(self) -> AsyncCreatioClient:
         return self
 

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import uuid
 from collections import Counter, deque
@@ -472,3 +473,30 @@ def bulk(
     ) as run:
         outcomes = list(run.outcomes([records]))
     return BulkReport(kind, run.entity, outcomes, run.batch_calls)
+
+
+def api_calls_needed(
+    operation: BulkOperation | str,
+    entity: str,
+    records: Sequence[object],
+    max_filter_nodes: int = DEFAULT_MAX_FILTER_NODES,
+) -> int:
+    """The API calls :func:`bulk` spends on ``records``, as Creatio counts them: one per record it sends (each
+    operation of a ``$batch`` apart; an invalid record is never sent), and for an upsert one per lookup GET
+    (:func:`batch.lookup_ids_per_request` distinct Ids each). Exact, except that a record that appears or
+    vanishes between an upsert's lookup and its write is sent once more, and a run without continue_on_error
+    that stops early sends fewer."""
+    kind = BulkOperation(operation)
+    name = validation.check_entity_name(entity)
+    ids: set[str | None] = set()
+    sent = 0
+    for record in records:
+        try:
+            op = _prepare(kind, name, record)
+        except CreatioValidationError:
+            continue
+        sent += 1
+        ids.add(op.record_id)
+    if kind is not BulkOperation.UPSERT:
+        return sent
+    return sent + math.ceil(len(ids) / batch.lookup_ids_per_request(max_filter_nodes))

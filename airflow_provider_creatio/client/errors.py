@@ -148,6 +148,13 @@ class CreatioServerError(CreatioError):
     """HTTP 5xx: Creatio failed (still failing after retries, where the call was safe to retry)."""
 
 
+class CreatioMemoryLimitError(CreatioServerError):
+    """HTTP 500 "Request processing terminated because it reached the RAM consumption limit of N MB": a read's
+    data took more memory than Creatio's ``MaxMemoryUsageToGetDataViaEntityCollection`` allows. Paged reads
+    answer it with a smaller page (:mod:`~airflow_provider_creatio.client.page_fit`); it reaches the caller only
+    when even the smallest page is refused, or from a single read."""
+
+
 class CreatioTransportError(CreatioError):
     """The request could not be delivered (connection refused, DNS, TLS, connect timeout) after retries."""
 

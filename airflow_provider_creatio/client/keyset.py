@@ -175,6 +175,17 @@ class KeysetCursor:
         orderby = "Id" if self.column is None else f"{self.column},Id"
         return PageRequest(self._condition(), orderby, self.page_size)
 
+    @property
+    def resizable(self) -> bool:
+        """Whether the request last built asks for ``page_size`` rows: a whole date's request asks for every row
+        of that date, which come in one answer or cannot be split (without GUID comparison)."""
+        return self._whole_date is None
+
+    def resize(self, page_size: int) -> None:
+        """Ask pages of ``page_size`` from the next request on. The position does not move, so the next request
+        asks again for the page whose answer was refused."""
+        self.page_size = check_page_size(page_size)
+
     def take(self, records: Sequence[dict[str, Any]]) -> Sequence[dict[str, Any]]:
         """The records of the page just read that belong to the output, in order; moves the cursor on."""
         taken = self._take(records)

@@ -1,8 +1,10 @@
 """Paged reads: every record of a query, page by page, one page held at a time.
 
 :func:`iter_records` pages with ``$top``/``$skip`` (any order the caller wants); :func:`iter_keyset` pages on an
-indexed key (see :mod:`keyset`), which costs the server one range read per page. Both take a *client* (:class:`~.http.CallExecutor`) and builds its requests with :mod:`odata`;
-nothing here sends bytes itself, and nothing imports Airflow.
+indexed key (see :mod:`keyset`), which costs the server one range read per page. Both take a *client*
+(:class:`~.http.CallExecutor`) and build their requests with :mod:`odata`; nothing here sends bytes itself, and
+nothing imports Airflow. A page refused for Creatio's RAM limit is asked again smaller (:mod:`page_fit`), at the
+same position: the sizes that fitted are kept in the ``page_sizes`` a caller passes (a hook keeps one per task).
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_creatio.client import odata, validation
-from airflow_provider_creatio.client.errors import CreatioError
+from airflow_provider_creatio.client import odata, page_fit, validation
+from airflow_provider_creatio.client.errors import CreatioError, CreatioMemoryLimitError
 from airflow_provider_creatio.client.filter_nodes import DEFAULT_MAX_FILTER_NODES, check_filter_nodes
 from airflow_provider_creatio.client.http import Call, CallExecutor
-from airflow_provider_creatio.client.keyset import DEFAULT_KEYSET_PAGE_SIZE, KeysetCursor
+from airflow_provider_creatio.client.keyset import DEFAULT_KEYSET_PAGE_SIZE, MAX_PAGE_SIZE, KeysetCursor
 
 DEFAULT_PAGE_SIZE = 1000
 log = logging.getLogger(__name__)
@@ -65,31 +67,40 @@ def iter_records(
     orderby: str | Sequence[str] | None = None,
     page_size: int = DEFAULT_PAGE_SIZE,
     max_records: int | None = None,
+    page_sizes: page_fit.PageSizes | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Every matching record, page by page (``$top``/``$skip`` with a stable ``$orderby``), until the end or
     ``max_records``. Only the current page is held: each record is released once the caller has taken it, and the
-    next page is requested only when the current one is used up."""
+    next page is requested only when the current one is used up. A page refused for the RAM limit is asked again
+    at the same ``$skip`` with half the ``$top`` (:mod:`page_fit`)."""
     validation.check_count(page_size, "page_size")
     if max_records is not None:
         validation.check_count(max_records, "max_records", allow_zero=True)
     conditions = odata.build_filter(filter)
     order = stable_orderby(orderby)
+    sizes = page_sizes or page_fit.PageSizes()
+    shape = page_fit.read_shape(entity, select, expand)
     end = _PageEnd()
     fetched = 0
     while max_records is None or fetched < max_records:
-        asked = page_size if max_records is None else min(page_size, max_records - fetched)
-        page = client.execute(
-            odata.query_records(
-                entity,
-                filter=conditions,
-                select=select,
-                expand=expand,
-                orderby=order,
-                top=asked,
-                skip=fetched,
-                count=fetched == 0,
-            )
+        size = sizes.size(shape, page_size)
+        asked = size if max_records is None else min(size, max_records - fetched)
+        call = odata.query_records(
+            entity,
+            filter=conditions,
+            select=select,
+            expand=expand,
+            orderby=order,
+            top=asked,
+            skip=fetched,
+            count=fetched == 0,
         )
+        try:
+            page = client.execute(call)
+        except CreatioMemoryLimitError as error:
+            sizes.shrink(shape, asked, error)
+            continue
+        sizes.fitted(shape, size)
         if fetched == 0:
             end.total = page.count
         records = page.records
@@ -114,14 +125,18 @@ def iter_keyset(
     page_size: int = DEFAULT_KEYSET_PAGE_SIZE,
     guid_comparison: bool = True,
     max_filter_nodes: int = DEFAULT_MAX_FILTER_NODES,
+    page_sizes: page_fit.PageSizes | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Every matching record in (``column``, ``Id``) order, or ``Id`` order without a column, page by page on the
     key (never ``$skip``). ``select`` gains ``Id`` and ``column`` when it leaves them out: the cursor needs them.
     One page is held at a time. A ``filter`` that leaves no room for the keyset condition within
     ``max_filter_nodes`` is refused before the first page. A site that refuses to compare GUIDs makes the read go
     on without (:func:`fall_back_or_raise`); a date column that only the fall-back added is left out of the
-    records, which keep the columns the read started with."""
-    cursor = KeysetCursor(column, page_size, guid_comparison=guid_comparison)
+    records, which keep the columns the read started with. A page refused for the RAM limit is asked again from
+    the same position with half the ``$top`` (:mod:`page_fit`)."""
+    sizes = page_sizes or page_fit.PageSizes()
+    shape = page_fit.read_shape(entity, select, expand)
+    cursor = KeysetCursor(column, sizes.size(shape, page_size), guid_comparison=guid_comparison)
     conditions = odata.build_filter(filter)
     check_keyset_filter(cursor, conditions, max_filter_nodes)
     asked = odata.listed_items(select, "select")
@@ -129,11 +144,15 @@ def iter_keyset(
     while not cursor.done:
         try:
             page = client.execute(keyset_page_call(entity, cursor, conditions, select, expand))
+        except CreatioMemoryLimitError as error:
+            shrink_page(cursor, sizes, shape, error)
+            continue
         except CreatioError as error:
             fall_back_or_raise(cursor, error, entity, conditions, max_filter_nodes)
             if asked and cursor.column != column and cursor.column not in asked:
                 added = cursor.column
             continue
+        sizes.fitted(shape, cursor.page_size)
         records = list(cursor.take(page.records))
         del page
         if added:
@@ -142,6 +161,16 @@ def iter_keyset(
         records.reverse()  # pop() from the end hands records out in order and drops each one as it goes
         while records:
             yield records.pop()
+
+
+def shrink_page(
+    cursor: KeysetCursor, sizes: page_fit.PageSizes, shape: page_fit.ReadShape, error: CreatioMemoryLimitError
+) -> None:
+    """After the cursor's page hit the RAM limit: ask the same page again with half the rows (raises at the
+    floor, or for a whole date's rows, which cannot be split)."""
+    if not cursor.resizable:
+        raise page_fit.too_large(shape[0], MAX_PAGE_SIZE, error)
+    cursor.resize(sizes.shrink(shape, cursor.page_size, error))
 
 
 def fall_back_or_raise(

@@ -17,6 +17,7 @@ from airflow_provider_creatio.client.errors import (
     CreatioBadRequestError,
     CreatioConflictError,
     CreatioError,
+    CreatioMemoryLimitError,
     CreatioNotFoundError,
     CreatioOutcomeUnknownError,
     CreatioRateLimitError,
@@ -34,6 +35,9 @@ _JSON_TYPES = frozenset({"application/json", "text/json", "text/plain", ""})
 # SQL Server: "Cannot insert duplicate key", PostgreSQL: "duplicate key value violates unique constraint",
 # Oracle: "unique constraint (...) violated".
 _DUPLICATE_KEY_RE = re.compile(r"duplicate key|unique constraint", re.IGNORECASE)
+# Creatio's words past MaxMemoryUsageToGetDataViaEntityCollection; only this part is sourced (the rest of the
+# message is quoted with an ellipsis), so nothing else of the text is matched.
+_RAM_LIMIT_RE = re.compile(r"RAM consumption limit", re.IGNORECASE)
 _QUERY_IN_URL_RE = re.compile(r"(\bhttps?://[^\s'\"?#<>]*)\?[^\s'\"<>]*")
 _TITLE_RE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _TAG_RE = re.compile(r"<[^>]+>")
@@ -181,6 +185,8 @@ def _error_class(response: ApiResponse, idempotency: Idempotency) -> tuple[type[
         return CreatioRateLimitError, "rate limited"
     if status == 500 and _exception_type(response).endswith("ItemNotFoundException"):
         return CreatioNotFoundError, "not found"
+    if status == 500 and _RAM_LIMIT_RE.search(response.text):
+        return CreatioMemoryLimitError, "the read reached Creatio's RAM consumption limit"
     if status == 500 and _DUPLICATE_KEY_RE.search(response.text):
         return CreatioConflictError, "conflict (duplicate key)"
     if status in _GATEWAY_LOST_ANSWER and idempotency is Idempotency.UNSAFE:

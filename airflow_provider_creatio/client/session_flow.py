@@ -23,6 +23,7 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeAlias, TypeVar
 
+from airflow_provider_creatio.client import api_calls
 from airflow_provider_creatio.client.auth import SecretSink, make_auth
 from airflow_provider_creatio.client.config import CreatioConfig
 from airflow_provider_creatio.client.errors import CreatioError
@@ -102,7 +103,8 @@ class Walk(Generic[R]):
 
 class SessionFlows:
     """The flows of one client's session and the state they share: the auth strategy (which holds the session and
-    its generation), the clock, and ``login_count``, the logins tried or done (each under the login lock).
+    its generation), the clock, ``login_count``, the logins tried or done (each under the login lock), and
+    ``api_calls``, the calls Creatio counts against its daily quota (:mod:`.api_calls`).
 
     ``on_secret`` receives every secret the session learns; ``clock`` replaces ``time.monotonic`` (for tests).
     Building it calls out to nothing (see :class:`~.aio.SharedAsyncClients`)."""
@@ -117,6 +119,7 @@ class SessionFlows:
         self.auth = make_auth(config, SecretSink(on_secret))
         self._clock = clock or time.monotonic
         self.login_count = 0
+        self.api_calls = api_calls.ApiCallCount()
 
     def execute(self, call: Call[T]) -> Flow[T]:
         """Send ``call`` on the session, logging in first if no usable session exists, and parse its answer. If
@@ -143,6 +146,7 @@ class SessionFlows:
             response, attempts = yield from _sent(Send(outgoing))
             if session_rejected(call, response, self.auth.session_expired):
                 raise session_rejected_again(response, operation=call.request.operation)
+        self.api_calls.add(api_calls.cost(call.request, response))
         return finish(call, response, attempts=attempts)
 
     def login(self) -> Flow[None]:

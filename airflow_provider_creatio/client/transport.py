@@ -101,6 +101,11 @@ class CreatioClient:
     def login_count(self) -> int:
         return self._flows.login_count
 
+    @property
+    def api_calls(self) -> int:
+        """The calls Creatio counted against the user's daily quota (:mod:`.api_calls`), logins excluded."""
+        return self._flows.api_calls.value
+
     def __enter__(self) -> CreatioClient:
         return self
 

@@ -22,7 +22,12 @@ class AsyncCreatioCalls:
     """Hook-level async calls on one (shared) :class:`AsyncCreatioClient`."""
 
     def __init__(self, client: AsyncCreatioClient) -> None:
+        from airflow_provider_creatio.client.page_fit import PageSizes
+
         self.client = client
+        # The client is shared by every trigger of the connection; what the RAM limit allowed is kept per user
+        # (one trigger, so one task), as a hook keeps it.
+        self.page_sizes = PageSizes()
 
     async def get_process_log(self, process_id: str | uuid.UUID) -> ProcessLogEntry:
         """The ``SysProcessLog`` row of one process instance."""
@@ -95,18 +100,24 @@ class AsyncCreatioCalls:
     ) -> AsyncIterator[Sequence[dict[str, Any]]]:
         """The records of each keyset page the cursor asks for, of its columns only, as the sync ``iter_keyset``
         reads them (the same cursor and request builder); a site that refuses to compare GUIDs makes the read go
-        on without."""
-        from airflow_provider_creatio.client import paging
-        from airflow_provider_creatio.client.errors import CreatioError
+        on without, and a page refused for the RAM limit is asked again smaller."""
+        from airflow_provider_creatio.client import page_fit, paging
+        from airflow_provider_creatio.client.errors import CreatioError, CreatioMemoryLimitError
 
         max_nodes = self.client.config.odata_max_filter_nodes
         paging.check_keyset_filter(cursor, filter, max_nodes)
+        shape = page_fit.read_shape(entity, cursor.selected, None)
+        cursor.resize(self.page_sizes.size(shape, cursor.page_size))
         while not cursor.done:
             try:
                 page = await self.client.execute(
                     paging.keyset_page_call(entity, cursor, filter, cursor.selected)
                 )
+            except CreatioMemoryLimitError as error:
+                paging.shrink_page(cursor, self.page_sizes, shape, error)
+                continue
             except CreatioError as error:
                 paging.fall_back_or_raise(cursor, error, entity, filter, max_nodes)
                 continue
+            self.page_sizes.fitted(shape, cursor.page_size)
             yield cursor.take(page.records)

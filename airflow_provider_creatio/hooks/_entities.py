@@ -5,8 +5,9 @@ whose call runs on the hook's one session, a flow of several calls in the flow m
 (:mod:`~airflow_provider_creatio.client.records`, :mod:`~airflow_provider_creatio.client.paging`,
 :mod:`~airflow_provider_creatio.client.bulk`) given the hook's client, or one look of
 :mod:`~airflow_provider_creatio.client.watch` with its verdict. The checks, retries and errors are theirs; the only
-things added here are ``iter_records``'s default page size and the site's schema (:mod:`.client.schema`), kept
-for the hook's life so that ``$metadata`` is read once. The client modules are imported inside the methods, so
+things added here are ``iter_records``'s default page size, the site's schema (:mod:`.client.schema`), kept
+for the hook's life so that ``$metadata`` is read once, and the page sizes that fit the site's RAM limit of a read
+(:mod:`.client.page_fit`), kept for the hook's life so that one task learns them once. The client modules are imported inside the methods, so
 importing the hook stays cheap.
 """
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from airflow_provider_creatio.client.config import SessionMode
     from airflow_provider_creatio.client.http import Call
     from airflow_provider_creatio.client.odata import Columns, Filter, QueryPage
+    from airflow_provider_creatio.client.page_fit import PageSizes
     from airflow_provider_creatio.client.records import CreateOutcome, UpsertAction
     from airflow_provider_creatio.client.schema import EntitySchema, ServiceSchema
     from airflow_provider_creatio.client.transport import CreatioClient
@@ -48,6 +50,14 @@ class EntityCallsMixin:
         def lane_sessions(
             self, session_mode: SessionMode | str | None = None
         ) -> Callable[[int], CreatioClient]: ...
+
+    @cached_property
+    def page_sizes(self) -> PageSizes:
+        """The page sizes the site's RAM limit of a read allowed, per read shape, for every paged read of this
+        hook (one task)."""
+        from airflow_provider_creatio.client.page_fit import PageSizes
+
+        return PageSizes()
 
     def create_record(
         self, entity: str, data: Mapping[str, Any], record_id: RecordId | None = None
@@ -141,6 +151,7 @@ class EntityCallsMixin:
             orderby=orderby,
             page_size=page_size or paging.DEFAULT_PAGE_SIZE,
             max_records=max_records,
+            page_sizes=self.page_sizes,
         )
 
     def iter_keyset(
@@ -168,6 +179,7 @@ class EntityCallsMixin:
             page_size=page_size or keyset.DEFAULT_KEYSET_PAGE_SIZE,
             guid_comparison=guid_comparison,
             max_filter_nodes=self.client.config.odata_max_filter_nodes,
+            page_sizes=self.page_sizes,
         )
 
     def count_records(self, entity: str, filter: Filter = None) -> int:
@@ -231,6 +243,14 @@ class EntityCallsMixin:
             missing_ok=missing_ok,
             max_filter_nodes=self.client.config.odata_max_filter_nodes,
             concurrency=concurrency,
+        )
+
+    def bulk_api_calls(self, operation: BulkOperation | str, entity: str, records: Sequence[object]) -> int:
+        """The API calls :meth:`bulk_records` would spend on ``records`` (see :func:`client.bulk.api_calls_needed`)."""
+        from airflow_provider_creatio.client import bulk
+
+        return bulk.api_calls_needed(
+            operation, entity, records, max_filter_nodes=self.client.config.odata_max_filter_nodes
         )
 
     def watch(

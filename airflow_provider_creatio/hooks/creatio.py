@@ -81,6 +81,7 @@ class CreatioHook(EntityCallsMixin, ProcessCallsMixin, BaseHook):  # type: ignor
     ) -> None:
         super().__init__(**kwargs)
         self.creatio_conn_id = creatio_conn_id
+        self._closed_api_calls = 0  # the calls of the clients this hook closed
         self._overrides = {
             "retry_attempts": retry_attempts,
             "timeout": timeout,
@@ -199,6 +200,13 @@ class CreatioHook(EntityCallsMixin, ProcessCallsMixin, BaseHook):  # type: ignor
         async with shared_clients.use(config, on_secret=register_secret) as client:
             yield AsyncCreatioCalls(client)
 
+    @property
+    def api_calls(self) -> int:
+        """The calls this hook's sessions made, as Creatio counts them against the user's daily quota (each
+        operation of a ``$batch`` apart, logins excluded: :mod:`~airflow_provider_creatio.client.api_calls`)."""
+        client = self.__dict__.get("client")
+        return self._closed_api_calls + (client.api_calls if client is not None else 0)
+
     def call(self, call: Call[T]) -> T:
         """Execute one protocol call on this hook's session."""
         return self.client.execute(call)
@@ -210,7 +218,9 @@ class CreatioHook(EntityCallsMixin, ProcessCallsMixin, BaseHook):  # type: ignor
         while self._lane_clients:
             self._lane_clients.popitem()[1].close()
         if "client" in self.__dict__:
-            self.__dict__.pop("client").close()
+            client = self.__dict__.pop("client")
+            self._closed_api_calls += client.api_calls
+            client.close()
 
     def __enter__(self) -> CreatioHook:
         return self

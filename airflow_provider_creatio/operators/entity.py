@@ -132,6 +132,7 @@ class CreatioCreateEntityOperator(CreatioEntityOperator):
     """
 
     template_fields: Sequence[str] = ("entity", "data", "record_id", "creatio_conn_id")
+    api_calls_in_xcom = False  # the XCom is the record
     writes_entity = True
 
     def __init__(
@@ -174,6 +175,7 @@ class CreatioGetEntityOperator(CreatioEntityOperator):
     """
 
     template_fields: Sequence[str] = ("entity", "record_id", "select", "expand", "creatio_conn_id")
+    api_calls_in_xcom = False  # the XCom is the record
 
     def __init__(
         self, *, record_id: str, select: Columns = None, expand: Columns = None, **kwargs: Any
@@ -400,6 +402,9 @@ class CreatioBulkEntityOperator(CreatioEntityOperator):
     :param session_mode: ``nonblocking`` (the lanes share the task's one session: one login) or ``blocking``
         (each lane logs in with a session of its own: up to ``concurrency`` logins); by default the connection's
         ``session_mode`` extra. Templated.
+    :param max_api_calls: fail before writing anything when the task would spend more API calls than this, as
+        Creatio counts them against the daily quota (one per record, plus an upsert's lookups and the schema
+        read); the error says how many it needs. None: no limit.
 
     XCom: ``{"operation", "entity", "count", "succeeded", "failed", "actions": {action: count}, "batch_calls",
     "results": [{"index", "Id", "ok", "action", ("status", "error" when failed)}]}``, the load's shape. When the
@@ -429,10 +434,12 @@ class CreatioBulkEntityOperator(CreatioEntityOperator):
         include_results: bool = True,
         concurrency: int | str = DEFAULT_CONCURRENCY,
         session_mode: str | None = None,
+        max_api_calls: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.operation = check_operation(operation)
+        self.max_api_calls = max_api_calls
         self.records = records
         self.allow_partial = allow_partial
         self.continue_on_error = continue_on_error
@@ -445,6 +452,9 @@ class CreatioBulkEntityOperator(CreatioEntityOperator):
     def run(self, context: Context) -> dict[str, Any]:
         records = as_records(self.records)
         self.refuse_unknown_columns(data=_record_columns(records))
+        if self.max_api_calls is not None:
+            needed = self.hook.bulk_api_calls(self.operation, self.entity, records)
+            self.refuse_over_api_calls(self.max_api_calls, needed)
         report = self.hook.bulk_records(
             self.operation,
             self.entity,

@@ -113,6 +113,7 @@ class CreatioRunProcessOperator(ResumableJobMixin, AssetEventsMixin, CreatioHook
     and the task cancels the process and fails with Airflow's timeout error, as with ``timeout``.
     """
 
+    api_calls_in_xcom = False  # the XCom is the process's output parameters (or its id and status)
     template_fields: Sequence[str] = (
         "process_name",
         "parameters",

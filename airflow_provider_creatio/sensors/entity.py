@@ -90,6 +90,7 @@ class CreatioEntitySensor(CreatioHookMixin, FirstLookMixin, BaseSensorOperator):
     XCom: the record that met the condition (through ``PokeReturnValue``).
     """
 
+    api_calls_in_xcom = False  # the XCom is the record
     template_fields: Sequence[str] = (
         "entity",
         "record_id",

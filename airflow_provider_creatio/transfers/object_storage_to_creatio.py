@@ -59,6 +59,9 @@ class ObjectStorageToCreatioOperator(CreatioEntityOperator):
     :param session_mode: ``nonblocking`` (the lanes share the task's one session: one login) or ``blocking``
         (each lane logs in with a session of its own: up to ``concurrency`` logins); by default the connection's
         ``session_mode`` extra. Templated.
+    :param max_api_calls: fail before writing anything when the load would spend more API calls than this, as
+        Creatio counts them against the daily quota (one per record, plus an upsert's lookups and the schema
+        read); the error says how many it needs. Set, it costs one more pass over the input. None: no limit.
 
     XCom: the bulk operator's shape, ``{"operation", "entity", "count", "succeeded", "failed", "actions": {action:
     count}, "batch_calls"}``, with ``"files": [{"uri", "report", "count", "failed"}]``; when the task fails, the
@@ -92,10 +95,12 @@ class ObjectStorageToCreatioOperator(CreatioEntityOperator):
         missing_ok: bool = False,
         concurrency: int | str = DEFAULT_CONCURRENCY,
         session_mode: str | None = None,
+        max_api_calls: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         check_operation(operation)
+        self.max_api_calls = max_api_calls
         if not 1 <= batch_size <= _MAX_BATCH_SIZE:
             raise ValueError(f"batch_size must be 1 to {_MAX_BATCH_SIZE}, got {batch_size}")
         self.source = source
@@ -123,6 +128,8 @@ class ObjectStorageToCreatioOperator(CreatioEntityOperator):
         from airflow_provider_creatio.client.bulk import BulkTally
         from airflow_provider_creatio.client.bulk_operation import BulkOperation
 
+        if self.max_api_calls is not None:
+            self.refuse_over_api_calls(self.max_api_calls, self._api_calls_needed(inputs, kinds, chunk_size))
         tally = BulkTally(BulkOperation(self.operation), self.entity)
         files = []
         # One run for every file: its lanes (and their sessions) and a stop carry over from file to file.
@@ -165,6 +172,20 @@ class ObjectStorageToCreatioOperator(CreatioEntityOperator):
             "count": tally.count - before[0],
             "failed": tally.failed - before[1],
         }
+
+    def _api_calls_needed(
+        self, inputs: list[ObjectStoragePath], kinds: dict[str, ValueKind] | None, chunk_size: int
+    ) -> int:
+        """The calls the load's writes need, counted chunk by chunk as they will be sent (a pass over the input
+        that writes nothing)."""
+        from airflow_provider_creatio import formats
+
+        needed = 0
+        for source in inputs:
+            records = formats.read_records(source, self.format, kinds=kinds)
+            for chunk in formats.read_chunks(records, chunk_size):
+                needed += self.hook.bulk_api_calls(self.operation, self.entity, chunk)
+        return needed
 
     def _input_files(self) -> list[ObjectStoragePath]:
         """The files of every source, in order, each once."""

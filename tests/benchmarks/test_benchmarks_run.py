@@ -23,6 +23,7 @@ BENCHMARKS = [
     "reconcile",
     "bulk_lanes",
     "parallel_extract",
+    "ram_limit",
 ]
 
 

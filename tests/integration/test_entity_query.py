@@ -123,7 +123,7 @@ def test_query_operator_writes_json_lines_and_returns_path_and_count(
         output_path=str(target),
     ).execute(context={})
     lines = target.read_text(encoding="utf-8").splitlines()
-    assert result == {"path": str(target), "count": len(lines)}
+    assert result == {"path": str(target), "count": len(lines), "api_calls": result["api_calls"]}
     assert len(lines) == sum(1 for n in range(TOTAL) if n % 97 == 5)
     assert {json.loads(line)["Name"] for line in lines} == {"Account 05"}
     assert live.peak <= 51  # one page, and the record being written
@@ -164,4 +164,4 @@ def test_max_records_guards_against_a_result_larger_than_expected(
         operator.execute(context={})
     assert not target.exists() and list(tmp_path.iterdir()) == []
     operator.max_records = 12
-    assert operator.execute(context={}) == {"path": str(target), "count": 12}
+    assert operator.execute(context={}) == {"path": str(target), "count": 12, "api_calls": 1}

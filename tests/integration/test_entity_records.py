@@ -92,12 +92,14 @@ def test_seed_003_operations_with_the_sample_payloads(
     ) == {
         "Id": record_id,
         "action": "updated",
+        "api_calls": 2,  # the upsert's read of the Id, then its PATCH
     }
     assert store.get(entity, record_id)["Notes"] == "updated by Airflow"
 
     assert run(CreatioDeleteEntityOperator(task_id="del", entity=entity, record_id=record_id)) == {
         "Id": record_id,
         "deleted": True,
+        "api_calls": 1,
     }
     assert store.get(entity, record_id) is None
     assert store.count(entity) == before
@@ -154,11 +156,11 @@ def test_an_update_that_must_exist_never_creates_and_upsert_creates_on_every_sit
     assert creatio_connection.count("PATCH") == 0
     assert run(
         CreatioUpsertEntityOperator(task_id="up", entity="Account", record_id=new_id, data={"Name": "N"})
-    ) == {"Id": new_id, "action": "created"}
+    ) == {"Id": new_id, "action": "created", "api_calls": 2}
     assert creatio_connection.store.get("Account", new_id)["Name"] == "N"
     assert run(
         CreatioUpsertEntityOperator(task_id="up", entity="Account", record_id=new_id, data={"Name": "M"})
-    ) == {"Id": new_id, "action": "updated"}
+    ) == {"Id": new_id, "action": "updated", "api_calls": 2}
     assert creatio_connection.store.get("Account", new_id)["Name"] == "M"
     assert (
         run(
@@ -220,7 +222,7 @@ def test_delete_of_a_missing_record_fails_or_is_ignored(creatio_connection: Any)
     with pytest.raises(CreatioNotFoundError):
         run(CreatioDeleteEntityOperator(task_id="d", entity="Case", record_id=missing))
     ignored = run(CreatioDeleteEntityOperator(task_id="d", entity="Case", record_id=missing, missing_ok=True))
-    assert ignored == {"Id": missing, "deleted": False}
+    assert ignored == {"Id": missing, "deleted": False, "api_calls": 1}
 
 
 def test_a_filter_value_cannot_change_the_filter(creatio_connection: Any) -> None:

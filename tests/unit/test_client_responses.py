@@ -11,6 +11,7 @@ from airflow_provider_creatio.client.errors import (
     CreatioBadRequestError,
     CreatioConflictError,
     CreatioError,
+    CreatioMemoryLimitError,
     CreatioNotFoundError,
     CreatioOutcomeUnknownError,
     CreatioRateLimitError,
@@ -143,6 +144,19 @@ def test_an_accepted_status_is_no_expiry_but_the_login_page_always_is() -> None:
                 500, {"Message": "Object reference not set", "ExceptionType": "System.NullReferenceException"}
             ),
             CreatioServerError,
+        ),
+        (
+            answer(
+                500,
+                {
+                    "error": {
+                        "code": "",
+                        "message": "Request processing terminated because it reached the RAM consumption limit "
+                        "of 6 MB.",
+                    }
+                },
+            ),
+            CreatioMemoryLimitError,
         ),
         # A foreign key refusal is not a conflict: the record was not there before, it cannot be written at all.
         (

@@ -1,0 +1,148 @@
+"""The API calls a task spends, counted by the client as Creatio counts them, against the emulator's count of the
+same task (``api_calls`` in its stats); ``max_api_calls`` refuses a load that needs more, before any write."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from airflow_provider_creatio.client.errors import CreatioValidationError
+from airflow_provider_creatio.operators.entity import CreatioBulkEntityOperator
+from airflow_provider_creatio.operators.process import CreatioRunProcessOperator
+from airflow_provider_creatio.sensors.entity import CreatioEntitySensor
+from airflow_provider_creatio.transfers.creatio_to_object_storage import CreatioToObjectStorageOperator
+from airflow_provider_creatio.transfers.object_storage_to_creatio import ObjectStorageToCreatioOperator
+
+
+class FakeTI:
+    def xcom_push(self, key: str, value: Any) -> None:
+        pass
+
+
+def counted(emulator: Any) -> int:
+    """Every call the emulator counted since the test's last clear, all users and days."""
+    return sum(sum(days.values()) for days in emulator.stats()["api_calls"].values())
+
+
+def contacts(count: int) -> list[dict[str, Any]]:
+    return [{"Id": str(uuid.uuid4()), "Name": f"Quota {n:04d}"} for n in range(count)]
+
+
+def writes(emulator: Any) -> int:
+    return sum(1 for entry in emulator.requests if entry.method != "GET" and "$batch" in entry.path)
+
+
+def bulk(records: list[dict[str, Any]], **kwargs: Any) -> CreatioBulkEntityOperator:
+    options: dict[str, Any] = {"operation": "create", "include_results": False, **kwargs}
+    return CreatioBulkEntityOperator(task_id="load", entity="Contact", records=records, **options)
+
+
+def test_a_bulk_create_reports_each_record_of_its_batches_as_creatio_counts_them(
+    creatio_connection: Any,
+) -> None:
+    creatio_connection.state.log.clear()
+
+    result = bulk(contacts(250), batch_size=100).execute(context={"ti": FakeTI()})
+
+    assert result["succeeded"] == 250 and result["batch_calls"] == 3
+    assert result["api_calls"] == counted(creatio_connection) == 250 + 1  # and the schema read
+
+
+def test_a_bulk_upsert_counts_its_lookups_and_max_api_calls_is_exact(creatio_connection: Any) -> None:
+    existing = contacts(30)
+    for record in existing:
+        creatio_connection.store.insert("Contact", record)
+    records = [*existing, *contacts(30)]
+    creatio_connection.state.log.clear()
+    exact = 60 + 3 + 1  # 60 writes, 3 lookup GETs of 20 Ids, the schema read
+
+    result = bulk(records, operation="upsert", max_api_calls=exact).execute(context={"ti": FakeTI()})
+
+    assert result["succeeded"] == 60
+    assert result["api_calls"] == counted(creatio_connection) == exact
+
+
+def test_a_bulk_load_over_max_api_calls_fails_before_writing_and_names_the_count(
+    creatio_connection: Any,
+) -> None:
+    creatio_connection.state.log.clear()
+
+    with pytest.raises(CreatioValidationError) as refused:
+        bulk(contacts(250), max_api_calls=250).execute(context={"ti": FakeTI()})
+
+    assert "needs 251 API calls" in str(refused.value) and "max_api_calls=250" in str(refused.value)
+    assert writes(creatio_connection) == 0
+
+
+def _jsonl(folder: Path, records: list[dict[str, Any]]) -> str:
+    path = folder / "contacts.jsonl"
+    path.write_text("".join(json.dumps(record) + "\n" for record in records))
+    return f"file://{path}"
+
+
+def test_an_object_storage_load_counts_its_input_first_when_max_api_calls_is_set(
+    creatio_connection: Any, tmp_path: Path
+) -> None:
+    source = _jsonl(tmp_path, contacts(120))
+    creatio_connection.state.log.clear()
+
+    def load(limit: int) -> Any:
+        return ObjectStorageToCreatioOperator(
+            task_id="load", entity="Contact", operation="create", source=source, max_api_calls=limit
+        ).execute(context={"ti": FakeTI()})
+
+    with pytest.raises(CreatioValidationError) as refused:
+        load(100)
+    assert "needs 121 API calls" in str(refused.value) and writes(creatio_connection) == 0
+    creatio_connection.state.log.clear()
+
+    result = load(121)
+
+    assert result["succeeded"] == 120
+    assert result["api_calls"] == counted(creatio_connection) == 121
+
+
+def test_an_extract_reports_its_calls(creatio_connection: Any, tmp_path: Path) -> None:
+    for record in contacts(1_200):
+        creatio_connection.store.insert("Contact", record)
+    creatio_connection.state.log.clear()
+
+    result = CreatioToObjectStorageOperator(
+        task_id="extract", entity="Contact", select=["Name"], page_size=500, path=f"file://{tmp_path}/"
+    ).execute(context={})
+
+    assert result["api_calls"] == counted(creatio_connection) > 3
+
+
+def test_a_process_run_reports_its_calls(creatio_connection: Any) -> None:
+    creatio_connection.state.log.clear()
+    start = CreatioRunProcessOperator(
+        task_id="start", process_name="UsrFullNameProcess", parameters={"UserName": "Ada"}, method="run"
+    )
+
+    start.execute(context={"ti": FakeTI()})
+
+    assert start.api_calls_spent == counted(creatio_connection) >= 1
+
+
+def test_a_sensor_poke_reports_its_calls(creatio_connection: Any) -> None:
+    case = creatio_connection.store.insert("Case", {"Subject": "Printer on fire"})
+    creatio_connection.state.log.clear()
+    waiting = CreatioEntitySensor(
+        task_id="wait",
+        entity="Case",
+        record_id=case["Id"],
+        success_values={"Subject": "Printer on fire"},
+        poke_interval=0.05,
+        timeout=20,
+        deferrable=False,
+    )
+
+    record = waiting.execute(context={})
+
+    assert "api_calls" not in record  # the XCom is the record, left as Creatio sent it
+    assert waiting.api_calls_spent == counted(creatio_connection) >= 1
