@@ -204,8 +204,8 @@ class CreatioHook(EntityCallsMixin, ProcessCallsMixin, BaseHook):  # type: ignor
     def api_calls(self) -> int:
         """The calls this hook's sessions made, as Creatio counts them against the user's daily quota (each
         operation of a ``$batch`` apart, logins excluded: :mod:`~airflow_provider_creatio.client.api_calls`)."""
-        client = self.__dict__.get("client")
-        return self._closed_api_calls + (client.api_calls if client is not None else 0)
+        open_clients = [self.__dict__.get("client"), *self._lane_clients.values()]
+        return self._closed_api_calls + sum(client.api_calls for client in open_clients if client is not None)
 
     def call(self, call: Call[T]) -> T:
         """Execute one protocol call on this hook's session."""
@@ -216,7 +216,9 @@ class CreatioHook(EntityCallsMixin, ProcessCallsMixin, BaseHook):  # type: ignor
     def close(self) -> None:
         """Log out (if logged in) and release the HTTP sessions, the lanes' too."""
         while self._lane_clients:
-            self._lane_clients.popitem()[1].close()
+            lane_client = self._lane_clients.popitem()[1]
+            self._closed_api_calls += lane_client.api_calls
+            lane_client.close()
         if "client" in self.__dict__:
             client = self.__dict__.pop("client")
             self._closed_api_calls += client.api_calls

@@ -52,6 +52,17 @@ def test_a_bulk_create_reports_each_record_of_its_batches_as_creatio_counts_them
     assert result["api_calls"] == counted(creatio_connection) == 250 + 1  # and the schema read
 
 
+def test_the_calls_of_every_lane_count_with_a_session_per_lane(creatio_connection: Any) -> None:
+    creatio_connection.state.settings.session_mode = "blocking"
+    creatio_connection.state.log.clear()
+
+    operator = bulk(contacts(400), batch_size=50, concurrency=4, session_mode="blocking")
+    result = operator.execute(context={"ti": FakeTI()})
+
+    assert creatio_connection.stats()["logins"] > 1  # lanes with sessions of their own
+    assert result["api_calls"] == counted(creatio_connection) == 400 + 1
+
+
 def test_a_bulk_upsert_counts_its_lookups_and_max_api_calls_is_exact(creatio_connection: Any) -> None:
     existing = contacts(30)
     for record in existing:
