@@ -77,8 +77,8 @@ def test_every_seed_003_operation_in_the_example_dag(dag_folder: Any, creatio_co
     for prefix, entity in (("contact", "Contact"), ("case", "Case"), ("account", "Account")):
         record_id = result.xcoms[f"{prefix}Create"]
         assert result.xcoms[f"{prefix}Get"]["Id"] == record_id
-        assert result.xcoms[f"{prefix}Update"] == {"Id": record_id, "action": "updated"}
-        assert result.xcoms[f"{prefix}Delete"] == {"Id": record_id, "deleted": True}
+        assert result.xcoms[f"{prefix}Update"] == {"Id": record_id, "action": "updated", "api_calls": 2}
+        assert result.xcoms[f"{prefix}Delete"] == {"Id": record_id, "deleted": True, "api_calls": 1}
         assert emulator.count("POST", f"/0/odata/{entity}") == 1
         assert emulator.count("DELETE", f"/0/odata/{entity}({record_id})") == 1
     assert result.xcoms["contactGet"]["MobilePhone"] == "+1 213 566 34 22"

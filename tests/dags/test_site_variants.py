@@ -42,8 +42,9 @@ def assert_outcomes(result: DagRunResult, emulator: Any) -> None:
     contact_id = xcoms["create"]
     assert xcoms["get"] == {"Id": contact_id, "Name": "Matrix Ann", "Email": "ann@example.com"}
     assert xcoms["update"] == contact_id
-    assert xcoms["upsert_existing"] == {"Id": contact_id, "action": "updated"}
-    assert xcoms["upsert_new"] == {"Id": UPSERTED_ID, "action": "created"}
+    # the read of the Id, then the write: two API calls each
+    assert xcoms["upsert_existing"] == {"Id": contact_id, "action": "updated", "api_calls": 2}
+    assert xcoms["upsert_new"] == {"Id": UPSERTED_ID, "action": "created", "api_calls": 2}
     ann, bob = xcoms["query"]
     assert (ann["Id"], ann["Name"], ann["JobTitle"], ann["Phone"]) == (
         contact_id,
@@ -57,7 +58,7 @@ def assert_outcomes(result: DagRunResult, emulator: Any) -> None:
     assert (bulk["count"], bulk["failed"], bulk["batch_calls"]) == (BULK_SIZE, 0, 3)
     assert xcoms["bulk"]["actions"] == {"created": BULK_SIZE - 1, "updated": 1}
     assert emulator.store.count("Contact") >= BULK_SIZE
-    assert xcoms["delete"] == {"Id": contact_id, "deleted": True}
+    assert xcoms["delete"] == {"Id": contact_id, "deleted": True, "api_calls": 1}
     assert emulator.store.get("Contact", contact_id) is None
     assert xcoms["full_name"] == {"FullName": "Ada Lovelace"}
     assert xcoms["seed_000_execute"] == {"FullName": "Grace Hopper"}
