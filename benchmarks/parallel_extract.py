@@ -1,4 +1,4 @@
-"""10. Parallel extract: CreatioToObjectStorageOperator reading CreatedOn ranges side by side (``parallelism``)
+"""11. Parallel extract: CreatioToObjectStorageOperator reading CreatedOn ranges side by side (``parallelism``)
 against one ordered stream, on a server that spends time per record read (the emulator's server model)."""
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ def run(bench: Bench) -> Result:
     ]
     return Result(
         key="parallel_extract",
-        title="10. Parallel extract",
+        title="11. Parallel extract",
         measures=f"CreatioToObjectStorageOperator extracting {count:,} contacts (Id, Name, CreatedOn) to JSON Lines "
         f"files (file://) in pages of {PAGE_SIZE:,}, parallelism 1 against {PARALLELISM}; the emulator in its "
         f"own process with its server model on: {WORKERS} workers, {READ_WORK * 1e6:.0f} µs of work per record "

@@ -1,4 +1,4 @@
-"""10. Extract past the RAM limit: CreatioToObjectStorageOperator on a site whose
+"""12. Extract past the RAM limit: CreatioToObjectStorageOperator on a site whose
 ``MaxMemoryUsageToGetDataViaEntityCollection`` refuses the extract's page of 5,000 rows; the read asks the page
 again at half the size and goes on at that size. What it costs: requests, refused requests, rows read."""
 
@@ -104,7 +104,7 @@ def run(bench: Bench) -> Result:
     ]
     return Result(
         key="ram_limit",
-        title="10. Extract past the RAM limit",
+        title="12. Extract past the RAM limit",
         measures=f"CreatioToObjectStorageOperator over Contact ({', '.join(SELECT)}) with page_size {PAGE_SIZE:,}, "
         f"the emulator's max_read_memory_mb set to {figures['limit_mb']:.3f} MB (midway between what it charges "
         f"a page of {PAGE_SIZE // 2:,} and of {PAGE_SIZE:,} rows), in its own process",
