@@ -69,7 +69,13 @@ def test_a_dag_started_by_the_watcher_receives_the_deleted_ids(scheduling: Site)
 
     airflow.wait_for("the deletions to be delivered", lambda: len(deleted()) >= 2, LIMIT)
     assert sorted(deleted()) == sorted(cases[:2])  # the remaining case is not reported
-    changes = [i for payload in payloads(site, after_creates - before) for i in payload["ids"]]
-    assert set(cases) <= set(changes)  # the creates came as changes first
+    # The creates came as changes first; the run their event starts may be created after ``after_creates`` was read.
+    airflow.wait_for(
+        "the creates to be delivered",
+        lambda: (
+            set(cases) <= {i for payload in payloads(site, run_ids(site) - before) for i in payload["ids"]}
+        ),
+        LIMIT,
+    )
     events = [p for p in payloads(site, run_ids(site) - after_creates) if p["deleted_count"]]
     assert all(event["deleted_uri"].startswith("file://") for event in events)
