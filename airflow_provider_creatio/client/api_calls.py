@@ -10,7 +10,10 @@ server may have served it.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import threading
+from collections.abc import Iterator
 
 from airflow_provider_creatio.client.batch import CONTINUE_ON_ERROR
 from airflow_provider_creatio.client.errors import CreatioResponseError
@@ -18,6 +21,7 @@ from airflow_provider_creatio.client.http import ApiRequest, ApiResponse, Servic
 from airflow_provider_creatio.client.responses import decode_json
 
 NOT_SERVED = frozenset({429, 502, 503, 504})
+KEY = "api_calls"  # the key of the calls spent, in a task's dict XCom and a trigger's event
 
 
 def cost(request: ApiRequest, response: ApiResponse) -> int:
@@ -61,3 +65,29 @@ class ApiCallCount:
     def add(self, calls: int) -> None:
         with self._lock:
             self._value += calls
+
+
+# What the calls made in the current context (an asyncio task, a thread) are also counted on, besides the client's
+# own total: a trigger's share of a client the triggerer's other triggers use too.
+_context_count: contextvars.ContextVar[ApiCallCount | None] = contextvars.ContextVar(
+    "creatio_api_calls", default=None
+)
+
+
+@contextlib.contextmanager
+def counted_here() -> Iterator[ApiCallCount]:
+    """Count the calls made inside the ``with`` block by this asyncio task or thread only, whichever clients they
+    go through (a shared client counts every caller's)."""
+    count = ApiCallCount()
+    token = _context_count.set(count)
+    try:
+        yield count
+    finally:
+        _context_count.reset(token)
+
+
+def charge(total: ApiCallCount, calls: int) -> None:
+    """Add ``calls`` to a client's ``total`` and to the count of the context that made them, if one is kept."""
+    total.add(calls)
+    if (here := _context_count.get()) is not None:
+        here.add(calls)

@@ -146,7 +146,7 @@ class SessionFlows:
             response, attempts = yield from _sent(Send(outgoing))
             if session_rejected(call, response, self.auth.session_expired):
                 raise session_rejected_again(response, operation=call.request.operation)
-        self.api_calls.add(api_calls.cost(call.request, response))
+        api_calls.charge(self.api_calls, api_calls.cost(call.request, response))
         return finish(call, response, attempts=attempts)
 
     def login(self) -> Flow[None]:

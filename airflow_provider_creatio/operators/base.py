@@ -14,7 +14,9 @@ if TYPE_CHECKING:
 
     from airflow_provider_creatio._compat import Context
 
-API_CALLS = "api_calls"  # the XCom key, in a dict XCom, of the calls a task spent
+# The resumed method's keyword argument that carries the calls spent before the task deferred (the hook that made
+# them is gone by then). The reporting wrapper adds it when the task defers and takes it off before the method runs.
+SPENT_BEFORE_DEFERRING = "creatio_api_calls_before"
 _ENTRY_POINTS = ("execute", "execute_complete")
 
 
@@ -26,8 +28,9 @@ class CreatioHookMixin:
 
     ``execute`` and ``execute_complete`` of every subclass end with one log line of the calls the task spent, as
     Creatio counts them against the user's daily quota (:attr:`api_calls_spent`), and add them to an XCom that
-    is a dict (key ``api_calls``) unless that dict is a record (:attr:`api_calls_in_xcom`). A deferred task reports the calls of each of its parts on the worker; what
-    its trigger spent is not counted (triggers share one session per connection).
+    is a dict (key ``api_calls``) unless that dict is a record (:attr:`api_calls_in_xcom`). A deferred task's
+    report counts all its parts: the calls before it deferred (carried in the resumed method's keyword
+    arguments), its trigger's looks (in the event) and the resumed method's own.
     """
 
     creatio_conn_id: str
@@ -76,24 +79,33 @@ class CreatioHookMixin:
 
 def _reporting_api_calls(method: Callable[..., Any]) -> Callable[..., Any]:
     """``method`` followed by the report of the calls spent: logged, and in a dict XCom. A task that defers
-    reports when it resumes; a failed one logs what it spent."""
+    hands what it spent so far to the method it resumes in; a failed one logs what it spent."""
     from airflow_provider_creatio._compat import TaskDeferred
 
     @functools.wraps(method)
     def report(self: CreatioHookMixin, *args: Any, **kwargs: Any) -> Any:
+        from airflow_provider_creatio.client.api_calls import KEY as API_CALLS  # not at DAG parse
+
+        earlier = kwargs.pop(SPENT_BEFORE_DEFERRING, 0)
         if self._reporting:
             return method(self, *args, **kwargs)
         self._reporting = True
+        event = kwargs.get("event")
+        earlier += event.get(API_CALLS, 0) if isinstance(event, dict) else 0  # the trigger's looks
         before = self.api_calls_spent  # an operator object executed again reports each run's own calls
         deferred = False
         try:
             result = method(self, *args, **kwargs)
-        except TaskDeferred:
+        except TaskDeferred as deferral:
             deferred = True
+            deferral.kwargs = {
+                **(deferral.kwargs or {}),
+                SPENT_BEFORE_DEFERRING: earlier + self.api_calls_spent - before,
+            }
             raise
         finally:
             self._reporting = False
-            spent = self.api_calls_spent - before
+            spent = earlier + self.api_calls_spent - before
             if not deferred:
                 self.log.info("Creatio API calls spent: %d", spent)  # type: ignore[attr-defined]
         if isinstance(result, dict) and self.api_calls_in_xcom:

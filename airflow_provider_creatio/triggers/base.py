@@ -48,7 +48,11 @@ class CreatioPollingTrigger(BaseTrigger):  # type: ignore[misc]
         return classpath, {name: getattr(self, name) for name in self.serialized_fields}
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        yield TriggerEvent(await self._poll())
+        from airflow_provider_creatio.client import api_calls
+
+        with api_calls.counted_here() as spent:  # this trigger's share of the shared client's calls
+            event = await self._poll()
+        yield TriggerEvent({**event, api_calls.KEY: spent.value})
 
     async def _poll(self) -> dict[str, Any]:
         from airflow_provider_creatio.client.errors import CreatioError

@@ -8,7 +8,9 @@ in Creatio's terms) and resolves the cases once every wait is deferred.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from conftest import Deployment
@@ -100,6 +102,18 @@ def test_twenty_one_overlapping_waits_on_one_connection_share_one_triggerer_logi
     assert trigger_logins(deployment, since) <= 1
     # 7 started by the test for the sensors, 7 by the run-and-wait tasks: none twice.
     assert engine(deployment).start_count(APPROVAL) - started == 14
+    # Each case sensor reports every look at its case: the worker's before it deferred and the trigger's.
+    conf = deployment.airflow.api("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}")["conf"]
+    logs = deployment.airflow.task_logs(dag_id, run_id)
+    for n, case_id in enumerate(conf["case_ids"]):
+        looks = deployment.creatio.count("GET", f"Case({case_id})")
+        assert reported_api_calls(logs[f"case_sensor_{n}"]) == looks > 1
+
+
+def reported_api_calls(paths: list[Path]) -> int:
+    """The calls a task's last report says it spent (its resumed attempt's ``Creatio API calls spent: N``)."""
+    [*_, spent] = re.findall(r"Creatio API calls spent: (\d+)", "".join(p.read_text() for p in sorted(paths)))
+    return int(spent)
 
 
 def test_waits_survive_a_triggerer_killed_and_replaced(deployment: Deployment) -> None:

@@ -3,6 +3,7 @@ same task (``api_calls`` in its stats); ``max_api_calls`` refuses a load that ne
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from pathlib import Path
@@ -10,12 +11,15 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_creatio._compat import TaskDeferred
 from airflow_provider_creatio.client.errors import CreatioValidationError
+from airflow_provider_creatio.operators.base import SPENT_BEFORE_DEFERRING
 from airflow_provider_creatio.operators.entity import CreatioBulkEntityOperator
 from airflow_provider_creatio.operators.process import CreatioRunProcessOperator
 from airflow_provider_creatio.sensors.entity import CreatioEntitySensor
 from airflow_provider_creatio.transfers.creatio_to_object_storage import CreatioToObjectStorageOperator
 from airflow_provider_creatio.transfers.object_storage_to_creatio import ObjectStorageToCreatioOperator
+from airflow_provider_creatio.triggers.entity import CreatioEntityTrigger
 
 
 class FakeTI:
@@ -157,3 +161,77 @@ def test_a_sensor_poke_reports_its_calls(creatio_connection: Any) -> None:
 
     assert "api_calls" not in record  # the XCom is the record, left as Creatio sent it
     assert waiting.api_calls_spent == counted(creatio_connection) >= 1
+
+
+def test_a_deferred_sensor_reports_its_looks_before_in_and_after_the_trigger(creatio_connection: Any) -> None:
+    """The worker's first look, every look of the trigger (on the triggerer's shared client) and the resumed
+    method: one report, equal to what the emulator counted."""
+    case = creatio_connection.store.insert("Case", {"Subject": "open"})
+    creatio_connection.state.log.clear()
+    waiting = CreatioEntitySensor(
+        task_id="wait",
+        entity="Case",
+        record_id=case["Id"],
+        success_values={"Subject": "done"},
+        poke_interval=0.05,
+        timeout=60,
+        deferrable=True,
+    )
+    with pytest.raises(TaskDeferred) as deferral:
+        waiting.execute(context={})
+    assert deferral.value.kwargs == {SPENT_BEFORE_DEFERRING: 1}
+
+    async def close_later() -> None:
+        await asyncio.sleep(0.3)  # several looks find the case open
+        creatio_connection.store.update("Case", case["Id"], {"Subject": "done"})
+
+    async def wait() -> list[dict[str, Any]]:
+        trigger = deferral.value.trigger
+        events, _ = await asyncio.gather(collect(trigger), close_later())
+        return events
+
+    [event] = asyncio.run(wait())
+    assert event["status"] == "success" and event["api_calls"] > 1
+    resumed = CreatioEntitySensor(
+        task_id="wait",
+        entity="Case",
+        record_id=case["Id"],
+        success_values={"Subject": "done"},
+        deferrable=True,
+    )
+    record = resumed.execute_complete({}, event=event, **deferral.value.kwargs)
+    assert record["Subject"] == "done"
+    assert 1 + event["api_calls"] == counted(creatio_connection)
+
+
+def test_triggers_sharing_a_client_each_count_their_own_looks(creatio_connection: Any) -> None:
+    cases = [creatio_connection.store.insert("Case", {"Subject": "open"}) for _ in range(2)]
+    creatio_connection.state.log.clear()
+    triggers = [
+        CreatioEntityTrigger(
+            creatio_conn_id="creatio_default",
+            watch={"entity": "Case", "record_id": case["Id"], "top": 1},
+            success_values={"Subject": ["done"]},
+            poll_interval=0.02 * (n + 1),  # the two look at different rates
+        )
+        for n, case in enumerate(cases)
+    ]
+
+    async def close_later() -> None:
+        await asyncio.sleep(0.4)
+        for case in cases:
+            creatio_connection.store.update("Case", case["Id"], {"Subject": "done"})
+
+    async def both() -> list[list[dict[str, Any]]]:
+        *events, _ = await asyncio.gather(*(collect(trigger) for trigger in triggers), close_later())
+        return events
+
+    [[first], [second]] = asyncio.run(both())
+    looks = [creatio_connection.count("GET", f"Case({case['Id']})") for case in cases]
+    assert [first["api_calls"], second["api_calls"]] == looks
+    assert looks[0] > looks[1] > 0
+    assert sum(looks) == counted(creatio_connection)
+
+
+async def collect(trigger: Any) -> list[dict[str, Any]]:
+    return [event.payload async for event in trigger.run()]

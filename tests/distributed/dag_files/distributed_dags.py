@@ -54,12 +54,13 @@ with DAG("distributed_bulk_upsert", schedule=None, start_date=START, catchup=Fal
     ).expand(records=split_records())
 
 with DAG("distributed_bulk_write_retried", schedule=None, start_date=START, catchup=False) as bulk_retried:
-    # One write, retried by Airflow when its worker dies under it.
+    # One write in four concurrent lanes, retried by Airflow when its worker dies under it.
     CreatioBulkEntityOperator.partial(
         task_id="create",
         entity="Contact",
         operation="create",
         include_results=False,
+        concurrency=4,
         retries=2,
         retry_delay=timedelta(seconds=1),
     ).expand(records=split_records())
