@@ -182,7 +182,7 @@ def test_a_deferred_sensor_reports_its_looks_before_in_and_after_the_trigger(cre
     assert deferral.value.kwargs == {SPENT_BEFORE_DEFERRING: 1}
 
     async def close_later() -> None:
-        await asyncio.sleep(0.3)  # several looks find the case open
+        await looked_at(creatio_connection, [case["Id"]], 3)  # the worker's look and two of the trigger's
         creatio_connection.store.update("Case", case["Id"], {"Subject": "done"})
 
     async def wait() -> list[dict[str, Any]]:
@@ -191,7 +191,7 @@ def test_a_deferred_sensor_reports_its_looks_before_in_and_after_the_trigger(cre
         return events
 
     [event] = asyncio.run(wait())
-    assert event["status"] == "success" and event["api_calls"] > 1
+    assert event["status"] == "success" and event["api_calls"] >= 3
     resumed = CreatioEntitySensor(
         task_id="wait",
         entity="Case",
@@ -218,7 +218,7 @@ def test_triggers_sharing_a_client_each_count_their_own_looks(creatio_connection
     ]
 
     async def close_later() -> None:
-        await asyncio.sleep(0.4)
+        await looked_at(creatio_connection, [case["Id"] for case in cases], 2)
         for case in cases:
             creatio_connection.store.update("Case", case["Id"], {"Subject": "done"})
 
@@ -229,9 +229,15 @@ def test_triggers_sharing_a_client_each_count_their_own_looks(creatio_connection
     [[first], [second]] = asyncio.run(both())
     looks = [creatio_connection.count("GET", f"Case({case['Id']})") for case in cases]
     assert [first["api_calls"], second["api_calls"]] == looks
-    assert looks[0] > looks[1] > 0
+    assert min(looks) >= 3
     assert sum(looks) == counted(creatio_connection)
 
 
 async def collect(trigger: Any) -> list[dict[str, Any]]:
     return [event.payload async for event in trigger.run()]
+
+
+async def looked_at(emulator: Any, case_ids: list[str], looks: int) -> None:
+    """Return once each case was read ``looks`` times (the emulator's log), whatever the machine's speed."""
+    while any(emulator.count("GET", f"Case({case_id})") < looks for case_id in case_ids):
+        await asyncio.sleep(0.01)
