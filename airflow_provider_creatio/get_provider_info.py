@@ -40,7 +40,11 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [
             {
                 "integration-name": "Creatio",
-                "python-modules": [f"{_PKG}.operators.process", f"{_PKG}.operators.entity"],
+                "python-modules": [
+                    f"{_PKG}.operators.process",
+                    f"{_PKG}.operators.entity",
+                    f"{_PKG}.operators.files",
+                ],
             }
         ],
         "sensors": [
@@ -60,6 +64,16 @@ def get_provider_info() -> dict[str, Any]:
                 "source-integration-name": "Common IO",
                 "target-integration-name": "Creatio",
                 "python-module": f"{_PKG}.transfers.object_storage_to_creatio",
+            },
+            {
+                "source-integration-name": "Creatio",
+                "target-integration-name": "Common IO",
+                "python-module": f"{_PKG}.transfers.creatio_files_to_object_storage",
+            },
+            {
+                "source-integration-name": "Common IO",
+                "target-integration-name": "Creatio",
+                "python-module": f"{_PKG}.transfers.object_storage_to_creatio_files",
             },
         ],
         "triggers": [

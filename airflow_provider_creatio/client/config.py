@@ -132,9 +132,10 @@ class CreatioConfig:
         """The absolute URL, with a trailing slash, that request paths of ``service`` are relative to."""
         if service is Service.ROOT:
             return f"{self.base_url}/"
-        prefix = "" if self.net_core else "/0"
-        leaf = "ServiceModel" if service is Service.SERVICE_MODEL else "odata"
-        return f"{self.base_url}{prefix}/{leaf}/"
+        app = f"{self.base_url}{'' if self.net_core else '/0'}/"
+        if service is Service.APP:
+            return app
+        return app + ("ServiceModel/" if service is Service.SERVICE_MODEL else "odata/")
 
     def url(self, service: Service, path: str) -> str:
         return self.root(service) + path.lstrip("/")

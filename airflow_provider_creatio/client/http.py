@@ -11,12 +11,16 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeAlias, TypeVar
 from urllib.parse import quote
 
 T = TypeVar("T")
 
+# ASP.NET's default maxRequestLength (4,096 KB): a larger body is refused before Creatio reads it
+# (docs/creatio-notes/request-size-limits.md).
+MAX_BODY_BYTES = 4 * 1024 * 1024
 _QUERY_SAFE = "$'(),/:"  # left readable in query values; everything else outside A-Z a-z 0-9 -._~ is escaped
 
 
@@ -31,6 +35,7 @@ class Service(enum.Enum):
     """Which root a request path is relative to. The layout (``/0/`` or not) is applied by the config."""
 
     ROOT = "root"  # {base}/ : AuthService.svc lives here in both layouts
+    APP = "app"  # {base}[/0]/ : rest/FileApiService, rest/FileService, DataService
     SERVICE_MODEL = "service_model"  # {base}[/0]/ServiceModel/
     ODATA = "odata"  # {base}[/0]/odata/
 
@@ -53,12 +58,15 @@ class ApiRequest:
     path: str  # relative to the service root, already percent-encoded where needed, no leading slash
     params: tuple[tuple[str, str], ...] = ()
     json_body: Any = None
+    content: bytes | None = field(default=None, repr=False)  # a raw body (a file's chunk) instead of JSON
     headers: Mapping[str, str] = field(default_factory=dict)
     idempotency: Idempotency = Idempotency.SAFE
     operation: str = ""  # human wording for errors and logs, e.g. "get Contact(3f2...)"
 
     @property
     def body_bytes(self) -> bytes | None:
+        if self.content is not None:
+            return self.content
         if self.json_body is None:
             return None
         return json.dumps(self.json_body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
@@ -82,6 +90,15 @@ class ApiResponse:
         return self.content.decode("utf-8", errors="replace")
 
 
+class ByteWriter(Protocol):
+    def write(self, data: bytes, /) -> object: ...
+
+
+# Where a successful answer's body goes instead of memory (a downloaded file): opened afresh for each try, so a
+# retried download starts over; the answer the parser gets then has an empty body.
+BodySink: TypeAlias = Callable[[], AbstractContextManager[ByteWriter]]
+
+
 @dataclass(frozen=True)
 class Call(Generic[T]):
     """One request and the parser of its successful answer."""
@@ -91,6 +108,7 @@ class Call(Generic[T]):
     # Statuses that are a normal answer for this call and go to ``parse`` instead of raising (e.g. 404 for
     # "delete if present").
     accept_statuses: frozenset[int] = frozenset()
+    sink: BodySink | None = None  # the synchronous client streams a 2xx body here
 
 
 class CallExecutor(Protocol):

@@ -27,7 +27,7 @@ def unrouted(error: CreatioError, request: ApiRequest) -> bool:
     gets (and an unknown entity set, which the probe tells apart)."""
     return (
         error.status == 404
-        and request.service in (Service.ODATA, Service.SERVICE_MODEL)
+        and request.service in (Service.ODATA, Service.SERVICE_MODEL, Service.APP)
         and _NO_ROUTE in (error.server_message or "")
     )
 

@@ -30,6 +30,7 @@ from typing import Any
 from airflow_provider_creatio.client import validation
 from airflow_provider_creatio.client.errors import CreatioResponseError, CreatioValidationError
 from airflow_provider_creatio.client.http import (
+    MAX_BODY_BYTES,
     ApiRequest,
     ApiResponse,
     Call,
@@ -120,9 +121,6 @@ def _execute_request(
             *params,
         )
     return f"{SERVICE}/{code}/Execute", params
-
-
-MAX_BODY_BYTES = 4 * 1024 * 1024
 
 
 def fits_in_url(

@@ -29,7 +29,7 @@ from airflow_provider_creatio.client.config import CreatioConfig
 from airflow_provider_creatio.client.errors import CreatioError
 from airflow_provider_creatio.client.filter_nodes import check_filter_nodes
 from airflow_provider_creatio.client.hints import explain
-from airflow_provider_creatio.client.http import ApiResponse, Call
+from airflow_provider_creatio.client.http import ApiResponse, BodySink, Call
 from airflow_provider_creatio.client.responses import (
     error_for_response,
     finish,
@@ -52,10 +52,11 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class Send:
     """Send ``outgoing``; the reply is the last answer and the number of tries it took. A login goes without the
-    session's headers."""
+    session's headers. With a ``sink``, a successful answer's body goes there (:data:`~.http.BodySink`)."""
 
     outgoing: Outgoing
     login: bool = False
+    sink: BodySink | None = None
 
 
 @dataclass(frozen=True)
@@ -140,10 +141,10 @@ class SessionFlows:
                 )
         outgoing = outgoing_for(self.config, call.request)
         generation = yield from _locked(self._ensure_session())
-        response, attempts = yield from _sent(Send(outgoing))
+        response, attempts = yield from _sent(Send(outgoing, sink=call.sink))
         if session_rejected(call, response, self.auth.session_expired):
             yield from _locked(self._renew_session(generation))
-            response, attempts = yield from _sent(Send(outgoing))
+            response, attempts = yield from _sent(Send(outgoing, sink=call.sink))
             if session_rejected(call, response, self.auth.session_expired):
                 raise session_rejected_again(response, operation=call.request.operation)
         api_calls.charge(self.api_calls, api_calls.cost(call.request, response))

@@ -12,7 +12,8 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from types import TracebackType
 from typing import TypeVar
 
@@ -23,7 +24,7 @@ import urllib3.exceptions
 from airflow_provider_creatio.client import retry, session_flow
 from airflow_provider_creatio.client.config import CreatioConfig
 from airflow_provider_creatio.client.errors import CreatioError
-from airflow_provider_creatio.client.http import ApiResponse, Call
+from airflow_provider_creatio.client.http import ApiResponse, BodySink, Call
 from airflow_provider_creatio.client.lanes import MAX_CONCURRENCY
 from airflow_provider_creatio.client.retry import FailureKind, TransportFailure
 
@@ -189,6 +190,7 @@ class CreatioClient:
         outgoing = self._flows.on_the_wire(send, self._session.cookies)
         with self._count_lock:
             self.request_count += 1
+        raw: requests.Response | _Drained
         try:
             raw = self._session.request(
                 outgoing.method,
@@ -198,8 +200,36 @@ class CreatioClient:
                 timeout=self.config.timeout,
                 verify=self.config.verify,
                 allow_redirects=False,
+                stream=send.sink is not None,
             )
+            if send.sink is not None:
+                raw = _drained(raw, send.sink)
         except requests.RequestException as exc:
             raise TransportFailure(failure_kind(exc), retry.describe_cause(exc)) from None
         log.debug("Creatio %s %s -> %d", outgoing.method, outgoing.path, raw.status_code)
         return self._flows.answered(outgoing, self._session.cookies, raw)
+
+
+_SINK_BLOCK = 1 << 20  # bytes read from the socket at a time into a sink
+
+
+@dataclass(frozen=True)
+class _Drained:
+    """A streamed answer whose body went to a sink: what the flows read of it."""
+
+    status_code: int
+    headers: Mapping[str, str]
+    content: bytes = b""
+
+
+def _drained(raw: requests.Response, sink: BodySink) -> requests.Response | _Drained:
+    """A 2xx answer's body written to ``sink`` a block at a time (memory stays one block), any other read whole
+    (an error is short, and its words are wanted)."""
+    with raw:
+        if not 200 <= raw.status_code < 300:
+            _ = raw.content
+            return raw
+        with sink() as out:
+            for block in raw.iter_content(_SINK_BLOCK):
+                out.write(block)
+        return _Drained(raw.status_code, raw.headers)

@@ -65,11 +65,18 @@ def parse_guid(value: object, argument: str) -> str:
     return text
 
 
-def check_count(value: object, argument: str, *, allow_zero: bool = False, maximum: int | None = None) -> int:
-    """A number of records or requests (a page size, a limit, ``$top``, ``$skip``, a batch size): an integer of
-    at least 1 (0 with ``allow_zero``) and at most ``maximum``. A bool is refused although Python counts it as an
-    int: ``True`` is a mistake, not a count of one."""
-    low = 0 if allow_zero else 1
+def check_count(
+    value: object,
+    argument: str,
+    *,
+    allow_zero: bool = False,
+    maximum: int | None = None,
+    minimum: int | None = None,
+) -> int:
+    """A number of records, requests or bytes (a page size, a limit, ``$top``, ``$skip``, a chunk size): an integer
+    of at least 1 (0 with ``allow_zero``, or ``minimum``) and at most ``maximum``. A bool is refused although
+    Python counts it as an int: ``True`` is a mistake, not a count of one."""
+    low = minimum if minimum is not None else 0 if allow_zero else 1
     if (
         isinstance(value, bool)
         or not isinstance(value, int)
@@ -77,7 +84,7 @@ def check_count(value: object, argument: str, *, allow_zero: bool = False, maxim
         or (maximum is not None and value > maximum)
     ):
         if maximum is not None:
-            wanted = f"an integer between {low} and {maximum}"
+            wanted = f"an integer between {low:,} and {maximum:,}"
         else:
             wanted = "a non-negative integer" if allow_zero else "a positive integer"
         raise CreatioValidationError(f"{argument} must be {wanted}, got {shown(value)}")

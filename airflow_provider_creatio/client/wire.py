@@ -62,7 +62,7 @@ def outgoing_for(config: CreatioConfig, request: ApiRequest) -> Outgoing:
     """The wire form of an API request, before the session's headers are added."""
     defaults = {"Accept": "application/json"}
     content = request.body_bytes
-    if content is not None:
+    if request.json_body is not None:
         defaults["Content-Type"] = ODATA_JSON if request.service is Service.ODATA else SERVICE_JSON
     url = config.url(request.service, request.path)
     if request.params:  # odata's encoding, the one process.fits_in_url measures URLs with

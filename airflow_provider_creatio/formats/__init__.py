@@ -31,7 +31,7 @@ from airflow_provider_creatio.formats.files import (
     write_files,
 )
 from airflow_provider_creatio.formats.kinds import FileFormat, ValueKind, kinds_for_entity
-from airflow_provider_creatio.formats.location import storage_path
+from airflow_provider_creatio.formats.location import opened_for_write, storage_path
 from airflow_provider_creatio.formats.parquet_file import DEFAULT_READ_ROWS, DEFAULT_ROW_GROUP_SIZE
 from airflow_provider_creatio.formats.record_writer import Record, RecordWriter
 
@@ -46,6 +46,7 @@ __all__ = [
     "column_names",
     "kinds_for_entity",
     "open_writer",
+    "opened_for_write",
     "read_chunks",
     "read_records",
     "storage_path",

@@ -17,6 +17,7 @@ from airflow_provider_creatio._compat import BaseHook, mask_secret
 from airflow_provider_creatio.client.config import AuthType, CreatioConfig, RetryPolicy, SessionMode
 from airflow_provider_creatio.client.errors import CreatioError
 from airflow_provider_creatio.hooks._entities import EntityCallsMixin
+from airflow_provider_creatio.hooks._files import FileCallsMixin
 from airflow_provider_creatio.hooks._processes import ProcessCallsMixin
 from airflow_provider_creatio.hooks.connection_form import (
     FIELDS,
@@ -51,7 +52,7 @@ def _register_secrets(config: CreatioConfig) -> CreatioConfig:
     return config
 
 
-class CreatioHook(EntityCallsMixin, ProcessCallsMixin, BaseHook):  # type: ignore[misc]
+class CreatioHook(EntityCallsMixin, FileCallsMixin, ProcessCallsMixin, BaseHook):  # type: ignore[misc]
     """Interact with Creatio through its AuthService, OData 4 and ProcessEngineService endpoints.
 
     One hook instance holds one Creatio session: it logs in lazily on the first call and again only after the

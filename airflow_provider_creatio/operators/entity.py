@@ -77,14 +77,19 @@ class CreatioEntityOperator(AssetEventsMixin, CreatioHookMixin, BaseOperator):  
         try:
             result = self.run(context)
         finally:
-            self.keep_run_facts([self.entity])
+            self.keep_run_facts([self.lineage_entity])
             self.close_hook()
         if self.writes_entity and self.rows_written:
-            self.emit_written(context, self.entity, {"records": self.rows_written})
+            self.emit_written(context, self.lineage_entity, {"records": self.rows_written})
         return result
 
     def run(self, context: Context) -> Any:
         raise NotImplementedError
+
+    @property
+    def lineage_entity(self) -> str:
+        """The Creatio object the task reads or writes, as lineage names it (a file operator's ``ContactFile``)."""
+        return self.entity
 
     def get_openlineage_facets_on_start(self) -> Any:
         """The entity as an input (reader) or output (writer) dataset (OpenLineage provider)."""
@@ -100,9 +105,9 @@ class CreatioEntityOperator(AssetEventsMixin, CreatioHookMixin, BaseOperator):  
 
         entity = openlineage.entity_dataset(
             self.site_url(),
-            self.entity,
+            self.lineage_entity,
             output=self.writes_entity,
-            schema=self.read_schema(self.entity) if complete else None,
+            schema=self.read_schema(self.lineage_entity) if complete else None,
             rows=self.rows_written if complete else None,
         )
         files_in = [openlineage.storage_dataset(uri, output=False) for uri in self.files_read]

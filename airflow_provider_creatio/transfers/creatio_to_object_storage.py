@@ -15,12 +15,12 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_creatio._compat import AirflowException
 from airflow_provider_creatio.assets import storage_uri
 from airflow_provider_creatio.client.changes import CHANGE_COLUMN, change_window
 from airflow_provider_creatio.client.errors import CreatioValidationError
-from airflow_provider_creatio.client.keyset import CREATED_COLUMN, filter_date_time, parse_date_time
+from airflow_provider_creatio.client.keyset import CREATED_COLUMN
 from airflow_provider_creatio.client.validation import utc_iso
+from airflow_provider_creatio.marks import keep_window, run_window
 from airflow_provider_creatio.operators.entity import CreatioEntityOperator
 from airflow_provider_creatio.reconciliation import check_deletes
 from airflow_provider_creatio.templated import as_filter
@@ -159,7 +159,7 @@ class CreatioToObjectStorageOperator(CreatioEntityOperator):
             raise CreatioValidationError(
                 f"deletes='reconcile' needs an Id column, and {self.entity} has none"
             )
-        window = self._window(context) if self.incremental else None
+        window = run_window(context, self.watermark_key(), self.clock_margin) if self.incremental else None
         folder = self.path.rstrip("/")
         with contextlib.ExitStack() as stack:
             # With deletes, every Id the run writes goes into its snapshot too (see _reconcile).
@@ -175,7 +175,8 @@ class CreatioToObjectStorageOperator(CreatioEntityOperator):
         count = sum(file.count for file in written)
         mark = None if window is None else window[1]
         if window is not None:
-            self._keep_watermark(window, context["run_id"])
+            description = f"{type(self).__name__} {self.dag_id}.{self.task_id} high-water mark"
+            keep_window(self.watermark_key(), window, context["run_id"], description)
         self.log.info("Wrote %d %s records to %d file(s) under %s", count, self.entity, len(written), folder)
         # One dataset and one asset for the folder (a run's files are its partitions), not one per file.
         self.files_written = [(storage_uri(folder), count, len(written))]
@@ -407,46 +408,6 @@ class CreatioToObjectStorageOperator(CreatioEntityOperator):
             column=column,
             page_size=self.page_size,
             guid_comparison=self.guid_comparison,
-        )
-
-    def _window(self, context: Context) -> tuple[str | None, str]:
-        """[start, end) of ModifiedOn: the data interval; without one, from the last high-water mark (from the
-        beginning when there is none yet: the first run is the initial load) to the run's ``run_after`` less
-        ``clock_margin``. A rerun of the run that set the mark reads that run's window again."""
-        start, end = context.get("data_interval_start"), context.get("data_interval_end")
-        if start is not None and end is not None and start < end:
-            return filter_date_time(start), filter_date_time(end)
-        state = self._watermark_state()
-        if state is not None and state.get("run_id") == context["run_id"] and state.get("window"):
-            first, last = state["window"]
-            return first, str(last)
-        run_after = context["dag_run"].run_after
-        mark = None if state is None else filter_date_time(parse_date_time(state["high_water_mark"]))
-        return mark, filter_date_time(run_after - self.clock_margin)
-
-    def _watermark_state(self) -> dict[str, Any] | None:
-        from airflow_provider_creatio.marks import read_mark
-
-        state = read_mark(self.watermark_key())
-        if state is None:
-            return None
-        if not isinstance(state.get("high_water_mark"), str):
-            raise AirflowException(
-                f'the Variable {self.watermark_key()} must hold {{"high_water_mark": "<ISO 8601 time>"}}'
-            )
-        return state
-
-    def _keep_watermark(self, window: tuple[str | None, str], run_id: str) -> None:
-        """Move the mark forward only: a rerun of an old window must not send the next run back. The window is
-        kept with the run that set it, so that a rerun of that run reads the same window."""
-        state = self._watermark_state()
-        if state is not None and parse_date_time(window[1]) < parse_date_time(state["high_water_mark"]):
-            return
-        from airflow_provider_creatio.marks import write_mark
-
-        mark = {"high_water_mark": window[1], "run_id": run_id, "window": list(window)}
-        write_mark(
-            self.watermark_key(), mark, f"{type(self).__name__} {self.dag_id}.{self.task_id} high-water mark"
         )
 
     def _remove_stale_parts(
