@@ -62,7 +62,7 @@ def test_the_site_settings_become_limits_that_name_the_setting() -> None:
     limits.check("scan.pdf", 10 * 2**20)
     with pytest.raises(CreatioValidationError, match=r"MaxFileSize of 10,485,760 bytes \(10 MB\)"):
         limits.check("scan.pdf", 10 * 2**20 + 1)
-    with pytest.raises(CreatioValidationError, match="'exe'.*FileExtensionsDenyList"):
+    with pytest.raises(CreatioValidationError, match=r"'exe'.*FileExtensionsDenyList"):
         limits.check("setup.EXE", 1)
     allowed = files.upload_limits({"FileExtensionsAllowList": "pdf,docx"})
     allowed.check("a.pdf", 1)
