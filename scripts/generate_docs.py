@@ -125,8 +125,11 @@ def starting_data_table() -> str:
     for entity in sorted(store.entity_names()):
         schema = store.schema(entity)
         columns = ", ".join(
-            f"`{name}` (lookup to {column.ref})" if column.kind == "lookup" else f"`{name}`"
-            for name, column in schema.columns.items()
+            [
+                f"`{name}` (lookup to {column.ref})" if column.kind == "lookup" else f"`{name}`"
+                for name, column in schema.columns.items()
+            ]
+            + [f"`{name}` (stream)" for name in schema.media]
         )
         records = "<br>".join(_record_label(record) for record in store.rows(entity)) or "none"
         lines.append(f"| `{entity}` | {records} | {columns} |")

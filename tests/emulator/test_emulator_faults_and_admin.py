@@ -172,6 +172,7 @@ def test_admin_requests_and_stats(creatio: EmulatorServer, api: requests.Session
             "peak_concurrency": 1,
             "peak_session_concurrency": 1,
         },
+        "files": {"stored": 0, "bytes": 0, "on_disk": 0, "uploads_in_progress": 0},
     }
     assert creatio.count() == 2  # admin calls are not logged
 

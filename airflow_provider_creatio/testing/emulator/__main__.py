@@ -1,7 +1,7 @@
 """Serve the emulator until SIGINT/SIGTERM::
 
     python -m airflow_provider_creatio.testing.emulator --port 8765 [--identity-port 8766] [--net-core]
-        [--base-path /7.15.1.1295_SalesEnterprise]
+        [--base-path /7.15.1.1295_SalesEnterprise] [--max-file-size 10485760] [--file-extensions-allow pdf,png]
 
 Prints the site's URL and the identity server's URL once both are ready.
 """
@@ -15,6 +15,8 @@ from types import FrameType
 
 from airflow_provider_creatio.testing.emulator.server import EmulatorServer
 from airflow_provider_creatio.testing.emulator.settings import (
+    DEFAULT_DENIED_EXTENSIONS,
+    DEFAULT_MAX_FILE_SIZE,
     EXPIRY_FORMS,
     PATCH_MISSING,
     SESSION_MODES,
@@ -66,6 +68,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--max-expansion-depth", type=_limit, default=2, help="MaxExpansionDepth of an $expand (0: no limit)"
     )
     _add_server_model(parser)
+    _add_files(parser)
     return parser.parse_args(argv)
 
 
@@ -105,6 +108,34 @@ def _add_server_model(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_files(parser: argparse.ArgumentParser) -> None:
+    """The upload limits (docs/guides/emulator.md, "Files"): Creatio's MaxFileSize and secure file upload lists."""
+    group = parser.add_argument_group("files")
+    group.add_argument(
+        "--max-file-size",
+        type=_limit,
+        default=DEFAULT_MAX_FILE_SIZE,
+        help="MaxFileSize in bytes: a larger file is refused (default: 10 MB, as Creatio's; 0: no limit)",
+    )
+    group.add_argument(
+        "--file-extensions-deny",
+        type=_extensions,
+        default=list(DEFAULT_DENIED_EXTENSIONS),
+        help=f"FileExtensionsDenyList, comma-separated (default: {','.join(DEFAULT_DENIED_EXTENSIONS)}; '': none)",
+    )
+    group.add_argument(
+        "--file-extensions-allow",
+        type=_extensions,
+        default=None,
+        help="FileExtensionsAllowList, comma-separated: only these extensions are accepted (default: any)",
+    )
+
+
+def _extensions(text: str) -> list[str]:
+    """Extensions from the command line: ``exe,.dll, bat`` (an empty string: none)."""
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
 def _limit(text: str) -> int | None:
     """A validation limit from the command line: a positive integer, or 0 for none."""
     value = int(text)
@@ -136,6 +167,9 @@ def main(argv: list[str] | None = None) -> None:
         session_mode=args.session_mode,
         max_read_memory_mb=args.max_read_memory_mb,
         api_call_hard_cap=args.api_call_hard_cap,
+        max_file_size=args.max_file_size,
+        file_extensions_deny=args.file_extensions_deny,
+        file_extensions_allow=args.file_extensions_allow,
     )
     stop = threading.Event()
 

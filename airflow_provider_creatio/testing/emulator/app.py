@@ -25,24 +25,27 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from airflow_provider_creatio.testing.emulator import (
     admin,
     auth_routes,
+    files_routes,
     identity_routes,
     odata_routes,
     process_routes,
 )
 from airflow_provider_creatio.testing.emulator.gate import ADMIN_PREFIX, Gate
 from airflow_provider_creatio.testing.emulator.replies import aspnet_error, method_not_allowed, routing_error
-from airflow_provider_creatio.testing.emulator.state import SERVICE_ROOTS, EmulatorState
+from airflow_provider_creatio.testing.emulator.state import REST_ROOTS, SERVICE_ROOTS, EmulatorState
 
 
 def build_app(state: EmulatorState) -> ASGIApp:
-    """The Creatio site: AuthService, OData 4, ProcessEngineService, the login pages and the admin endpoints,
-    in the virtual directory ``settings.base_path`` names."""
+    """The Creatio site: AuthService, OData 4, ProcessEngineService, the file services, the login pages and the
+    admin endpoints, in the virtual directory ``settings.base_path`` names."""
     service_routes: list[BaseRoute] = list(process_routes.routes(state))
+    rest_routes: list[BaseRoute] = list(files_routes.routes(state))
     routes: list[BaseRoute] = [
         *admin.routes(state),
         *auth_routes.routes(state),
         *odata_routes.routes(state),
         *(Mount(root, routes=service_routes) for root in SERVICE_ROOTS),
+        *(Mount(root, routes=rest_routes) for root in REST_ROOTS),
     ]
     site = Starlette(
         routes=routes,

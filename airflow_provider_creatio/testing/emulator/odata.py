@@ -144,15 +144,19 @@ def _dispatch(store: EntityStore, settings: EmulatorSettings, request: ODataRequ
         if request.method == "GET":
             return _list(store, settings, entity, request)
         return _only(request, "POST") or _create(store, entity, request)
-    record_id = normalize_guid(_key_value(key).strip("'"))
+    record_id = resource_id(key)
     if record_id is None:
         return odata_error(400, f"The key value '{key}' is not a valid Guid.")
+    if resource.property in store.schema(entity).media:
+        return _stream_elsewhere(entity, resource.property or "")
     if resource.property is not None:
         return _only(request, "GET") or _read_property(store, settings, resource, record_id, request)
     if request.method == "GET":
         return _read(store, settings, entity, record_id, request)
     if request.method == "PATCH":
-        _patch(store, settings, entity, record_id, _json_object(request))
+        changes = _json_object(request)
+        _refuse_managed(store, entity, changes)
+        _patch(store, settings, entity, record_id, changes)
         return Reply(204)
     if request.method == "DELETE":
         if not store.delete(entity, record_id):
@@ -172,6 +176,34 @@ def _patch(
         if settings.patch_missing == "404":
             raise
         store.insert(entity, {**changes, "Id": record_id})
+
+
+def resource_id(key: str) -> str | None:
+    """The record Id a key names (``<id>``, ``'<id>'``, ``Id=<id>``), lower case; None if it is not a Guid."""
+    return normalize_guid(_key_value(key).strip("'"))
+
+
+def _stream_elsewhere(entity: str, name: str) -> Reply:
+    """A stream property reached here came inside a ``$batch`` or with ``/$value``: its bytes travel only in a
+    request of their own (``odata_streams.py``)."""
+    return odata_error(
+        400,
+        f"The stream property {name} of {entity} is read and written only by a request of its own: "
+        f"GET, PUT or DELETE {entity}(<id>)/{name}, not inside $batch and without $value.",
+    )
+
+
+def _refuse_managed(store: EntityStore, entity: str, body: Mapping[str, Any]) -> None:
+    """Columns the server sets itself (a file's Size and TotalSize, from its bytes) are refused in a write."""
+    sent = sorted(store.schema(entity).managed & body.keys())
+    if sent:
+        raise _Refusal(
+            odata_error(
+                400,
+                f"Column {sent[0]} of schema {entity} is set by the server from the stored file and cannot be "
+                "written.",
+            )
+        )
 
 
 def _key_value(key: str) -> str:
@@ -223,7 +255,9 @@ def _entity_body(store: EntityStore, entity: str, record: Record, root_url: str,
 
 
 def _create(store: EntityStore, entity: str, request: ODataRequest) -> Reply:
-    record = store.insert(entity, _json_object(request))
+    body = _json_object(request)
+    _refuse_managed(store, entity, body)
+    record = store.insert(entity, body)
     headers = {"Location": f"{request.root_url}/{entity}({record['Id']})"}
     body = _entity_body(store, entity, record, request.root_url, full=True)
     return Reply(201, body, media_type=ODATA_JSON, headers=headers)

@@ -1,4 +1,7 @@
-"""The OData 4 endpoints under ``/0/odata`` and ``/odata`` (the gate refuses the roots a layout does not serve)."""
+"""The OData 4 endpoints under ``/0/odata`` and ``/odata`` (the gate refuses the roots a layout does not serve).
+
+A stream property (``ContactFile(<id>)/Data``) is served by ``odata_streams.py``, its body never read whole here.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from starlette.routing import Route
 from airflow_provider_creatio.testing.emulator.batch import handle_batch
 from airflow_provider_creatio.testing.emulator.log import COST, RequestCost
 from airflow_provider_creatio.testing.emulator.odata import ODataRequest, handle
+from airflow_provider_creatio.testing.emulator.odata_streams import serve_stream, stream_target
 from airflow_provider_creatio.testing.emulator.replies import method_not_allowed
 from airflow_provider_creatio.testing.emulator.state import ODATA_ROOTS, EmulatorState
 
@@ -30,6 +34,10 @@ def routes(state: EmulatorState) -> list[Route]:
 
 def _endpoint(state: EmulatorState, root: str) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
+        cost = request.scope.get(COST, RequestCost())  # the gate logs it and charges the server's work
+        stream = stream_target(state.store, request.path_params.get("rest", ""))
+        if stream is not None:
+            return await serve_stream(state, request, stream, cost)
         odata_request = ODataRequest(
             method=request.method,
             path=request.path_params.get("rest", ""),
@@ -38,7 +46,6 @@ def _endpoint(state: EmulatorState, root: str) -> Callable[[Request], Awaitable[
             body=await request.body(),
             root_url=f"{request.url.scheme}://{request.url.netloc}{state.settings.base_path}{root}",
         )
-        cost = request.scope.get(COST, RequestCost())  # the gate logs it and charges the server's work
         if odata_request.path != "$batch":
             reply = handle(state.store, state.settings, odata_request)
             cost.add(reply)

@@ -1,5 +1,6 @@
 """The emulator's starting data: Contact, Account, Case (with the WSO2 connector reference's sample records), CaseStatus, CasePriority, City,
-Activity, and ContactCommunication with its CommunicationType lookup.
+Activity, ContactCommunication with its CommunicationType lookup, and the file objects (``file_entities.py``: no
+files, only the three FileType rows).
 
 Column sets follow the WSO2 connector reference's payloads and its sample Contact response. Ids named in the WSO2 Creatio connector reference are kept; the
 other fixed ids are CaseStatus's standard Creatio ids and a few chosen here (see docs/creatio-notes/emulator-seed-data.md).
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from airflow_provider_creatio.testing.emulator.file_entities import define_file_entities, insert_file_types
 from airflow_provider_creatio.testing.emulator.settings import EmulatorSettings
 from airflow_provider_creatio.testing.emulator.store import DEFAULT_USER_ID, Column, EntityStore, Record
 
@@ -184,6 +186,7 @@ def define_entities(store: EntityStore) -> None:
     store.define_entity("Activity", ACTIVITY_COLUMNS, defaults={"OwnerId": store.user_id})
     store.define_entity("CommunicationType", COMMUNICATION_TYPE_COLUMNS)
     store.define_entity("ContactCommunication", CONTACT_COMMUNICATION_COLUMNS)
+    define_file_entities(store)
 
 
 def insert_records(store: EntityStore) -> None:
@@ -197,6 +200,7 @@ def insert_records(store: EntityStore) -> None:
         store.insert("CasePriority", {"Id": priority_id, "Name": name, **created})
     for name, type_id in COMMUNICATION_TYPE_IDS.items():
         store.insert("CommunicationType", {"Id": type_id, "Name": name})
+    insert_file_types(store)
     store.insert("Contact", {"Id": SUPERVISOR_CONTACT_ID, "Name": "Supervisor", **created})
     store.insert(
         "Account",

@@ -14,6 +14,7 @@ from typing import Any
 import uvicorn
 
 from airflow_provider_creatio.testing.emulator.app import PortRouter, build_app, build_identity_app
+from airflow_provider_creatio.testing.emulator.files_store import FileStore
 from airflow_provider_creatio.testing.emulator.log import LoggedRequest
 from airflow_provider_creatio.testing.emulator.settings import EmulatorSettings
 from airflow_provider_creatio.testing.emulator.state import EmulatorState
@@ -101,6 +102,7 @@ class EmulatorServer:
             thread.join(SHUTDOWN_TIMEOUT)
         for sock in sockets:
             sock.close()
+        self.state.close()
 
     def __enter__(self) -> EmulatorServer:
         return self.start()
@@ -150,6 +152,12 @@ class EmulatorServer:
         return self.state.store
 
     @property
+    def files(self) -> FileStore:
+        """The bytes of file records: ``files.read_bytes("ContactFile", file_id)``, ``files.path_of(...)`` (the file
+        on disk of a large one, None for one kept in memory), ``files.directory``, ``files.stats()``."""
+        return self.state.files
+
+    @property
     def requests(self) -> list[LoggedRequest]:
         """A snapshot of the request log (admin endpoints excluded)."""
         return self.state.log.snapshot()
@@ -197,6 +205,6 @@ class EmulatorServer:
         self.state.faults.script(path_regex, statuses, retry_after=retry_after, method=method)
 
     def reset(self) -> None:
-        """Fresh starting data, empty log, no sessions, tokens, extra OAuth clients or scripted faults. Settings are
-        kept."""
+        """Fresh starting data, no stored files, empty log, no sessions, tokens, extra OAuth clients or scripted
+        faults. Settings are kept."""
         self.state.reset()

@@ -19,6 +19,28 @@ PatchMissing = Literal["create", "404"]
 PATCH_MISSING: tuple[str, ...] = ("create", "404")
 SessionMode = Literal["nonblocking", "blocking"]
 SESSION_MODES: tuple[str, ...] = ("nonblocking", "blocking")
+# Creatio's "Attachment max size" (MaxFileSize) default, 10 MB, in bytes.
+DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
+# The emulator's deny list: programs and scripts a browser or a server could run (no source gives Creatio's
+# default list; docs/creatio-notes/file-limits.md).
+DEFAULT_DENIED_EXTENSIONS: tuple[str, ...] = (
+    "asp",
+    "aspx",
+    "bat",
+    "cmd",
+    "com",
+    "cshtml",
+    "dll",
+    "exe",
+    "jar",
+    "js",
+    "msi",
+    "php",
+    "ps1",
+    "scr",
+    "sh",
+    "vbs",
+)
 
 
 class SettingsError(ValueError):
@@ -57,6 +79,12 @@ class EmulatorSettings:
     would take more (``ram_limit.read_memory_mb``) answers 500; None: no limit. ``api_call_hard_cap`` refuses a
     user's calls with 429 once that many were counted this UTC day (Creatio's caps are soft: the emulator's choice,
     for tests); None: never (``docs/creatio-notes/api-call-quota.md``).
+
+    Files (``docs/creatio-notes/file-limits.md``): ``max_file_size`` is Creatio's ``MaxFileSize`` ("Attachment
+    max size", 10 MB by default) in bytes: a larger upload (UploadFile's total, an OData ``PUT .../Data`` body) is
+    refused; None: no limit. ``file_extensions_deny`` (Creatio's ``FileExtensionsDenyList``) refuses a file whose
+    name ends in one of its extensions (written without the dot, any case); ``file_extensions_allow``
+    (``FileExtensionsAllowList``), when not None, refuses every other extension, and a name without one.
     """
 
     username: str = "Supervisor"
@@ -86,6 +114,9 @@ class EmulatorSettings:
     session_mode: SessionMode = "nonblocking"
     max_read_memory_mb: float | None = None
     api_call_hard_cap: int | None = None
+    max_file_size: int | None = DEFAULT_MAX_FILE_SIZE
+    file_extensions_deny: list[str] = field(default_factory=lambda: list(DEFAULT_DENIED_EXTENSIONS))
+    file_extensions_allow: list[str] | None = None
     # Seeded random faults (faults.ChaosSpec fields); empty: none. Never on by default.
     faults: dict[str, Any] = field(default_factory=dict)
 
@@ -132,6 +163,18 @@ def _is_base_path(value: object) -> bool:
     return value == "" or (value.startswith("/") and not value.endswith("/") and not set(value) & set("?# "))
 
 
+def _is_extension(item: object) -> bool:
+    """An extension such as ``"exe"`` or ``".exe"``: a dot may lead, none may be inside, nor a slash or a space."""
+    if not isinstance(item, str):
+        return False
+    word = item.removeprefix(".")
+    return bool(word) and word.isprintable() and not set(word) & set("./\\ ")
+
+
+def _is_extension_list(value: object) -> bool:
+    return isinstance(value, list) and all(_is_extension(item) for item in value)
+
+
 def _is_column_spec(spec: object) -> bool:
     if not isinstance(spec, str):
         return False
@@ -175,6 +218,12 @@ _CHECKS: dict[str, tuple[Callable[[object], bool], str]] = {
     "session_mode": (lambda v: v in SESSION_MODES, "one of nonblocking, blocking"),
     "max_read_memory_mb": (lambda v: v is None or _is_positive_number(v), "null or megabytes > 0"),
     "api_call_hard_cap": (lambda v: v is None or _is_positive_int(v), "null or an integer > 0"),
+    "max_file_size": (lambda v: v is None or _is_positive_int(v), "null or bytes > 0"),
+    "file_extensions_deny": (_is_extension_list, 'a list of extensions, such as ["exe", "dll"]'),
+    "file_extensions_allow": (
+        lambda v: v is None or _is_extension_list(v),
+        'null or a list of extensions, such as ["pdf", "png"]',
+    ),
     "custom_entities": (
         _is_entity_map,
         'an object {entity: {column: kind}}, kinds as in Column, "lookup:<Entity>"',

@@ -3,7 +3,8 @@
 The process engine (``process_routes.routes(state)``) reaches everything through this object:
 ``state.settings`` (live), ``state.store``, ``state.log``, ``state.check_auth(request)`` and
 ``state.register_schema(install)`` for entities that must exist again after every reset. ``state.identity`` is the
-identity server: the OAuth clients and the bearer tokens it issued.
+identity server: the OAuth clients and the bearer tokens it issued. ``state.files`` holds the bytes of stream
+columns (a file record's ``Data``): a record's go with it when it is deleted, and all of them at a reset.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from starlette.requests import HTTPConnection
 
 from airflow_provider_creatio.testing.emulator.auth import AuthRegistry, Verdict, bearer_token
 from airflow_provider_creatio.testing.emulator.faults import ChaosPlan, FaultPlan
+from airflow_provider_creatio.testing.emulator.files_store import FileStore, StreamKey
 from airflow_provider_creatio.testing.emulator.identity import IdentityServer
 from airflow_provider_creatio.testing.emulator.log import RequestLog
 from airflow_provider_creatio.testing.emulator.seed import install_seed
@@ -26,6 +28,8 @@ from airflow_provider_creatio.testing.emulator.values import GUID_ORDERS
 
 ODATA_ROOTS = ("/0/odata", "/odata")
 SERVICE_ROOTS = ("/0/ServiceModel", "/ServiceModel")
+# Configuration web services (FileApiService, FileService): "rest" beside ServiceModel, /0/ first as for the others.
+REST_ROOTS = ("/0/rest", "/rest")
 SchemaInstaller = Callable[[EntityStore], None]
 
 
@@ -42,6 +46,8 @@ class EmulatorState:
     def __init__(self, settings: EmulatorSettings | None = None) -> None:
         self.settings = settings if settings is not None else EmulatorSettings()
         self.store = EntityStore(seed=self.settings.seed)
+        self.files = FileStore()
+        self.store.on_delete(self._forget_streams)
         self.log = RequestLog()
         self.auth = AuthRegistry()
         self.identity = IdentityServer()
@@ -67,12 +73,18 @@ class EmulatorState:
             install_seed(self.store, self.settings)
             for install in self._installers:
                 install(self.store)
+        self.files.clear()
         self.log.clear()
         self.server.clear()
         self.auth.expire_all()
         self.identity.clear()
         self.faults.clear()
         self.chaos.configure(self.settings.faults)
+
+    def _forget_streams(self, entity: str, record_id: str) -> None:
+        """A deleted record's bytes (and any upload of them under way) go with it."""
+        for column in self.store.schema(entity).media:
+            self.files.delete(StreamKey(entity, record_id, column))
 
     def check_auth(self, request: HTTPConnection) -> Verdict:
         """May this request call Creatio? The gate asks this for every protected path, so routes need not.
@@ -100,7 +112,12 @@ class EmulatorState:
             "sessions": self.auth.session_count(),
             **self.identity.stats(),
             "server": self.server.stats(),
+            "files": self.files.stats(),
         }
+
+    def close(self) -> None:
+        """Let go of what lives outside the process's memory: the files kept on disk (the server's stop)."""
+        self.files.close()
 
     def expire_credentials(self) -> None:
         """End every session and make every bearer token expire, now."""
@@ -113,3 +130,6 @@ class EmulatorState:
 
     def service_roots(self) -> tuple[str, ...]:
         return SERVICE_ROOTS if self.settings.net_core else SERVICE_ROOTS[:1]
+
+    def rest_roots(self) -> tuple[str, ...]:
+        return REST_ROOTS if self.settings.net_core else REST_ROOTS[:1]

@@ -137,6 +137,7 @@ class EntitySchema:
     defaults: Mapping[str, Any] = field(default_factory=dict)
     derive: Callable[[Record, frozenset[str]], None] | None = None
     media: tuple[str, ...] = ()
+    managed: frozenset[str] = frozenset()
     fields: Mapping[str, Column] = field(init=False)
     template: Mapping[str, Any] = field(init=False)
 
@@ -190,6 +191,8 @@ class EntityStore:
         self._indexes: dict[tuple[str, Hashable], tuple[int, list[tuple[Any, ...]], list[Row]]] = {}
         # (target entity, target id) -> who points at it: a delete must not leave a lookup dangling
         self._referrers: dict[tuple[str, str], Referrers] = {}
+        # told (entity, id) of every deleted record: what lives beside the table (a file's bytes) goes with it
+        self._delete_listeners: list[Callable[[str, str], None]] = []
 
     # -- schema ---------------------------------------------------------------------------------------------
 
@@ -201,19 +204,21 @@ class EntityStore:
         defaults: Mapping[str, Any] | None = None,
         derive: Callable[[Record, frozenset[str]], None] | None = None,
         media: Iterable[str] = (),
+        managed: Iterable[str] = (),
     ) -> None:
         """Define an entity. Id, CreatedOn/By and ModifiedOn/By are added when missing.
 
         ``defaults`` maps record keys to values used when an insert leaves them out; ``derive(record, given_keys)``
         may fill columns from others after that (Contact splits its Name); ``media`` names stream properties whose
-        OData annotations appear in full records (Contact's ``ContactPhoto``).
+        OData annotations appear in full records (Contact's ``ContactPhoto``); ``managed`` names record keys the
+        server sets itself (a file's ``Size``), which OData writes may not send. The store itself writes them.
         """
         for column_name, column in columns.items():
             if column.kind == "lookup" and column_name.endswith("Id"):
                 raise SchemaError(f"define lookup {column_name!r} by its navigation name, without 'Id'")
         merged = {"Id": SYSTEM_COLUMNS["Id"], **columns}
         merged.update({key: col for key, col in SYSTEM_COLUMNS.items() if key not in merged})
-        schema = EntitySchema(name, merged, derive=derive, media=tuple(media))
+        schema = EntitySchema(name, merged, derive=derive, media=tuple(media), managed=frozenset(managed))
         try:
             stored_defaults = self._coerced(schema, defaults or {})
         except StoreError as exc:
@@ -315,7 +320,14 @@ class EntityStore:
             del table[key]
             self._referrers.pop((entity, key), None)
             self._changed()
+            for listener in self._delete_listeners:
+                listener(entity, key)
             return True
+
+    def on_delete(self, listener: Callable[[str, str], None]) -> None:
+        """Call ``listener(entity, record_id)`` after every delete, under the store's lock. Kept by ``clear``."""
+        with self.lock:
+            self._delete_listeners.append(listener)
 
     def rows(self, entity: str) -> list[Record]:
         """A snapshot of every record, in insertion order."""
