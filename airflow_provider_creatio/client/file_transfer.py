@@ -45,9 +45,9 @@ class FileCopy:
         return found
 
 
-def check_destination(client: CallExecutor, parent: files.FileParent, file_id: str) -> None:
-    """Refuse, before any byte is sent, an upload whose file Id is another record's file or whose parent does
-    not exist. A file Id that is already this parent's is an upload done before: its bytes are sent again."""
+def check_destination(client: CallExecutor, parent: files.FileParent, file_id: str) -> bool:
+    """Refuse, before any byte is sent, a file Id that is another record's file and a parent that does not
+    exist; whether the file record exists already (an upload done before, whose bytes are sent again)."""
     try:
         existing = client.execute(files.file_record(parent.file_entity, file_id))
     except CreatioNotFoundError:
@@ -58,9 +58,25 @@ def check_destination(client: CallExecutor, parent: files.FileParent, file_id: s
                 f"file {file_id} of {parent.file_entity} belongs to another record, not to {parent}; "
                 "give this upload another file_id"
             )
-        return
+        return True
     if not records.exists(client, parent.entity, parent.record_id):
         raise CreatioNotFoundError(f"the record {parent} to attach the file to does not exist")
+    return False
+
+
+def prepare(client: CallExecutor, upload: files.FileUpload, limits: files.UploadLimits) -> None:
+    """What comes before an upload's first byte: the site's limits, the destination (:func:`check_destination`),
+    and for ``SysFile`` the file record, which UploadFile fills but does not make (docs/creatio-notes/
+    file-records.md). An empty file is refused: UploadFile takes at least one byte."""
+    if upload.size == 0:
+        raise CreatioValidationError(
+            f"file {upload.name!r} is empty; Creatio's UploadFile takes at least one byte"
+        )
+    limits.check(upload.name, upload.size)
+    exists = check_destination(client, upload.parent, upload.file_id)
+    if upload.parent.polymorphic and not exists:
+        body = {"Name": upload.name, **upload.parent.columns}
+        records.create(client, upload.parent.file_entity, body, upload.file_id)
 
 
 def upload(
@@ -70,8 +86,7 @@ def upload(
     chunk_size: int = files.DEFAULT_CHUNK_SIZE,
 ) -> FileCopy:
     """Send ``upload.size`` bytes of ``source``, one chunk per request (each retried alone on a transient
-    fault): memory holds one chunk. The caller checks the destination and the site's limits first
-    (:func:`check_destination`, :meth:`files.UploadLimits.check`)."""
+    fault): memory holds one chunk. :func:`prepare` comes first."""
     name, size = upload.name, upload.size
     digest = hashlib.sha256()
     ranges = files.chunk_ranges(size, chunk_size)

@@ -102,7 +102,7 @@ def files_filter(
     if polymorphic:
         parts.append(odata.build_filter({"RecordSchemaName": validation.check_entity_name(entity)}))
     if record_id is not None:
-        key = "RecordId" if polymorphic else f"{entity}Id"
+        key = "RecordId" if polymorphic else f"{entity}/Id"  # a lookup is filtered through its navigation
         parts.append(odata.build_filter({key: validation.parse_guid(record_id, "record_id")}))
     present = [part for part in parts if part]
     return " and ".join(f"({part})" for part in present) if present else None
@@ -147,9 +147,8 @@ def mime_type_of(name: str) -> str:
 
 
 def chunk_ranges(total: int, chunk_size: int) -> list[tuple[int, int]]:
-    """The ``(start, end)`` byte ranges (end exclusive) a file of ``total`` bytes is sent in; one empty chunk for
-    an empty file (the call that makes its record)."""
-    return [(start, min(start + chunk_size, total)) for start in range(0, total, chunk_size)] or [(0, 0)]
+    """The ``(start, end)`` byte ranges (end exclusive) a file of ``total`` bytes is sent in."""
+    return [(start, min(start + chunk_size, total)) for start in range(0, total, chunk_size)]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -171,7 +170,7 @@ class FileUpload:
 
 def _upload_chunk(upload: FileUpload, start: int, chunk: bytes) -> Call[None]:
     parent, name, total = upload.parent, upload.name, upload.size
-    last = max(start + len(chunk) - 1, start)
+    last = start + len(chunk) - 1
     params = [
         ("fileId", upload.file_id),
         ("totalFileLength", str(total)),
@@ -180,11 +179,8 @@ def _upload_chunk(upload: FileUpload, start: int, chunk: bytes) -> Call[None]:
         ("columnName", "Data"),
         ("entitySchemaName", parent.file_entity),
     ]
-    if parent.polymorphic:
-        params += [("parentColumnName", "RecordId"), ("parentColumnValue", parent.record_id)]
-        params += [("recordSchemaName", parent.entity)]
-    else:
-        params += [("parentColumnName", parent.entity), ("parentColumnValue", parent.record_id)]
+    parent_column = "RecordId" if parent.polymorphic else parent.entity  # the lookup's name, without "Id"
+    params += [("parentColumnName", parent_column), ("parentColumnValue", parent.record_id)]
     operation = f"upload {name!r} to {parent} (bytes {start:,}-{last:,} of {total:,})"
     request = ApiRequest(
         "POST",

@@ -84,7 +84,8 @@ class FileCallsMixin:
         record's Id: by default one derived from the record and the name, so that uploading the same name again
         replaces that attachment's bytes instead of adding a second one. Checked before any byte is sent: the
         site's ``MaxFileSize`` and extension lists, a parent that exists, a file Id that is not another
-        record's. Sent in chunks of ``chunk_size`` bytes (1 MiB; at most 4 MiB)."""
+        record's, a file that is not empty. Sent in chunks of ``chunk_size`` bytes (1 MiB; at most 4 MiB); a
+        ``SysFile`` record is made first with an OData POST."""
         from airflow_provider_creatio.client import file_transfer, files
         from airflow_provider_creatio.formats.location import storage_path
 
@@ -100,8 +101,7 @@ class FileCallsMixin:
             size,
         )
         chunk = files.check_chunk_size(chunk_size or files.DEFAULT_CHUNK_SIZE)
-        self.upload_limits.check(name, size)
-        file_transfer.check_destination(self.client, parent, upload.file_id)
+        file_transfer.prepare(self.client, upload, self.upload_limits)
         with path.open("rb") as handle:
             return file_transfer.upload(self.client, upload, handle, chunk)
 

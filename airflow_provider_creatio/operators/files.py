@@ -23,7 +23,8 @@ class CreatioUploadFileOperator(CreatioEntityOperator):
     byte is sent, every file is checked against the site's ``MaxFileSize`` and file extension lists (read once),
     the record must exist, and a file Id must not be another record's.
 
-    :param entity: the record's object, e.g. ``Contact``, ``Account``, ``Case``, ``Activity``. Templated.
+    ``entity`` is the record's object, e.g. ``Contact``, ``Account``, ``Case``, ``Activity`` (templated).
+
     :param record_id: the record's Id. Templated.
     :param source: a file, or a list of files: ObjectStoragePath URIs (``s3://bucket/scans/a.pdf``) or local
         paths. Templated.

@@ -42,7 +42,8 @@ class CreatioFilesToObjectStorageOperator(CreatioEntityOperator):
     ``Link``), ``size``, ``mime_type``, ``sha256``, ``modified_on``, and ``uri`` (a file's object) or ``url`` (a
     link's address). Each download is checked against the file record's ``Size``.
 
-    :param entity: the records' object, e.g. ``Contact`` (files in ``ContactFile``). Templated.
+    ``entity`` is the records' object, e.g. ``Contact`` (files in ``ContactFile``; templated).
+
     :param path: the folder to write into (``s3://bucket/contact-files/{{ ds }}/``). Templated.
     :param record_id: only this record's files. Templated.
     :param filter: conditions on the file records (``{"Name endswith": ".pdf"}``, ``"Size lt 1000000"``).

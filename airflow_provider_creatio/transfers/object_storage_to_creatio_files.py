@@ -36,7 +36,8 @@ class ObjectStorageToCreatioFilesOperator(CreatioEntityOperator):
     (``parent_id``, ``file_id``, ``name``, ``uri``, ``ok``, and ``size`` and ``sha256`` or ``error``), written at
     ``<manifest>.report.jsonl`` or ``<folder>/_files.report.jsonl``.
 
-    :param entity: the records' object, e.g. ``Contact`` (files in ``ContactFile``). Templated.
+    ``entity`` is the records' object, e.g. ``Contact`` (files in ``ContactFile``; templated).
+
     :param manifest: a JSON Lines file with one object per file: ``parent_id`` (the record), ``uri`` (the file),
         and optionally ``name``, ``file_id`` and ``mime_type``. The manifest that
         :class:`~.creatio_files_to_object_storage.CreatioFilesToObjectStorageOperator` writes is one (its links,
@@ -154,8 +155,7 @@ class ObjectStorageToCreatioFilesOperator(CreatioEntityOperator):
                 item["size"],
             )
             outcome["file_id"] = upload.file_id
-            limits.check(name, upload.size)
-            file_transfer.check_destination(lanes, parent, upload.file_id)
+            file_transfer.prepare(lanes, upload, limits)
             with path.open("rb") as handle:
                 copy = file_transfer.upload(lanes, upload, handle, chunk)
         except CreatioError as err:

@@ -16,7 +16,7 @@ FILE = "3d3f0c55-0a4b-4a8e-9d61-5d4b2a1c9e02"
 @pytest.mark.parametrize(
     ("total", "chunk", "ranges"),
     [
-        (0, 10, [(0, 0)]),  # one empty chunk makes the record of an empty file
+        (0, 10, []),
         (10, 10, [(0, 10)]),
         (25, 10, [(0, 10), (10, 20), (20, 25)]),
     ],
@@ -72,7 +72,7 @@ def test_the_site_settings_become_limits_that_name_the_setting() -> None:
 
 
 def test_a_listing_filters_on_the_parent_and_the_callers_conditions() -> None:
-    assert files.files_filter("Contact", CONTACT, None) == f"(ContactId eq {CONTACT})"
+    assert files.files_filter("Contact", CONTACT, None) == f"(Contact/Id eq {CONTACT})"
     assert files.files_filter("Contact", None, "startswith(Name, 'Scan')") == "(startswith(Name, 'Scan'))"
     assert files.files_filter("Case", CONTACT, None, polymorphic=True) == (
         f"(RecordSchemaName eq 'Case') and (RecordId eq {CONTACT})"
@@ -90,5 +90,7 @@ def test_the_default_file_id_is_the_same_for_the_same_record_and_name() -> None:
 
 @pytest.mark.parametrize("size", [0, 1000, 4 * 2**20 + 1, True])
 def test_a_chunk_size_outside_64_kib_to_4_mib_is_refused(size: object) -> None:
-    with pytest.raises(CreatioValidationError, match="chunk_size must be an integer between 65,536 and 4,194,304"):
+    with pytest.raises(
+        CreatioValidationError, match="chunk_size must be an integer between 65,536 and 4,194,304"
+    ):
         files.check_chunk_size(size)

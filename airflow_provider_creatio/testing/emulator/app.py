@@ -29,10 +29,16 @@ from airflow_provider_creatio.testing.emulator import (
     identity_routes,
     odata_routes,
     process_routes,
+    sys_settings_routes,
 )
 from airflow_provider_creatio.testing.emulator.gate import ADMIN_PREFIX, Gate
 from airflow_provider_creatio.testing.emulator.replies import aspnet_error, method_not_allowed, routing_error
-from airflow_provider_creatio.testing.emulator.state import REST_ROOTS, SERVICE_ROOTS, EmulatorState
+from airflow_provider_creatio.testing.emulator.state import (
+    DATA_SERVICE_ROOTS,
+    REST_ROOTS,
+    SERVICE_ROOTS,
+    EmulatorState,
+)
 
 
 def build_app(state: EmulatorState) -> ASGIApp:
@@ -40,12 +46,14 @@ def build_app(state: EmulatorState) -> ASGIApp:
     admin endpoints, in the virtual directory ``settings.base_path`` names."""
     service_routes: list[BaseRoute] = list(process_routes.routes(state))
     rest_routes: list[BaseRoute] = list(files_routes.routes(state))
+    data_routes: list[BaseRoute] = list(sys_settings_routes.routes(state))
     routes: list[BaseRoute] = [
         *admin.routes(state),
         *auth_routes.routes(state),
         *odata_routes.routes(state),
         *(Mount(root, routes=service_routes) for root in SERVICE_ROOTS),
         *(Mount(root, routes=rest_routes) for root in REST_ROOTS),
+        *(Mount(root, routes=data_routes) for root in DATA_SERVICE_ROOTS),
     ]
     site = Starlette(
         routes=routes,

@@ -204,7 +204,12 @@ class Gate:
         return session_gone(settings, f"{path}?{query}" if query else path), "none"
 
     def served(self, path: str) -> bool:
-        roots = (*self.state.service_roots(), *self.state.rest_roots(), *self.state.odata_roots())
+        roots = (
+            *self.state.service_roots(),
+            *self.state.rest_roots(),
+            *self.state.data_service_roots(),
+            *self.state.odata_roots(),
+        )
         return any(path == root or path.startswith(f"{root}/") for root in roots)
 
 

@@ -30,6 +30,7 @@ ODATA_ROOTS = ("/0/odata", "/odata")
 SERVICE_ROOTS = ("/0/ServiceModel", "/ServiceModel")
 # Configuration web services (FileApiService, FileService): "rest" beside ServiceModel, /0/ first as for the others.
 REST_ROOTS = ("/0/rest", "/rest")
+DATA_SERVICE_ROOTS = ("/0/DataService", "/DataService")
 SchemaInstaller = Callable[[EntityStore], None]
 
 
@@ -133,3 +134,6 @@ class EmulatorState:
 
     def rest_roots(self) -> tuple[str, ...]:
         return REST_ROOTS if self.settings.net_core else REST_ROOTS[:1]
+
+    def data_service_roots(self) -> tuple[str, ...]:
+        return DATA_SERVICE_ROOTS if self.settings.net_core else DATA_SERVICE_ROOTS[:1]
