@@ -30,6 +30,7 @@ from benchmarks import (
     dag_parse,
     deferrable,
     extract,
+    files,
     headroom,
     parallel_extract,
     ram_limit,
@@ -54,6 +55,7 @@ BENCHMARKS = {
     "bulk_lanes": bulk_lanes.run,
     "parallel_extract": parallel_extract.run,
     "ram_limit": ram_limit.run,
+    "files": files.run,
 }
 
 

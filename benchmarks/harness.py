@@ -40,6 +40,8 @@ class Scale:
     triggers: int
     trigger_window: float  # seconds of steady polling that are counted
     load_seconds: float  # seconds of load per headroom measurement
+    file_mb: int  # the size of the one large file sent up and down
+    small_files: int  # files of 100 KB loaded from S3 and copied back
 
 
 FULL = Scale(
@@ -51,10 +53,12 @@ FULL = Scale(
     lanes_records=20_000,
     stream_sizes=(10_000, 50_000, 100_000),
     extract_sizes=(100_000, 1_000_000),
-    parallel_extract_records=500_000,
+    parallel_extract_records=1_000_000,
     triggers=1000,
     trigger_window=10.0,
     load_seconds=3.0,
+    file_mb=200,
+    small_files=1000,
 )
 QUICK = Scale(
     runs=1,
@@ -69,6 +73,8 @@ QUICK = Scale(
     triggers=50,
     trigger_window=1.0,
     load_seconds=0.5,
+    file_mb=4,
+    small_files=20,
 )
 
 

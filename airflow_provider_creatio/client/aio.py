@@ -246,7 +246,9 @@ class AsyncCreatioClient:
                 raw = await client.request(
                     outgoing.method,
                     outgoing.url,
-                    content=outgoing.content,
+                    content=bytes(outgoing.content)
+                    if isinstance(outgoing.content, memoryview)
+                    else outgoing.content,
                     headers=dict(outgoing.headers),
                     timeout=self._timeout(),
                     follow_redirects=False,

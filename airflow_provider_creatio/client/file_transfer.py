@@ -90,11 +90,15 @@ def upload(
     name, size = upload.name, upload.size
     digest = hashlib.sha256()
     ranges = files.chunk_ranges(size, chunk_size)
+    # One buffer for every chunk, read into and sent from: memory holds one chunk, whoever keeps a reference to a
+    # request that was sent (a chunk is sent, retried and answered before the buffer is filled again).
+    buffer = memoryview(bytearray(chunk_size))
     for start, end in ranges:
-        chunk = source.read(end - start)
-        if len(chunk) != end - start:
+        chunk = buffer[: end - start]
+        got = _read_into(source, chunk)
+        if got != end - start:
             raise CreatioValidationError(
-                f"file {name!r} ended at byte {start + len(chunk):,}, before the {size:,} bytes it had when the "
+                f"file {name!r} ended at byte {start + got:,}, before the {size:,} bytes it had when the "
                 "upload began (was it changed meanwhile?); the file in Creatio is incomplete, upload it again"
             )
         digest.update(chunk)
@@ -134,6 +138,17 @@ def download(
         answer.mime_type or "application/octet-stream",
         requests=1,
     )
+
+
+def _read_into(source: IO[bytes], target: memoryview) -> int:
+    """Fill ``target`` from ``source``; the bytes read (fewer only at the end of the stream)."""
+    filled = 0
+    while filled < len(target):
+        count = source.readinto(target[filled:])  # type: ignore[attr-defined]
+        if not count:
+            break
+        filled += count
+    return filled
 
 
 class _Counted:

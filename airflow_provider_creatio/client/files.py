@@ -162,13 +162,13 @@ class FileUpload:
     mime_type: str
     size: int
 
-    def chunk(self, start: int, data: bytes) -> Call[None]:
+    def chunk(self, start: int, data: bytes | memoryview) -> Call[None]:
         """The chunk of the file's bytes that begins at ``start``. Safe to repeat: the file Id and the byte range
         say where it goes."""
         return _upload_chunk(self, start, data)
 
 
-def _upload_chunk(upload: FileUpload, start: int, chunk: bytes) -> Call[None]:
+def _upload_chunk(upload: FileUpload, start: int, chunk: bytes | memoryview) -> Call[None]:
     parent, name, total = upload.parent, upload.name, upload.size
     last = start + len(chunk) - 1
     params = [

@@ -58,13 +58,14 @@ class ApiRequest:
     path: str  # relative to the service root, already percent-encoded where needed, no leading slash
     params: tuple[tuple[str, str], ...] = ()
     json_body: Any = None
-    content: bytes | None = field(default=None, repr=False)  # a raw body (a file's chunk) instead of JSON
+    # A raw body instead of JSON: a file's chunk, which may be a view of the uploader's one reused buffer.
+    content: bytes | memoryview | None = field(default=None, repr=False)
     headers: Mapping[str, str] = field(default_factory=dict)
     idempotency: Idempotency = Idempotency.SAFE
     operation: str = ""  # human wording for errors and logs, e.g. "get Contact(3f2...)"
 
     @property
-    def body_bytes(self) -> bytes | None:
+    def body_bytes(self) -> bytes | memoryview | None:
         if self.content is not None:
             return self.content
         if self.json_body is None:

@@ -195,7 +195,7 @@ class CreatioClient:
             raw = self._session.request(
                 outgoing.method,
                 outgoing.url,
-                data=outgoing.content,
+                data=outgoing.content,  # type: ignore[arg-type]  # a memoryview (a file's chunk) goes as is
                 headers=dict(outgoing.headers),
                 timeout=self.config.timeout,
                 verify=self.config.verify,

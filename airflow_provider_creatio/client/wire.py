@@ -28,7 +28,7 @@ class Outgoing:
     method: str
     url: str
     headers: Mapping[str, str] = field(default_factory=dict, repr=False)
-    content: bytes | None = field(default=None, repr=False)
+    content: bytes | memoryview | None = field(default=None, repr=False)
     idempotency: Idempotency = Idempotency.SAFE
     operation: str = ""
 

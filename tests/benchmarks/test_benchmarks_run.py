@@ -24,6 +24,7 @@ BENCHMARKS = [
     "bulk_lanes",
     "parallel_extract",
     "ram_limit",
+    "files",
 ]
 
 

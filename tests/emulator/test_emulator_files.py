@@ -610,3 +610,21 @@ def test_the_command_line_sets_the_file_limits() -> None:
         [],
         ["pdf", ".png"],
     )
+
+
+def test_a_chunk_over_aspnets_request_limit_is_refused(
+    creatio: EmulatorServer, api: requests.Session
+) -> None:
+    total = 4 * 1024 * 1024 + 1
+    params = {
+        "fileId": new_id(),
+        "totalFileLength": str(total),
+        "fileName": "big.bin",
+        "columnName": "Data",
+        "entitySchemaName": "ContactFile",
+        "parentColumnName": "Contact",
+        "parentColumnValue": CONTACT,
+    }
+    headers = {"Content-Type": "application/octet-stream", "Content-Range": f"bytes 0-{total - 1}/{total}"}
+    answer = api.post(f"{creatio.url}/0/rest/{UPLOAD}", params=params, data=b"x" * total, headers=headers)
+    assert answer.status_code == 500 and answer.json()["Message"] == "Maximum request length exceeded."

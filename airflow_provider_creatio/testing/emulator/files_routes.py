@@ -29,14 +29,23 @@ from airflow_provider_creatio.testing.emulator.replies import Reply, aspnet_erro
 from airflow_provider_creatio.testing.emulator.state import EmulatorState
 from airflow_provider_creatio.testing.emulator.values import normalize_guid
 
+# ASP.NET's default maxRequestLength (4,096 KB): a larger chunk never reaches Creatio's code
+# (docs/creatio-notes/request-size-limits.md).
+MAX_REQUEST_BYTES = 4 * 1024 * 1024
 UPLOAD_PATH = "/FileApiService/UploadFile"
 DOWNLOAD_PATH = "/FileService/Download/{entity}/{record_id}"
 NOT_FOUND_EXCEPTION = "Terrasoft.Common.ItemNotFoundException"
 
 
+def request_too_long() -> Reply:
+    return aspnet_error(500, "Maximum request length exceeded.", "System.Web.HttpException")
+
+
 def routes(state: EmulatorState) -> list[Route]:
     async def upload(request: Request) -> Response:
         body = await request.body()
+        if len(body) > MAX_REQUEST_BYTES:
+            return request_too_long().to_response()
         query = dict(request.query_params)
         reply = upload_chunk(
             state.store, state.files, state.settings, query=query, headers=request.headers, body=body
