@@ -139,6 +139,48 @@ def test_creatio_api_py_add_and_delete_collection_data(
     assert layout.store.get("Contact", new_id) is None
 
 
+def test_creatio_api_py_upload_file_and_download_file(capi: requests.Session, layout: EmulatorServer) -> None:
+    """``upload_file``: the file record by JSON POST (with Size, TotalSize and TypeId, which Creatio manages
+    itself), then the whole file in one UploadFile chunk, an unquoted file name in Content-Disposition;
+    ``download_file``: FileService/Download, the name read from Content-Disposition."""
+    data = b"%PDF-1.4 third party" * 100
+    payload = {
+        "Name": "offer.pdf",
+        "ContactId": API_TEST,
+        "Size": len(data),
+        "TotalSize": len(data),
+        "TypeId": "529bc2f8-0ee0-df11-971b-001d60e938c6",
+    }
+    created = capi.post(f"{layout.url}/0/odata/ContactFile", json=payload)
+    file_id = created.json()["Id"]
+    uploaded = capi.post(
+        f"{layout.url}/0/rest/FileApiService/UploadFile",
+        params={
+            "fileId": file_id,
+            "totalFileLength": len(data),
+            "mimeType": "application/pdf",
+            "fileName": "offer.pdf",
+            "columnName": "Data",
+            "entitySchemaName": "ContactFile",
+            "parentColumnName": "Contact",
+            "parentColumnValue": API_TEST,
+        },
+        headers={
+            "Content-Type": "application/octet-stream",
+            "Content-Disposition": "attachment; filename=offer.pdf",
+            "Content-Range": f"bytes 0-{len(data) - 1}/{len(data)}",
+        },
+        data=data,
+    )
+    downloaded = capi.get(f"{layout.url}/0/rest/FileService/Download/ContactFile/{file_id}")
+
+    assert created.status_code == 201
+    assert uploaded.status_code == 200 and uploaded.json()["success"] is True
+    assert downloaded.status_code == 200 and downloaded.content == data
+    assert downloaded.headers["Content-Disposition"] == 'attachment; filename="offer.pdf"'
+    assert layout.store.get("ContactFile", file_id)["Size"] == len(data)
+
+
 def test_creatio_api_py_modify_collection_data_sends_a_form_body_which_creatio_refuses(
     capi: requests.Session, layout: EmulatorServer
 ) -> None:

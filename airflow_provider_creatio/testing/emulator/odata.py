@@ -154,8 +154,7 @@ def _dispatch(store: EntityStore, settings: EmulatorSettings, request: ODataRequ
     if request.method == "GET":
         return _read(store, settings, entity, record_id, request)
     if request.method == "PATCH":
-        changes = _json_object(request)
-        _refuse_managed(store, entity, changes)
+        changes = _without_managed(store, entity, _json_object(request))
         _patch(store, settings, entity, record_id, changes)
         return Reply(204)
     if request.method == "DELETE":
@@ -193,17 +192,11 @@ def _stream_elsewhere(entity: str, name: str) -> Reply:
     )
 
 
-def _refuse_managed(store: EntityStore, entity: str, body: Mapping[str, Any]) -> None:
-    """Columns the server sets itself (a file's Size and TotalSize, from its bytes) are refused in a write."""
-    sent = sorted(store.schema(entity).managed & body.keys())
-    if sent:
-        raise _Refusal(
-            odata_error(
-                400,
-                f"Column {sent[0]} of schema {entity} is set by the server from the stored file and cannot be "
-                "written.",
-            )
-        )
+def _without_managed(store: EntityStore, entity: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    """A write's columns without those the server sets itself (a file's Size and TotalSize, from its bytes): they
+    are ignored, as Creatio manages them (creatio-api-py sends them when it makes a file record)."""
+    managed = store.schema(entity).managed
+    return {key: value for key, value in body.items() if key not in managed}
 
 
 def _key_value(key: str) -> str:
@@ -255,8 +248,7 @@ def _entity_body(store: EntityStore, entity: str, record: Record, root_url: str,
 
 
 def _create(store: EntityStore, entity: str, request: ODataRequest) -> Reply:
-    body = _json_object(request)
-    _refuse_managed(store, entity, body)
+    body = _without_managed(store, entity, _json_object(request))
     record = store.insert(entity, body)
     headers = {"Location": f"{request.root_url}/{entity}({record['Id']})"}
     body = _entity_body(store, entity, record, request.root_url, full=True)
