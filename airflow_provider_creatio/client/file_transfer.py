@@ -67,11 +67,7 @@ def check_destination(client: CallExecutor, parent: files.FileParent, file_id: s
 def prepare(client: CallExecutor, upload: files.FileUpload, limits: files.UploadLimits) -> None:
     """What comes before an upload's first byte: the site's limits, the destination (:func:`check_destination`),
     and for ``SysFile`` the file record, which UploadFile fills but does not make (docs/creatio-notes/
-    file-records.md). An empty file is refused: UploadFile takes at least one byte."""
-    if upload.size == 0:
-        raise CreatioValidationError(
-            f"file {upload.name!r} is empty; Creatio's UploadFile takes at least one byte"
-        )
+    file-records.md)."""
     limits.check(upload.name, upload.size)
     exists = check_destination(client, upload.parent, upload.file_id)
     if upload.parent.polymorphic and not exists:

@@ -154,13 +154,20 @@ def chunk_ranges(total: int, chunk_size: int) -> list[tuple[int, int]]:
 @dataclasses.dataclass(frozen=True)
 class FileUpload:
     """A file to send: the record it goes to, the Id its file record gets (chosen by the client, so that a
-    repeated upload writes the same record), its name, MIME type and size."""
+    repeated upload writes the same record), its name, MIME type and size (not 0: UploadFile takes at least one
+    byte)."""
 
     parent: FileParent
     file_id: str
     name: str
     mime_type: str
     size: int
+
+    def __post_init__(self) -> None:
+        if self.size == 0:
+            raise CreatioValidationError(
+                f"file {self.name!r} is empty; Creatio's UploadFile takes at least one byte"
+            )
 
     def chunk(self, start: int, data: bytes | memoryview) -> Call[None]:
         """The chunk of the file's bytes that begins at ``start``. Safe to repeat: the file Id and the byte range

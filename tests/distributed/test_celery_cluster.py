@@ -7,8 +7,10 @@ component starts a new one before it ends.
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -127,6 +129,47 @@ def test_a_bulk_write_whose_worker_dies_is_retried_without_duplicates(cluster: C
     actions = (json.loads(summary) if isinstance(summary, str) else summary)["actions"]
     # The retry found what the dead try had written (client-chosen Ids) and created the rest.
     assert actions.get("existed", 0) > 0 and actions.get("existed", 0) + actions.get("created", 0) == total
+
+
+def test_a_file_load_whose_worker_dies_is_retried_without_a_second_attachment(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    """120 files of 256 KB (4 chunks each) to 120 contacts; the worker is killed mid-load; the retry sends the
+    same file Ids again: one attachment per contact, every byte as on disk."""
+    airflow, creatio = cluster.airflow, cluster.creatio
+    dag_id, total = "distributed_files_retried", 120
+    airflow.wait_for_dag(dag_id)
+    contacts = [creatio.store.insert("Contact", {"Name": f"files {n}"})["Id"] for n in range(total)]
+    sent = {}
+    for contact in contacts:
+        (tmp_path / contact).mkdir()
+        sent[contact] = os.urandom(256 * 1024)
+        (tmp_path / contact / "scan.bin").write_bytes(sent[contact])
+    since = len(creatio.requests)
+    # 60 ms of server work per accepted chunk: 480 chunks, 4 at a time, take about 7 s.
+    creatio.settings.patch({"server_write_work_per_record": 0.06, "server_workers": 8})
+    try:
+        run_id = airflow.trigger(dag_id, {"folder": f"file://{tmp_path}"})
+        victim = worker_running(cluster, dag_id, run_id, "attach")
+        airflow.wait_for("the upload to be under way", lambda: uploads(creatio.requests[since:]) >= 40)
+
+        def retried() -> None:
+            assert uploads(creatio.requests[since:]) < 4 * total, "the worker died after the load"
+            assert airflow.wait_for_run(dag_id, run_id, limit=600) == "success"
+
+        kill_and_replace(cluster, victim, retried)
+    finally:
+        creatio.settings.patch({"server_write_work_per_record": 0.0})
+    assert try_numbers(cluster, dag_id, run_id)["attach"] == 2
+    attached = [row for row in creatio.store.rows("ContactFile") if row["ContactId"] in sent]
+    assert sorted(row["ContactId"] for row in attached) == sorted(contacts)  # one each, none twice
+    assert all(
+        creatio.files.read_bytes("ContactFile", row["Id"]) == sent[row["ContactId"]] for row in attached
+    )
+
+
+def uploads(entries: list[LoggedRequest]) -> int:
+    return sum(1 for e in entries if e.method == "POST" and e.path.endswith("FileApiService/UploadFile"))
 
 
 def batches(entries: list[LoggedRequest]) -> int:

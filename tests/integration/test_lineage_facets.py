@@ -122,3 +122,26 @@ def test_operators_report_before_a_run_without_a_request(crm_connection: None) -
     assert [d.name for d in start.outputs] == ["Contact", "Case"]
     assert start.run_facets["creatio_process"].processName == "UsrSync"
     assert start.run_facets["creatio_process"].processId is None
+
+
+def test_the_file_operators_name_the_file_object_and_the_storage(crm_connection: None) -> None:
+    from airflow_provider_creatio.operators.files import CreatioUploadFileOperator
+    from airflow_provider_creatio.transfers.creatio_files_to_object_storage import (
+        CreatioFilesToObjectStorageOperator,
+    )
+
+    attach = CreatioUploadFileOperator(
+        task_id="u", entity="Case", record_id="x", source="s3://in/a.pdf", creatio_conn_id="crm"
+    )
+    attach.files_read, attach.rows_written = ["s3://in/a.pdf"], 1
+    done = attach.get_openlineage_facets_on_complete(None)
+    assert [(d.namespace, d.name) for d in done.inputs] == [("s3://in", "a.pdf")]
+    assert [d.name for d in done.outputs] == ["CaseFile"]
+
+    backup = CreatioFilesToObjectStorageOperator(
+        task_id="b", entity="Contact", polymorphic=True, path="s3://lake/files/", creatio_conn_id="crm"
+    )
+    backup.files_written = [("s3://lake/files", 3, 4)]
+    done = backup.get_openlineage_facets_on_complete(None)
+    assert [d.name for d in done.inputs] == ["SysFile"]
+    assert [(d.namespace, d.name) for d in done.outputs] == [("s3://lake", "files")]

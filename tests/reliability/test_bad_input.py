@@ -13,6 +13,7 @@ tampering proxy from conftest.py (cut, mistyped or emptied bodies), which forwar
 from __future__ import annotations
 
 import math
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -783,7 +784,87 @@ CASES: tuple[Case, ...] = (
         "retry attempts must be at least 1, got 0",
         sends=False,
     ),
+    # --- record files ------------------------------------------------------------------------------------------
+    Case(
+        "file-parent-id-not-guid",
+        "upload_file('Contact', 'nobody', 'a.pdf')",
+        lambda b: b.hook().upload_file("Contact", "nobody", _a_file("a.pdf", 10)),
+        CreatioValidationError,
+        "record_id must be a GUID",
+        sends=False,
+    ),
+    Case(
+        "file-chunk-size-too-small",
+        "upload_file(..., chunk_size=1000)",
+        lambda b: b.hook().upload_file("Contact", SEEDED_CONTACT, _a_file("a.pdf", 10), chunk_size=1000),
+        CreatioValidationError,
+        "chunk_size must be an integer between 65,536 and 4,194,304, got 1000",
+        sends=False,
+    ),
+    Case(
+        "file-empty",
+        "upload_file(..., an empty file)",
+        lambda b: b.hook().upload_file("Contact", SEEDED_CONTACT, _a_file("empty.txt", 0)),
+        CreatioValidationError,
+        "is empty; Creatio's UploadFile takes at least one byte",
+        sends=False,
+    ),
+    Case(
+        "file-over-max-file-size",
+        "upload_file(...) of 2,048 bytes on a site whose MaxFileSize is 1,024 bytes",
+        lambda b: b.hook().upload_file("Contact", SEEDED_CONTACT, _a_file("big.pdf", 2048)),
+        CreatioValidationError,
+        "more than the site's MaxFileSize of 1,024 bytes",
+        sends=True,
+        setup=lambda b: b.emulator.settings.patch({"max_file_size": 1024}),
+        check=lambda b, _: _no_upload(b),
+    ),
+    Case(
+        "file-extension-denied",
+        "upload_file(..., 'setup.exe')",
+        lambda b: b.hook().upload_file("Contact", SEEDED_CONTACT, _a_file("setup.exe", 10)),
+        CreatioValidationError,
+        "the site refuses the extension 'exe' (system setting FileExtensionsDenyList)",
+        sends=True,
+        check=lambda b, _: _no_upload(b),
+    ),
+    Case(
+        "file-parent-missing",
+        "upload_file('Contact', <an Id no contact has>, 'a.pdf')",
+        lambda b: b.hook().upload_file(
+            "Contact", "5b2a8f1c-0000-4000-8000-000000000001", _a_file("a.pdf", 10)
+        ),
+        CreatioNotFoundError,
+        "the record Contact(5b2a8f1c-0000-4000-8000-000000000001) to attach the file to does not exist",
+        sends=True,
+        check=lambda b, _: _no_upload(b),
+    ),
+    Case(
+        "file-refused-by-the-site-itself",
+        "upload_file(...) of 2,048 bytes, MaxFileSize 1,024, the settings unreadable",
+        lambda b: b.hook().upload_file("Contact", SEEDED_CONTACT, _a_file("big.pdf", 2048)),
+        CreatioResponseError,
+        "Creatio refused the file's bytes [HTTP 200 POST /0/rest/FileApiService/UploadFile] Creatio says: The file",
+        sends=True,
+        setup=lambda b: b.emulator.settings.patch(
+            {"max_file_size": 1024, "faults": {"rates": {"500": 1.0}, "path_regex": "QuerySysSettings"}}
+        ),
+    ),
 )
+
+
+SEEDED_CONTACT = "12d21632-8b20-45d9-942f-20fcbbf2957c"  # seed 003's "API Test"
+
+
+def _a_file(name: str, size: int) -> str:
+    """A local file of ``size`` bytes named ``name``, in a folder of its own under the temporary directory."""
+    folder = Path(tempfile.mkdtemp(prefix="creatio-bad-input-"))
+    (folder / name).write_bytes(b"x" * size)
+    return str(folder / name)
+
+
+def _no_upload(bench: Bench) -> None:
+    assert not [r for r in bench.emulator.requests if r.path.endswith("FileApiService/UploadFile")]
 
 
 @pytest.fixture

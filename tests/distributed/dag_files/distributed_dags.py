@@ -16,6 +16,9 @@ from airflow.sdk import DAG, task
 from airflow_provider_creatio.operators.entity import CreatioBulkEntityOperator
 from airflow_provider_creatio.operators.process import CreatioRunProcessOperator
 from airflow_provider_creatio.sensors.entity import CreatioEntitySensor
+from airflow_provider_creatio.transfers.object_storage_to_creatio_files import (
+    ObjectStorageToCreatioFilesOperator,
+)
 
 RESOLVED = "ae7f411e-f46b-1410-009b-0050ba5d6c38"
 POLL = 2  # seconds between two looks of a trigger or a worker-side wait
@@ -64,6 +67,18 @@ with DAG("distributed_bulk_write_retried", schedule=None, start_date=START, catc
         retries=2,
         retry_delay=timedelta(seconds=1),
     ).expand(records=split_records())
+
+with DAG("distributed_files_retried", schedule=None, start_date=START, catchup=False) as files_retried:
+    # A folder of <contact Id>/<file> attached in four lanes, retried by Airflow when its worker dies under it.
+    ObjectStorageToCreatioFilesOperator(
+        task_id="attach",
+        entity="Contact",
+        source="{{ dag_run.conf['folder'] }}",
+        chunk_size=64 * 1024,
+        concurrency=4,
+        retries=2,
+        retry_delay=timedelta(seconds=1),
+    )
 
 
 def case_waits(dag_id: str) -> DAG:
