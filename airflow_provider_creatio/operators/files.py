@@ -14,7 +14,20 @@ if TYPE_CHECKING:
     from airflow_provider_creatio._compat import Context
 
 
-class CreatioUploadFileOperator(CreatioEntityOperator):
+class CreatioFileOperator(CreatioEntityOperator):
+    """Base of the operators that move record files: the files of ``entity``'s records live in ``{entity}File``,
+    or in ``SysFile`` with ``polymorphic`` (Creatio 8.3.2+), which lineage names."""
+
+    polymorphic: bool = False
+
+    @property
+    def lineage_entity(self) -> str:
+        from airflow_provider_creatio.client.files import file_entity
+
+        return file_entity(self.entity, self.polymorphic)
+
+
+class CreatioUploadFileOperator(CreatioFileOperator):
     """Attach one or more files from object storage to one record, as its ``{entity}File`` records (or
     ``SysFile`` with ``polymorphic``, Creatio 8.3.2+), streamed in chunks through ``FileApiService/UploadFile``.
 
@@ -72,12 +85,6 @@ class CreatioUploadFileOperator(CreatioEntityOperator):
         self.polymorphic = polymorphic
         self.chunk_size = chunk_size
         self.storage_conn_id = storage_conn_id
-
-    @property
-    def lineage_entity(self) -> str:
-        from airflow_provider_creatio.client.files import file_entity
-
-        return file_entity(self.entity, self.polymorphic)
 
     def run(self, context: Context) -> dict[str, Any]:
         sources = [self.source] if isinstance(self.source, str) else list(self.source)

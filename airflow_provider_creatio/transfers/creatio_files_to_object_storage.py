@@ -18,7 +18,7 @@ from airflow_provider_creatio.client.changes import CHANGE_COLUMN, change_window
 from airflow_provider_creatio.client.lanes import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
 from airflow_provider_creatio.client.validation import check_count
 from airflow_provider_creatio.marks import keep_window, run_window
-from airflow_provider_creatio.operators.entity import CreatioEntityOperator
+from airflow_provider_creatio.operators.files import CreatioFileOperator
 from airflow_provider_creatio.templated import as_filter
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ MANIFEST_NAME = "manifest.jsonl"
 _UNSAFE_IN_NAME = re.compile(r"[\x00-\x1f/\\]")
 
 
-class CreatioFilesToObjectStorageOperator(CreatioEntityOperator):
+class CreatioFilesToObjectStorageOperator(CreatioFileOperator):
     """Copy the files attached to records (one record's, or those of every record with files matching
     ``filter``) into a folder on object storage, one object per file, streamed; and write a manifest of them.
     Links (file records of type Link) have no bytes: the manifest lists them with their ``url``.
@@ -94,12 +94,6 @@ class CreatioFilesToObjectStorageOperator(CreatioEntityOperator):
         self.clock_margin = clock_margin
         self.concurrency = check_count(concurrency, "concurrency", maximum=MAX_CONCURRENCY)
         self.storage_conn_id = storage_conn_id
-
-    @property
-    def lineage_entity(self) -> str:
-        from airflow_provider_creatio.client.files import file_entity
-
-        return file_entity(self.entity, self.polymorphic)
 
     def watermark_key(self) -> str:
         """The Airflow Variable holding this task's high-water mark."""

@@ -14,7 +14,7 @@ from airflow_provider_creatio._compat import AirflowException
 from airflow_provider_creatio.client.bulk_operation import FAILURE_REPORT_KEY
 from airflow_provider_creatio.client.lanes import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
 from airflow_provider_creatio.client.validation import check_count
-from airflow_provider_creatio.operators.entity import CreatioEntityOperator
+from airflow_provider_creatio.operators.files import CreatioFileOperator
 
 if TYPE_CHECKING:
     from airflow_provider_creatio._compat import Context, ObjectStoragePath
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 REPORT_NAME = "_files.report.jsonl"
 
 
-class ObjectStorageToCreatioFilesOperator(CreatioEntityOperator):
+class ObjectStorageToCreatioFilesOperator(CreatioFileOperator):
     """Attach files from object storage to Creatio records, each to the record a manifest or the folder layout
     names, streamed in chunks through ``FileApiService/UploadFile``; ``concurrency`` files at a time.
 
@@ -93,12 +93,6 @@ class ObjectStorageToCreatioFilesOperator(CreatioEntityOperator):
         self.allow_partial = allow_partial
         self.max_api_calls = max_api_calls
         self.storage_conn_id = storage_conn_id
-
-    @property
-    def lineage_entity(self) -> str:
-        from airflow_provider_creatio.client.files import file_entity
-
-        return file_entity(self.entity, self.polymorphic)
 
     def run(self, context: Context) -> dict[str, Any]:
         from airflow_provider_creatio.client import files
