@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from airflow_provider_creatio.client import odata
 from airflow_provider_creatio.client.http import Call
 from airflow_provider_creatio.client.keyset import filter_date_time, parse_date_time
+from airflow_provider_creatio.client.validation import check_count
 
 MAX_PARALLELISM = 32
 
@@ -46,16 +47,10 @@ def key_ranges(
     """``parts`` ranges of ``column`` from the first moment of ``span``, cut at equal steps up to its last (fewer
     when the span is too short to cut), the last open above; then, when there are ``nulls``, the range of the
     records without a value, paged on ``null_column``."""
-    check_parallelism(parts)
+    check_count(parts, "parallelism", maximum=MAX_PARALLELISM)
     edges: list[str | None] = [span[0], *_bounds(*span, parts), None]
     ranges = [KeyRange(_between(column, low, high), column) for low, high in itertools.pairwise(edges)]
     return ranges + ([KeyRange(f"{column} eq null", null_column)] if nulls else [])
-
-
-def check_parallelism(parts: int) -> int:
-    if isinstance(parts, bool) or not isinstance(parts, int) or not 1 <= parts <= MAX_PARALLELISM:
-        raise ValueError(f"parallelism must be an integer from 1 to {MAX_PARALLELISM}, got {parts!r}")
-    return parts
 
 
 def _bounds(first: str, last: str, parts: int) -> list[str]:

@@ -19,7 +19,7 @@ from airflow_provider_creatio.assets import storage_uri
 from airflow_provider_creatio.client.changes import CHANGE_COLUMN, change_window
 from airflow_provider_creatio.client.errors import CreatioValidationError
 from airflow_provider_creatio.client.keyset import CREATED_COLUMN
-from airflow_provider_creatio.client.validation import utc_iso
+from airflow_provider_creatio.client.validation import check_count, utc_iso
 from airflow_provider_creatio.marks import keep_window, run_window
 from airflow_provider_creatio.operators.entity import CreatioEntityOperator
 from airflow_provider_creatio.reconciliation import check_deletes
@@ -121,9 +121,9 @@ class CreatioToObjectStorageOperator(CreatioEntityOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        from airflow_provider_creatio.client.key_ranges import check_parallelism
+        from airflow_provider_creatio.client.key_ranges import MAX_PARALLELISM
 
-        self.parallelism = check_parallelism(parallelism)
+        self.parallelism = check_count(parallelism, "parallelism", maximum=MAX_PARALLELISM)
         if max_records_per_file < 1:
             raise ValueError(f"max_records_per_file must be at least 1, got {max_records_per_file}")
         check_deletes(deletes, "deletes")

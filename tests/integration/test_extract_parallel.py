@@ -151,5 +151,5 @@ def test_deletes_with_ranges_keep_every_id_in_the_snapshot(
 
 @pytest.mark.parametrize("value", [0, 33, 2.0, True])
 def test_parallelism_out_of_range_fails_the_dag_file(value: Any) -> None:
-    with pytest.raises(ValueError, match="parallelism must be an integer from 1 to 32"):
+    with pytest.raises(ValueError, match="parallelism must be an integer between 1 and 32"):
         CreatioToObjectStorageOperator(task_id="x", entity="Account", path="file:///x/", parallelism=value)

@@ -41,7 +41,7 @@ def test_a_span_too_short_to_cut_is_one_range_and_nulls_add_theirs() -> None:
 
 @pytest.mark.parametrize("parts", [0, 33, "4", 1.5])
 def test_parallelism_is_checked(parts: object) -> None:
-    with pytest.raises(ValueError, match="parallelism must be an integer from 1 to 32"):
+    with pytest.raises(ValueError, match="parallelism must be an integer between 1 and 32"):
         key_ranges(
             "CreatedOn",
             ("2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z"),
