@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -57,7 +58,7 @@ def large_file(emulator: Emulator, size: int, folder: Path) -> dict[str, Any]:
         copy = sent["copy"]
         back = folder / "back.bin"
         down_seconds, down = timed(lambda: hook.download_file("ContactFile", copy.file_id, str(back)))
-        per_path = _diff(before["per_path"], emulator.stats()["per_path"])
+        per_path = _requests_since(emulator, before["per_path"], "FileService/Download")
         down_mb = peak_mb(lambda: hook.download_file("ContactFile", copy.file_id, str(back)))
     return {
         "size": size,
@@ -172,8 +173,16 @@ def run(bench: Bench) -> Result:
     )
 
 
-def _diff(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
-    return {path: count - before.get(path, 0) for path, count in after.items() if count > before.get(path, 0)}
+def _requests_since(emulator: Emulator, before: dict[str, int], last: str) -> dict[str, int]:
+    """Requests per path since ``before``, once the request whose path holds ``last`` is in the log: the emulator
+    logs a request after its answer is sent, so a client can read the stats before the last one is counted."""
+    for _ in range(100):
+        after = emulator.stats()["per_path"]
+        counted = {path: n - before.get(path, 0) for path, n in after.items() if n > before.get(path, 0)}
+        if any(last in path for path in counted):
+            return counted
+        time.sleep(0.02)
+    raise RuntimeError(f"the emulator never logged a request to {last}")
 
 
 def _sha256(path: Path) -> str:
