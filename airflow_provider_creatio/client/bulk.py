@@ -458,21 +458,26 @@ def bulk(
     ``concurrency`` above 1, the batches already in flight still finish). Records are validated before anything
     is sent; an invalid one is reported as failed with the reason and never sent. ``concurrency``: batches in
     flight at once (:class:`BulkRun`)."""
-    kind = BulkOperation(operation)
-    if not isinstance(records, Sequence) or isinstance(records, (str, bytes)):
-        raise CreatioValidationError(f"records must be a list, got {type(records).__name__}")
-    with BulkRun(
+    run = BulkRun(
         client,
-        kind,
+        operation,
         entity,
         continue_on_error=continue_on_error,
         batch_size=batch_size,
         missing_ok=missing_ok,
         max_filter_nodes=max_filter_nodes,
         concurrency=concurrency,
-    ) as run:
+    )
+    return report(run, records)
+
+
+def report(run: BulkRun, records: Sequence[object]) -> BulkReport:
+    """Every record of one list through ``run``, which ends here: the report of them all."""
+    with run:
+        if not isinstance(records, Sequence) or isinstance(records, (str, bytes)):
+            raise CreatioValidationError(f"records must be a list, got {type(records).__name__}")
         outcomes = list(run.outcomes([records]))
-    return BulkReport(kind, run.entity, outcomes, run.batch_calls)
+    return BulkReport(run.operation, run.entity, outcomes, run.batch_calls)
 
 
 def api_calls_needed(

@@ -204,19 +204,17 @@ class EntityCallsMixin:
         ``concurrency`` batches at once, on sessions as ``session_mode`` says (None: the connection's; see
         :meth:`lane_sessions`). ``concurrency=1`` sends one batch after the other in this thread."""
         from airflow_provider_creatio.client import bulk
-        from airflow_provider_creatio.client.lanes import Lanes
 
-        return bulk.bulk(
-            Lanes(concurrency, self.lane_sessions(session_mode)),
+        run = self.bulk_run(
             operation,
             entity,
-            records,
             continue_on_error=continue_on_error,
             batch_size=batch_size,
             missing_ok=missing_ok,
-            max_filter_nodes=self.client.config.odata_max_filter_nodes,
             concurrency=concurrency,
+            session_mode=session_mode,
         )
+        return bulk.report(run, records)
 
     def bulk_run(
         self,
