@@ -75,6 +75,19 @@ def prepare(client: CallExecutor, upload: files.FileUpload, limits: files.Upload
         records.create(client, upload.parent.file_entity, body, upload.file_id)
 
 
+def send(
+    client: CallExecutor,
+    wanted: files.FileUpload,
+    open_source: Callable[[], AbstractContextManager[IO[bytes]]],
+    limits: files.UploadLimits,
+    chunk_size: int = files.DEFAULT_CHUNK_SIZE,
+) -> FileCopy:
+    """A whole upload: :func:`prepare`, then the bytes of what ``open_source`` opens (:func:`upload`)."""
+    prepare(client, wanted, limits)
+    with open_source() as source:
+        return upload(client, wanted, source, chunk_size)
+
+
 def upload(
     client: CallExecutor,
     upload: files.FileUpload,

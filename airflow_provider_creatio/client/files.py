@@ -38,6 +38,9 @@ FILE_TYPES = {
 POLYMORPHIC_ENTITY = "SysFile"  # Creatio 8.3.2+: one object for the files of every record
 DEFAULT_CHUNK_SIZE = 1024 * 1024  # what Creatio's own .NET client sends
 MIN_CHUNK_SIZE = 64 * 1024
+# The namespace of the file Ids an upload chooses when it is given none: one Id per record and file name, so that
+# a retried or rerun upload writes the same file record.
+FILE_ID_NAMESPACE = uuid.UUID("6f0d3c1e-4b5a-4c7e-9a51-2d8f3e7b9c10")
 METADATA_COLUMNS = ("Id", "Name", "TypeId", "Size", "Url", "CreatedOn", "ModifiedOn")
 UPLOAD_SETTINGS = ("MaxFileSize", "FileExtensionsAllowList", "FileExtensionsDenyList")
 
@@ -162,6 +165,20 @@ class FileUpload:
     name: str
     mime_type: str
     size: int
+
+    @classmethod
+    def of(
+        cls,
+        parent: FileParent,
+        name: str,
+        size: int,
+        *,
+        file_id: str | None = None,
+        mime_type: str | None = None,
+    ) -> FileUpload:
+        """The upload of ``name``: ``file_id`` checked, or the record's default Id for the name
+        (:func:`file_id_for`); ``mime_type``, or the one the name's extension gives."""
+        return cls(parent, file_id_for(parent, name, file_id), name, mime_type or mime_type_of(name), size)
 
     def __post_init__(self) -> None:
         if self.size == 0:
@@ -299,8 +316,16 @@ def upload_limits(settings: Mapping[str, Any]) -> UploadLimits:
     )
 
 
-def new_file_id() -> str:
-    return str(uuid.uuid4())
+def default_file_id(entity: str, record_id: str, name: str) -> str:
+    """The file Id of ``name`` on a record when the caller chooses none: the same for every upload of it."""
+    return str(uuid.uuid5(FILE_ID_NAMESPACE, f"{entity}/{record_id.lower()}/{name}"))
+
+
+def file_id_for(parent: FileParent, name: str, file_id: str | None = None) -> str:
+    """``file_id`` checked, or the default Id of ``name`` on the parent record (:func:`default_file_id`)."""
+    if file_id is not None:
+        return validation.parse_guid(file_id, "file_id")
+    return default_file_id(parent.entity, parent.record_id, name)
 
 
 def disposition_name(header: str) -> str | None:

@@ -8,7 +8,6 @@ the hook stays cheap.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -18,21 +17,12 @@ if TYPE_CHECKING:
 
     from airflow_provider_creatio._compat import ObjectStoragePath
     from airflow_provider_creatio.client.file_transfer import FileCopy
-    from airflow_provider_creatio.client.files import FileParent, UploadLimits
+    from airflow_provider_creatio.client.files import UploadLimits
     from airflow_provider_creatio.client.http import Call
     from airflow_provider_creatio.client.page_fit import PageSizes
     from airflow_provider_creatio.client.transport import CreatioClient
 
 T = TypeVar("T")
-
-# The namespace of the file Ids an upload chooses when it is given none: one Id per record and file name, so that
-# a retried or rerun upload writes the same file record.
-FILE_ID_NAMESPACE = uuid.UUID("6f0d3c1e-4b5a-4c7e-9a51-2d8f3e7b9c10")
-
-
-def default_file_id(entity: str, record_id: str, name: str) -> str:
-    """The file Id of ``name`` on a record when the caller chooses none: the same for every upload of it."""
-    return str(uuid.uuid5(FILE_ID_NAMESPACE, f"{entity}/{record_id.lower()}/{name}"))
 
 
 class FileCallsMixin:
@@ -92,18 +82,9 @@ class FileCallsMixin:
         parent = files.FileParent.of(entity, record_id, polymorphic)
         path = storage_path(source, storage_conn_id)
         name = name or path.name
-        size = path.stat().st_size
-        upload = files.FileUpload(
-            parent,
-            chosen_file_id(file_id, parent, name),
-            name,
-            mime_type or files.mime_type_of(name),
-            size,
-        )
+        upload = files.FileUpload.of(parent, name, path.stat().st_size, file_id=file_id, mime_type=mime_type)
         chunk = files.check_chunk_size(chunk_size or files.DEFAULT_CHUNK_SIZE)
-        file_transfer.prepare(self.client, upload, self.upload_limits)
-        with path.open("rb") as handle:
-            return file_transfer.upload(self.client, upload, handle, chunk)
+        return file_transfer.send(self.client, upload, lambda: path.open("rb"), self.upload_limits, chunk)
 
     def add_file_link(
         self,
@@ -121,7 +102,7 @@ class FileCallsMixin:
 
         parent = files.FileParent.of(entity, record_id, polymorphic)
         name = name or url
-        chosen = chosen_file_id(file_id, parent, name)
+        chosen = files.file_id_for(parent, name, file_id)
         file_transfer.check_destination(self.client, parent, chosen)
         records.create(self.client, parent.file_entity, files.link_body(parent, name, url), chosen)
         return chosen
@@ -175,12 +156,3 @@ class FileCallsMixin:
         from airflow_provider_creatio.client import odata
 
         return self.call(odata.delete_record(file_entity, file_id, missing_ok=missing_ok))
-
-
-def chosen_file_id(file_id: str | None, parent: FileParent, name: str) -> str:
-    """``file_id`` checked, or the default Id of ``name`` on the parent record (:func:`default_file_id`)."""
-    from airflow_provider_creatio.client import validation
-
-    if file_id is not None:
-        return validation.parse_guid(file_id, "file_id")
-    return default_file_id(parent.entity, parent.record_id, name)

@@ -134,24 +134,17 @@ class ObjectStorageToCreatioFilesOperator(CreatioFileOperator):
         from airflow_provider_creatio.client import file_transfer, files
         from airflow_provider_creatio.client.errors import CreatioError
         from airflow_provider_creatio.formats import storage_path
-        from airflow_provider_creatio.hooks._files import chosen_file_id
 
         path = storage_path(item["uri"], self.storage_conn_id)
         name = item.get("name") or path.name
         outcome: dict[str, Any] = {"parent_id": item["parent_id"], "name": name, "uri": item["uri"]}
         try:
             parent = files.FileParent.of(self.entity, item["parent_id"], self.polymorphic)
-            upload = files.FileUpload(
-                parent,
-                chosen_file_id(item.get("file_id"), parent, name),
-                name,
-                item.get("mime_type") or files.mime_type_of(name),
-                item["size"],
+            upload = files.FileUpload.of(
+                parent, name, item["size"], file_id=item.get("file_id"), mime_type=item.get("mime_type")
             )
             outcome["file_id"] = upload.file_id
-            file_transfer.prepare(lanes, upload, limits)
-            with path.open("rb") as handle:
-                copy = file_transfer.upload(lanes, upload, handle, chunk)
+            copy = file_transfer.send(lanes, upload, lambda: path.open("rb"), limits, chunk)
         except CreatioError as err:
             self.log.warning(
                 "File %s for %s(%s) failed: %s", item["uri"], self.entity, item["parent_id"], err

@@ -7,7 +7,6 @@ import pytest
 
 from airflow_provider_creatio.client import files
 from airflow_provider_creatio.client.errors import CreatioValidationError
-from airflow_provider_creatio.hooks._files import default_file_id
 
 CONTACT = "0a7f5a5e-5d0b-4b0e-9c8b-2f1e0c6b1a01"
 FILE = "3d3f0c55-0a4b-4a8e-9d61-5d4b2a1c9e02"
@@ -82,10 +81,10 @@ def test_a_listing_filters_on_the_parent_and_the_callers_conditions() -> None:
 
 
 def test_the_default_file_id_is_the_same_for_the_same_record_and_name() -> None:
-    first = default_file_id("Contact", CONTACT, "a.pdf")
-    assert first == default_file_id("Contact", CONTACT.upper(), "a.pdf")
-    assert first != default_file_id("Contact", CONTACT, "b.pdf")
-    assert first != default_file_id("Account", CONTACT, "a.pdf")
+    first = files.default_file_id("Contact", CONTACT, "a.pdf")
+    assert first == files.default_file_id("Contact", CONTACT.upper(), "a.pdf")
+    assert first != files.default_file_id("Contact", CONTACT, "b.pdf")
+    assert first != files.default_file_id("Account", CONTACT, "a.pdf")
 
 
 @pytest.mark.parametrize("size", [0, 1000, 4 * 2**20 + 1, True])
