@@ -192,10 +192,13 @@ def _stream_elsewhere(entity: str, name: str) -> Reply:
     )
 
 
-def _without_managed(store: EntityStore, entity: str, body: Mapping[str, Any]) -> dict[str, Any]:
+def _without_managed(store: EntityStore, entity: str, body: dict[str, Any]) -> dict[str, Any]:
     """A write's columns without those the server sets itself (a file's Size and TotalSize, from its bytes): they
-    are ignored, as Creatio manages them (creatio-api-py sends them when it makes a file record)."""
+    are ignored, as Creatio manages them (creatio-api-py sends them when it makes a file record). Most writes name
+    none, and go through as they are: no copy on the path of every create."""
     managed = store.schema(entity).managed
+    if managed.isdisjoint(body):
+        return body
     return {key: value for key, value in body.items() if key not in managed}
 
 
